@@ -1,0 +1,1 @@
+"""Reusable widgets: the parameter form, the layer-stack editor and friends."""
