@@ -12,7 +12,7 @@ import copy
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +153,10 @@ def _build(cls: type, data: Any, where: str) -> Any:
     unknown = sorted(set(data) - names - {"schema_version"})
     if unknown:
         raise ValueError(f"unknown key '{where}.{unknown[0]}'")
+    missing = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
+    absent = [name for name in missing if name not in data]
+    if absent:
+        raise ValueError(f"'{where}' needs '{absent[0]}'")
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key == "schema_version":
