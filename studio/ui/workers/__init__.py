@@ -1,0 +1,6 @@
+"""The Qt bridge to the engine: one long-lived worker thread that runs every torch job."""
+
+from studio.ui.workers.host import WorkerHost
+from studio.ui.workers.worker import Worker
+
+__all__ = ["Worker", "WorkerHost"]

@@ -1,0 +1,34 @@
+"""Owns the worker thread for the application's lifetime: started once, joined on shutdown."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QThread
+
+from studio.ui.workers.worker import TrainerFactory, Worker, engine_trainer
+
+
+class WorkerHost(QObject):
+    """Creates the :class:`Worker`, moves it to one ``QThread`` and starts that thread once.
+
+    The thread is never restarted or replaced (a second thread that runs torch ops would
+    trigger the OpenMP slowdown); :meth:`shutdown` stops any run and joins it.
+    """
+
+    def __init__(self, trainer_factory: TrainerFactory = engine_trainer, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = Worker(trainer_factory)
+        self.thread = QThread()
+        self.thread.setObjectName("studio-worker")
+        self.worker.moveToThread(self.thread)
+        self.thread.start()
+
+    def is_running(self) -> bool:
+        return self.thread.isRunning()
+
+    def shutdown(self) -> None:
+        """Stop training, skip queued jobs, finish the current job and join the thread (idempotent)."""
+        if not self.thread.isRunning():
+            return
+        self.worker.close()
+        self.thread.quit()
+        self.thread.wait()

@@ -1,0 +1,195 @@
+"""The one object that runs torch work for the GUI, living in one long-lived thread.
+
+Every torch job (data preparation, training, evaluation, probes, export) goes through
+:meth:`Worker.submit` so that all torch operations run in the same thread: once a second
+thread has run a multi-threaded torch op, OpenMP throttles training to 0.2-0.7x (see
+``shared/conventions.md``). Jobs run one after another in submission order.
+
+Training runs ``Trainer.fit`` as such a job. While it runs, the worker thread is busy inside
+``fit`` and cannot process queued slots, so :meth:`pause`, :meth:`resume` and :meth:`stop` are
+plain methods called from the GUI thread that set the trainer's thread-safe flags directly.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from studio.core.project import Project
+from studio.ui.workers.advice import explain
+from studio.ui.workers.bridge import SignalCallback
+
+log = logging.getLogger(__name__)
+
+
+class TrainerLike(Protocol):
+    """What the worker needs of ``studio.core.engine.Trainer``."""
+
+    def fit(self, resume: Any = None) -> Any: ...
+    def request_stop(self) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+
+
+TrainerFactory = Callable[[Project, Any, Sequence[Any]], TrainerLike]
+
+
+def engine_trainer(project: Project, data: Any, callbacks: Sequence[Any]) -> TrainerLike:
+    """The real trainer; imported here so that importing the GUI does not load the engine."""
+    from studio.core.engine import Trainer
+
+    return Trainer(project, data=data, callbacks=callbacks)
+
+
+def _accepts_progress(fn: Callable[..., object]) -> bool:
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
+    return "progress" in parameters
+
+
+class Worker(QObject):
+    """Runs jobs and training in its thread and reports through signals (queued to the GUI).
+
+    Job signals carry the id returned by :meth:`submit`. Training signals carry the engine's
+    events unchanged; ``batchesEnded`` carries a list of ``BatchEnd`` events (coalesced).
+    """
+
+    jobStarted = Signal(int, str)
+    jobProgress = Signal(int, float, str)
+    jobFinished = Signal(int, object)
+    jobFailed = Signal(int, str)
+
+    trainingStarted = Signal(object)  # a copy of the project being trained, before any event
+    fitStarted = Signal(object)
+    batchesEnded = Signal(list)
+    layerStats = Signal(object)
+    epochEnded = Signal(object)
+    fitEnded = Signal(object)
+    trainingFailed = Signal(str, str)  # message, what to try
+
+    _queued = Signal(int, str, object, object)  # GUI thread -> worker thread: id, name, fn, args
+
+    def __init__(self, trainer_factory: TrainerFactory = engine_trainer) -> None:
+        super().__init__()
+        self._trainer_factory = trainer_factory
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._trainer: TrainerLike | None = None
+        self._training = False
+        self._stop_requested = False
+        self._paused = False
+        self._closing = False
+        self._queued.connect(self._run)
+
+    # --- generic jobs -------------------------------------------------------------------------
+
+    def submit(self, name: str, fn: Callable[..., object], *args: object) -> int:
+        """Run ``fn(*args)`` in the worker thread; ``fn`` gets ``progress=`` if it accepts one.
+
+        Returns the job id used by ``jobStarted``/``jobProgress``/``jobFinished``/``jobFailed``.
+        """
+        with self._lock:
+            job_id = next(self._ids)
+        self._queued.emit(job_id, name, fn, args)
+        return job_id
+
+    @Slot(int, str, object, object)
+    def _run(self, job_id: int, name: str, fn: Callable[..., object], args: tuple[object, ...]) -> None:
+        if self._closing:  # queued before shutdown: do not start new torch work while closing
+            return
+        self.jobStarted.emit(job_id, name)
+        kwargs: dict[str, Any] = {}
+        if _accepts_progress(fn):
+            kwargs["progress"] = lambda fraction, message="": self.jobProgress.emit(job_id, float(fraction), message)
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the GUI, never kill the thread
+            log.exception("job %s (%d) failed", name, job_id)
+            message, hint = explain(exc)
+            self.jobFailed.emit(job_id, f"{name}: {message}" + (f" {hint}" if hint else ""))
+            return
+        self.jobFinished.emit(job_id, result)
+
+    # --- training -----------------------------------------------------------------------------
+
+    def is_training(self) -> bool:
+        """True from :meth:`start_training` until the run has ended (or failed)."""
+        with self._lock:
+            return self._training
+
+    def start_training(self, project: Project, data: Any = None, callbacks: Sequence[Any] = ()) -> int:
+        """Queue a training run of a copy of ``project``; returns its job id.
+
+        ``data`` is a ``PreparedData`` (None: the trainer prepares it); ``callbacks`` are extra
+        engine callbacks, called in the worker thread. The job finishes with the engine's
+        ``FitResult``, or ``None`` after ``trainingFailed``.
+        """
+        with self._lock:
+            if self._training:
+                raise RuntimeError("a training run is already in progress")
+            self._training = True
+            self._stop_requested = False
+            self._paused = False
+        return self.submit("Training", self._train, project.copy(), data, tuple(callbacks))
+
+    def _train(self, project: Project, data: Any, callbacks: tuple[Any, ...]) -> Any:
+        bridge = SignalCallback(self)
+        self.trainingStarted.emit(project)
+        try:
+            trainer = self._trainer_factory(project, data, [*callbacks, bridge])
+            self._attach(trainer)
+            return trainer.fit()
+        except Exception as exc:  # noqa: BLE001 - reported to the learner, the thread lives on
+            log.exception("training failed")
+            bridge.flush()
+            self.trainingFailed.emit(*explain(exc))
+            return None
+        finally:
+            with self._lock:
+                self._trainer = None
+                self._training = False
+
+    def _attach(self, trainer: TrainerLike) -> None:
+        """Publish the trainer to the GUI thread, applying a stop or pause requested before it existed."""
+        with self._lock:
+            self._trainer = trainer
+            if self._stop_requested:
+                trainer.request_stop()
+            elif self._paused:
+                trainer.pause()
+
+    def pause(self) -> None:
+        """Hold training at the next batch boundary (called from the GUI thread)."""
+        with self._lock:
+            self._paused = True
+            if self._trainer is not None:
+                self._trainer.pause()
+
+    def resume(self) -> None:
+        """Continue a paused run."""
+        with self._lock:
+            self._paused = False
+            if self._trainer is not None:
+                self._trainer.resume()
+
+    def stop(self) -> None:
+        """End the run after the current batch; a paused run is released so that it can stop."""
+        with self._lock:
+            self._stop_requested = True
+            self._paused = False
+            if self._trainer is not None:
+                self._trainer.request_stop()
+                self._trainer.resume()
+
+    def close(self) -> None:
+        """Refuse queued jobs from now on and stop training (called by the host before joining)."""
+        self._closing = True
+        self.stop()
