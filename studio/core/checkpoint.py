@@ -1,0 +1,239 @@
+"""Checkpoints: a training run frozen at an epoch boundary, complete enough to resume it exactly.
+
+A checkpoint file holds the project (JSON text, so resuming needs nothing else), the engine's
+``training_state()`` (weights, optimizer, schedule, random-number states, epoch/step, history)
+and what export needs without preparing data again (input shape, class names, preprocessing
+statistics and a few real validation inputs). It is written with ``torch.save`` into a
+temporary file that atomically replaces the target, and read with ``weights_only=True``:
+numpy arrays and scalars are encoded as tensors/plain values first, so the restricted
+unpickler can read everything and a foreign file can never run code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from studio.core.errors import ProjectFileError
+from studio.core.io import atomic_path
+from studio.core.project import Project
+from studio.core.safeload import safe_torch_load
+
+FORMAT = "training-studio-checkpoint"
+FORMAT_VERSION = 1
+SUFFIX = ".ckpt"
+_NAME = re.compile(r"^epoch-(\d+)\.ckpt$")
+_NUMPY_TAG = "__numpy__"
+# How many real validation inputs a checkpoint carries for export-time verification.
+SAMPLE_INPUTS = 16
+
+
+@dataclass
+class ModelInfo:
+    """What export and inference need to know about the data a model was trained on."""
+
+    input_shape: tuple[int, ...]
+    task: str = "classification"
+    num_classes: int | None = None
+    class_names: list[str] = field(default_factory=list)
+    target_dim: int | None = None
+    preprocessing: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input_shape": list(self.input_shape),
+            "task": self.task,
+            "num_classes": self.num_classes,
+            "class_names": list(self.class_names),
+            "target_dim": self.target_dim,
+            "preprocessing": self.preprocessing,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelInfo:
+        return cls(
+            input_shape=tuple(int(v) for v in data["input_shape"]),
+            task=str(data.get("task", "classification")),
+            num_classes=data.get("num_classes"),
+            class_names=[str(c) for c in data.get("class_names") or []],
+            target_dim=data.get("target_dim"),
+            preprocessing=dict(data.get("preprocessing") or {}),
+        )
+
+    @classmethod
+    def from_data(cls, data: Any) -> ModelInfo:
+        """Read the fields from a ``PreparedData``."""
+        preprocessing = getattr(data, "preprocessing", None)
+        return cls(
+            input_shape=tuple(int(v) for v in data.input_shape),
+            task=str(getattr(data, "task", "classification")),
+            num_classes=getattr(data, "num_classes", None),
+            class_names=[str(c) for c in (getattr(data, "class_names", None) or [])],
+            target_dim=getattr(data, "target_dim", None),
+            preprocessing=preprocessing.to_dict() if preprocessing is not None else {},
+        )
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: the project, the engine state to resume from and the model's data facts."""
+
+    project: Project
+    state: dict[str, Any]
+    info: ModelInfo
+    sample_inputs: torch.Tensor | None = None
+    path: Path | None = None
+
+    @property
+    def epoch(self) -> int:
+        """Epochs completed when the checkpoint was taken."""
+        return int(self.state.get("epoch", 0))
+
+    @property
+    def step(self) -> int:
+        return int(self.state.get("step", 0))
+
+    @property
+    def history(self) -> Any:
+        return self.state.get("history", {})
+
+    def model_state(self) -> dict[str, torch.Tensor]:
+        """The network's weights (a ``state_dict``)."""
+        return dict(self.state["model"])
+
+
+def sample_inputs_from(data: Any, n: int = SAMPLE_INPUTS) -> torch.Tensor | None:
+    """Up to ``n`` real, preprocessed inputs (validation first) for checking exports later."""
+    for name in ("x_val", "x_train"):
+        x = getattr(data, name, None)
+        if isinstance(x, torch.Tensor) and len(x):
+            return x[:n].detach().cpu().clone()
+    for name in ("val_set", "train_set"):
+        dataset = getattr(data, name, None)
+        if dataset is not None and len(dataset):
+            return torch.stack([dataset[i][0] for i in range(min(n, len(dataset)))]).float()
+    return None
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    project: Project,
+    state: Mapping[str, Any],
+    info: ModelInfo,
+    sample_inputs: torch.Tensor | None = None,
+) -> Path:
+    """Write a checkpoint atomically: a crash at any moment leaves the old file (or none), never half a file."""
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "project": project.to_json(),
+        "info": info.to_dict(),
+        "state": encode_state(state),
+        "sample_inputs": sample_inputs,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+    """Read a checkpoint file (or the newest one in a folder); anything wrong is a :class:`ProjectFileError`."""
+    path = Path(path)
+    if path.is_dir():
+        found = latest_checkpoint(path)
+        if found is None:
+            raise ProjectFileError(f"no checkpoint (epoch-*.ckpt) found in {path}")
+        path = found
+    payload = safe_torch_load(path)
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ProjectFileError(f"{path} is not a Training Studio checkpoint")
+    version = payload.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ProjectFileError(
+            f"{path} was written by a newer Training Studio (checkpoint format {version}); please update"
+        )
+    try:
+        project = _project(payload["project"])
+        info = ModelInfo.from_dict(payload["info"])
+        state = decode_state(payload["state"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProjectFileError(f"{path} is an incomplete checkpoint: {exc}") from None
+    if not isinstance(state, dict) or "model" not in state:
+        raise ProjectFileError(f"{path} is an incomplete checkpoint: it has no model weights")
+    sample = payload.get("sample_inputs")
+    return Checkpoint(project, state, info, sample if isinstance(sample, torch.Tensor) else None, path)
+
+
+def _project(text: str) -> Project:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"its project is not valid JSON ({exc.msg})") from None
+    return Project.from_dict(data)
+
+
+def checkpoint_name(epoch: int) -> str:
+    """File name of the checkpoint taken after ``epoch`` epochs; zero-padded so names sort by epoch."""
+    return f"epoch-{epoch:04d}{SUFFIX}"
+
+
+def list_checkpoints(folder: str | os.PathLike[str]) -> list[Path]:
+    """Checkpoint files in ``folder``, oldest epoch first (temporary files of unfinished writes are ignored)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _NAME.match(p.name)) and p.is_file()]
+    return [p for _, p in sorted(found)]
+
+
+def latest_checkpoint(folder: str | os.PathLike[str]) -> Path | None:
+    """The newest checkpoint in ``folder`` (or its ``checkpoints`` sub-folder), or None."""
+    folder = Path(folder)
+    found = list_checkpoints(folder) or list_checkpoints(folder / "checkpoints")
+    return found[-1] if found else None
+
+
+# --- encoding for the weights-only unpickler ---------------------------------------------------------
+
+
+def encode_state(obj: Any) -> Any:
+    """Turn numpy values into tensors/plain values so ``weights_only=True`` can read them back.
+
+    Anything else the restricted unpickler cannot rebuild is rejected now, at save time, rather
+    than producing a checkpoint that cannot be loaded later.
+    """
+    if obj is None or isinstance(obj, (bool, int, float, str, bytes, torch.Tensor, torch.Size, torch.dtype)):
+        return obj
+    if isinstance(obj, np.ndarray):
+        return {_NUMPY_TAG: obj.tobytes(), "dtype": obj.dtype.str, "shape": list(obj.shape)}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Mapping):
+        return {key: encode_state(value) for key, value in obj.items()}
+    if isinstance(obj, tuple):
+        return tuple(encode_state(value) for value in obj)
+    if isinstance(obj, list):
+        return [encode_state(value) for value in obj]
+    raise TypeError(f"cannot store a {type(obj).__name__} in a checkpoint (only tensors, numbers, text, containers)")
+
+
+def decode_state(obj: Any) -> Any:
+    """Inverse of :func:`encode_state`."""
+    if isinstance(obj, Mapping):
+        if _NUMPY_TAG in obj:
+            array = np.frombuffer(obj[_NUMPY_TAG], dtype=np.dtype(obj["dtype"]))
+            return array.reshape(obj["shape"]).copy()
+        return {key: decode_state(value) for key, value in obj.items()}
+    if isinstance(obj, tuple):
+        return tuple(decode_state(value) for value in obj)
+    if isinstance(obj, list):
+        return [decode_state(value) for value in obj]
+    return obj

@@ -1,0 +1,90 @@
+"""Loading weights from files that may come from anywhere, without ever running their code.
+
+A ``.pt`` file is a pickle, and unpickling can call any Python function. Everything here goes
+through ``torch.load(..., weights_only=True)`` (a restricted unpickler that only rebuilds
+tensors and plain containers) or safetensors (no code at all); any refusal or corruption
+becomes one :class:`ProjectFileError` a learner can read.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from studio.core.errors import ProjectFileError
+
+SAFETENSORS_SUFFIX = ".safetensors"
+
+
+def safe_torch_load(path: str | os.PathLike[str]) -> Any:
+    """``torch.load`` restricted to tensors and plain containers; unsafe or broken files raise ProjectFileError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ProjectFileError(f"file not found: {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ProjectFileError(_refusal(path, exc)) from None
+    except Exception as exc:  # noqa: BLE001 - an untrusted file can make the reader fail in any way
+        reason = _first_line(exc)
+        raise ProjectFileError(f"{path} is not a readable PyTorch file (truncated or corrupt?): {reason}") from None
+
+
+def load_safetensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """Read a ``.safetensors`` file (a format that cannot contain code) onto the CPU."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise ProjectFileError(f"file not found: {path}")
+    try:
+        return load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ProjectFileError(f"{path} is not a readable safetensors file: {_first_line(exc)}") from None
+
+
+def load_weights(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """The tensors of a weights file: safetensors, a saved ``state_dict`` or a Training Studio checkpoint."""
+    path = Path(path)
+    if path.suffix == SAFETENSORS_SUFFIX:
+        return load_safetensors(path)
+    return weights_from_object(safe_torch_load(path), str(path))
+
+
+def weights_from_object(obj: Any, where: str) -> dict[str, torch.Tensor]:
+    """Find the ``name -> tensor`` mapping in what a ``.pt`` file held (a state_dict or a checkpoint)."""
+    if isinstance(obj, Mapping):
+        # Checkpoints keep the weights at state["model"]; other tools often use "state_dict".
+        for key in ("state", "model", "state_dict", "model_state_dict"):
+            inner = obj.get(key)
+            if isinstance(inner, Mapping):
+                try:
+                    return weights_from_object(inner, where)
+                except ProjectFileError:
+                    continue
+        if obj and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()):
+            return dict(obj)
+    raise ProjectFileError(f"{where} does not contain model weights (a mapping of names to tensors)")
+
+
+def _refusal(path: Path, exc: Exception) -> str:
+    """A learner-readable refusal that names the object the file tried to create, when torch says it."""
+    match = re.search(r"(?:Unsupported global|GLOBAL)[: ]+([\w.]+)", str(exc))
+    culprit = f" (it asks for {match.group(1)})" if match else ""
+    return (
+        f"refused to load {path}: it contains Python objects other than weights{culprit}. Loading it could run"
+        " code hidden in the file, so Training Studio only reads plain tensors. Export the weights as a"
+        " state_dict or safetensors file and try again."
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
