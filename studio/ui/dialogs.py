@@ -1,0 +1,102 @@
+"""Every modal question and file chooser goes through one small object, so tests can answer them.
+
+The window and the panels receive a :class:`Dialogs`; the default one shows real Qt dialogs, a
+test passes a :class:`ScriptedDialogs` that records each message and returns prepared answers.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+
+@dataclass(frozen=True)
+class Message:
+    """A modal message: ``kind`` is ``question``, ``warning`` or ``error``; ``buttons`` are names like
+    ``"yes"``, ``"no"``, ``"save"``, ``"discard"``, ``"cancel"``, ``"ok"``; the answer is one of them."""
+
+    kind: str
+    title: str
+    text: str
+    buttons: tuple[str, ...] = ("ok",)
+    default: str = "ok"
+    details: str = ""
+
+
+_BUTTONS = {
+    "ok": QMessageBox.StandardButton.Ok,
+    "yes": QMessageBox.StandardButton.Yes,
+    "no": QMessageBox.StandardButton.No,
+    "save": QMessageBox.StandardButton.Save,
+    "discard": QMessageBox.StandardButton.Discard,
+    "cancel": QMessageBox.StandardButton.Cancel,
+}
+_ICONS = {
+    "question": QMessageBox.Icon.Question,
+    "warning": QMessageBox.Icon.Warning,
+    "error": QMessageBox.Icon.Critical,
+    "info": QMessageBox.Icon.Information,
+}
+
+
+class Dialogs:
+    """Real Qt dialogs parented to ``parent``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.parent = parent
+
+    def message(self, msg: Message) -> str:
+        """Show ``msg`` and return the name of the button the user pressed ("cancel" if closed)."""
+        box = QMessageBox(_ICONS.get(msg.kind, QMessageBox.Icon.NoIcon), msg.title, msg.text, parent=self.parent)
+        for name in msg.buttons:
+            box.addButton(_BUTTONS[name])
+        box.setDefaultButton(_BUTTONS[msg.default])
+        if msg.details:
+            box.setInformativeText(msg.details)
+        answer = QMessageBox.StandardButton(box.exec())
+        names = {button: name for name, button in _BUTTONS.items()}
+        return names.get(answer, "cancel")
+
+    def open_file(self, title: str, filters: str, start: str = "") -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, title, start, filters)
+        return path or None
+
+    def save_file(self, title: str, filters: str, start: str = "") -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, start, filters)
+        return path or None
+
+    def folder(self, title: str, start: str = "") -> str | None:
+        path = QFileDialog.getExistingDirectory(self.parent, title, start)
+        return path or None
+
+
+@dataclass
+class ScriptedDialogs(Dialogs):
+    """Answers from queues instead of the user: for tests and for scripted screenshots.
+
+    ``answers`` are returned to messages in order (``default`` of the message when empty);
+    ``paths`` to file and folder choosers (None, i.e. cancelled, when empty). ``shown`` records messages.
+    """
+
+    answers: deque[str] = field(default_factory=deque)
+    paths: deque[str] = field(default_factory=deque)
+    shown: list[Message] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(None)
+        self.answers = deque(self.answers)
+        self.paths = deque(self.paths)
+
+    def message(self, msg: Message) -> str:
+        self.shown.append(msg)
+        return self.answers.popleft() if self.answers else msg.default
+
+    def open_file(self, title: str, filters: str, start: str = "") -> str | None:
+        return self.paths.popleft() if self.paths else None
+
+    save_file = open_file
+
+    def folder(self, title: str, start: str = "") -> str | None:
+        return self.paths.popleft() if self.paths else None

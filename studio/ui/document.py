@@ -1,0 +1,150 @@
+"""The open project: one :class:`Project`, its file, whether it has unsaved changes, recent files.
+
+The panels edit ``document.project`` and call :meth:`ProjectDocument.touch`; New/Open/Save ask
+through :class:`Dialogs`, so every prompt is scriptable in tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from studio.core.errors import StudioError
+from studio.core.project import Project, load_project, save_project
+from studio.ui.dialogs import Dialogs, Message
+
+PROJECT_FILTER = "Training Studio projects (*.json);;All files (*)"
+RECENT_KEY = "recentFiles"
+MAX_RECENT = 8
+
+
+class ProjectDocument(QObject):
+    """Owns the window's project and its file; emits ``replaced`` when a whole new project arrives."""
+
+    replaced = Signal()
+    dirtyChanged = Signal(bool)
+    pathChanged = Signal(str)
+    recentChanged = Signal(list)
+
+    def __init__(self, project: Project, dialogs: Dialogs, new_project: Callable[[], Project], parent=None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.path: Path | None = None
+        self.dirty = False
+        self.dialogs = dialogs
+        self._new_project = new_project
+
+    # --- state ---------------------------------------------------------------------------------
+    def touch(self) -> None:
+        """Mark the project as changed since the last save."""
+        self._set_dirty(True)
+
+    def title(self) -> str:
+        """The window title: file name (or project name) with a star when unsaved."""
+        name = self.path.name if self.path else self.project.name
+        return f"{name}{' *' if self.dirty else ''} — Training Studio"
+
+    def _set_dirty(self, dirty: bool) -> None:
+        if dirty != self.dirty:
+            self.dirty = dirty
+            self.dirtyChanged.emit(dirty)
+
+    def _replace(self, project: Project, path: Path | None) -> None:
+        self.project = project
+        self.path = path
+        self.pathChanged.emit(str(path or ""))
+        self.replaced.emit()
+        self._set_dirty(False)
+
+    # --- commands ------------------------------------------------------------------------------
+    def new(self) -> bool:
+        """Replace the project by a fresh default one, after asking to save changes."""
+        if not self.maybe_save():
+            return False
+        self._replace(self._new_project(), None)
+        return True
+
+    def open(self, path: str | Path | None = None) -> bool:
+        """Open ``path`` (or ask for one); a bad file is reported and the current project stays."""
+        if not self.maybe_save():
+            return False
+        if path is None:
+            start = str(self.path.parent) if self.path else ""
+            path = self.dialogs.open_file("Open project", PROJECT_FILTER, start)
+            if path is None:
+                return False
+        try:
+            project = load_project(path)
+        except StudioError as exc:
+            self.dialogs.message(Message("error", "Cannot open project", str(exc)))
+            self._forget_recent(Path(path))
+            return False
+        self._replace(project, Path(path))
+        self._remember_recent(Path(path))
+        return True
+
+    def save(self) -> bool:
+        """Save to the current file, or ask for one; returns False when cancelled or failed."""
+        if self.path is None:
+            return self.save_as()
+        return self._write(self.path)
+
+    def save_as(self) -> bool:
+        suggested = str(self.path or Path.home() / f"{self.project.name or 'project'}.json")
+        path = self.dialogs.save_file("Save project as", PROJECT_FILTER, suggested)
+        if path is None:
+            return False
+        if Path(path).suffix == "":
+            path = f"{path}.json"
+        return self._write(Path(path))
+
+    def _write(self, path: Path) -> bool:
+        try:
+            save_project(path, self.project)
+        except OSError as exc:
+            self.dialogs.message(Message("error", "Cannot save project", f"Could not write {path}: {exc.strerror}"))
+            return False
+        if path != self.path:
+            self.path = path
+            self.pathChanged.emit(str(path))
+        self._remember_recent(path)
+        self._set_dirty(False)
+        return True
+
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; True means the caller may go on (saved or discarded)."""
+        if not self.dirty:
+            return True
+        answer = self.dialogs.message(
+            Message(
+                "question",
+                "Unsaved changes",
+                "The project has unsaved changes. Save them first?",
+                ("save", "discard", "cancel"),
+                "save",
+            )
+        )
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    # --- recent files --------------------------------------------------------------------------
+    def recent(self) -> list[str]:
+        """Recently used project files, newest first, that still exist."""
+        values = QSettings().value(RECENT_KEY, [])
+        values = [values] if isinstance(values, str) else list(values or [])
+        return [p for p in values if Path(p).is_file()]
+
+    def _store_recent(self, paths: list[str]) -> None:
+        QSettings().setValue(RECENT_KEY, paths[:MAX_RECENT])
+        self.recentChanged.emit(paths[:MAX_RECENT])
+
+    def _remember_recent(self, path: Path) -> None:
+        text = str(path.resolve())
+        self._store_recent([text, *[p for p in self.recent() if p != text]])
+
+    def _forget_recent(self, path: Path) -> None:
+        text = str(path.resolve())
+        self._store_recent([p for p in self.recent() if p != text])

@@ -1,0 +1,124 @@
+"""Look and feel: Fusion with a light or dark palette that follows the system, a small style sheet,
+and SVG icons tinted to the palette so they stay readable in both themes and at any DPI.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QApplication, QStyle
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+ICON_SIZES = (16, 20, 24, 32, 48, 64)
+
+# Colours of the two palettes; the roles not listed keep Fusion's derivation from these.
+_LIGHT = {
+    "window": "#f3f4f6", "base": "#ffffff", "alt": "#f7f8fa", "text": "#1d2330", "mid": "#c9ced8",
+    "button": "#eceef2", "highlight": "#2f6fd6", "disabled": "#9aa1ad", "tooltip": "#fffbe6", "link": "#2458b5",
+}
+_DARK = {
+    "window": "#1f2228", "base": "#17191e", "alt": "#23262d", "text": "#e3e6ec", "mid": "#3a3f4a",
+    "button": "#2b2f37", "highlight": "#4a86e8", "disabled": "#6b7280", "tooltip": "#2b2f37", "link": "#7fb0ff",
+}
+# Fallbacks from the platform style when an SVG file is missing (e.g. a wheel built without resources/).
+_STANDARD_ICONS = {
+    "play": QStyle.StandardPixmap.SP_MediaPlay,
+    "pause": QStyle.StandardPixmap.SP_MediaPause,
+    "stop": QStyle.StandardPixmap.SP_MediaStop,
+    "new": QStyle.StandardPixmap.SP_FileIcon,
+    "open": QStyle.StandardPixmap.SP_DialogOpenButton,
+    "save": QStyle.StandardPixmap.SP_DialogSaveButton,
+    "folder": QStyle.StandardPixmap.SP_DirOpenIcon,
+    "up": QStyle.StandardPixmap.SP_ArrowUp,
+    "down": QStyle.StandardPixmap.SP_ArrowDown,
+    "delete": QStyle.StandardPixmap.SP_TrashIcon,
+    "reload": QStyle.StandardPixmap.SP_BrowserReload,
+}
+
+
+def wants_dark(app: QGuiApplication) -> bool:
+    """True when the system asks for a dark theme; ``STUDIO_THEME=dark|light`` overrides it."""
+    forced = os.environ.get("STUDIO_THEME", "").lower()
+    if forced in ("dark", "light"):
+        return forced == "dark"
+    return app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def make_palette(dark: bool) -> QPalette:
+    """A complete palette for the light or the dark theme."""
+    c = {key: QColor(value) for key, value in (_DARK if dark else _LIGHT).items()}
+    pal = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: c["window"], QPalette.ColorRole.WindowText: c["text"],
+        QPalette.ColorRole.Base: c["base"], QPalette.ColorRole.AlternateBase: c["alt"],
+        QPalette.ColorRole.Text: c["text"], QPalette.ColorRole.Button: c["button"],
+        QPalette.ColorRole.ButtonText: c["text"], QPalette.ColorRole.Highlight: c["highlight"],
+        QPalette.ColorRole.HighlightedText: QColor("#ffffff"), QPalette.ColorRole.ToolTipBase: c["tooltip"],
+        QPalette.ColorRole.ToolTipText: c["text"], QPalette.ColorRole.Link: c["link"],
+        QPalette.ColorRole.Mid: c["mid"], QPalette.ColorRole.PlaceholderText: c["disabled"],
+    }
+    for role, color in roles.items():
+        pal.setColor(role, color)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, c["disabled"])
+    return pal
+
+
+def apply_style(app: QApplication) -> None:
+    """Fusion + palette + style sheet + plot colours; re-applied when the system theme changes."""
+    app.setStyle("Fusion")
+    _apply_theme(app)
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: _apply_theme(app))
+
+
+def _apply_theme(app: QApplication) -> None:
+    dark = wants_dark(app)
+    pal = make_palette(dark)
+    app.setPalette(pal)
+    sheet = RESOURCES / "styles" / "studio.qss"
+    app.setStyleSheet(sheet.read_text(encoding="utf-8") if sheet.is_file() else "")
+    pg.setConfigOptions(
+        background=pal.color(QPalette.ColorRole.Base), foreground=pal.color(QPalette.ColorRole.Text), antialias=True
+    )
+    _tinted_icon.cache_clear()
+
+
+def icon(name: str) -> QIcon:
+    """The icon ``name`` from resources/icons, tinted with the palette's text colour where it says
+    ``currentColor``; falls back to the platform's standard icon, then to an empty icon."""
+    app = QApplication.instance()
+    color = app.palette().color(QPalette.ColorRole.ButtonText).name() if app else "#1d2330"
+    return _tinted_icon(name, color)
+
+
+@cache
+def _tinted_icon(name: str, color: str) -> QIcon:
+    path = RESOURCES / "icons" / f"{name}.svg"
+    if not path.is_file():
+        standard = _STANDARD_ICONS.get(name)
+        app = QApplication.instance()
+        return app.style().standardIcon(standard) if app and standard is not None else QIcon()
+    renderer = QSvgRenderer(QByteArray(path.read_bytes().replace(b"currentColor", color.encode())))
+    result = QIcon()
+    for size in ICON_SIZES:
+        image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        renderer.render(painter, QRectF(0, 0, size, size))
+        painter.end()
+        result.addPixmap(QPixmap.fromImage(image))
+    return result
+
+
+def app_icon() -> QIcon:
+    """The window icon."""
+    return icon("app")
+
+
+TOOLBAR_ICON_SIZE = QSize(20, 20)

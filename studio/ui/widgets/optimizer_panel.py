@@ -1,0 +1,133 @@
+"""The optimizer panel: optimizer, loss, schedule and the training settings of the project.
+
+Every form is generated from the registries' :class:`Param`s (the learning rate is a log-scale
+spin box because its Param says ``log=True``). The panel reads from and writes to a
+:class:`Project`; it never keeps a second copy of the settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGroupBox, QScrollArea, QVBoxLayout, QWidget
+
+from studio.core.optim import LOSSES, OPTIMIZERS, SCHEDULES
+from studio.core.params import Param
+from studio.core.project import Choice, Project
+from studio.ui.widgets.choice_section import ChoiceSection
+from studio.ui.widgets.param_form import ParamForm
+
+
+def training_params(devices: Sequence[str]) -> tuple[Param, ...]:
+    """The training settings of :class:`TrainingSpec` the panel edits; ``devices`` are those present."""
+    return (
+        Param("epochs", "int", 20, "How many passes over the training data.", min=1, max=10_000),
+        Param("target_loss", "float", None, "Stop as soon as the training loss of an epoch is at most this.",
+              min=0.0, max=1e6, optional=True, label="stop at loss"),
+        Param("early_stopping_patience", "int", None, "Stop when the validation loss has not improved for this "
+              "many epochs.", min=1, max=1000, optional=True, label="early stopping"),
+        Param("seed", "int", 0, "Random seed: the same seed gives the same run on the CPU.", min=0, max=2**31 - 1),
+        Param("shuffle", "bool", True, "Shuffle the training samples every epoch."),
+        Param("device", "choice", "auto", "Where to train; auto prefers a GPU when there is one.",
+              choices=("auto", *devices)),
+    )
+
+
+TRAINING_FIELDS = {
+    "epochs": "epochsSpin",
+    "target_loss": "targetLossSpin",
+    "early_stopping_patience": "earlyStoppingSpin",
+    "seed": "seedSpin",
+    "shuffle": "shuffleCheck",
+    "device": "deviceCombo",
+}
+
+
+def _devices() -> list[str]:
+    from studio.core.device import available_devices  # probes CUDA/MPS once, no tensor work
+
+    return available_devices()
+
+
+class OptimizerPanel(QScrollArea):
+    """Edits ``project.optimizer``, ``.loss``, ``.schedule`` and the training settings."""
+
+    edited = Signal()
+    lossChanged = Signal(str)
+
+    def __init__(self, devices: Sequence[str] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("optimizerPanel")
+        self.setWidgetResizable(True)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        self.optimizer = ChoiceSection(
+            OPTIMIZERS, "optimizerCombo", "Optimizer", {"lr": "learningRateSpin", "weight_decay": "weightDecaySpin"}
+        )
+        self.loss = ChoiceSection(LOSSES, "lossCombo", "Loss function")
+        self.schedule = ChoiceSection(SCHEDULES, "scheduleCombo", "Learning-rate schedule")
+        self.training = ParamForm(training_params(devices if devices is not None else _devices()), owner="training")
+        for param, object_name in TRAINING_FIELDS.items():
+            field = self.training.field(param)
+            field.setObjectName(object_name)
+        for title, widget in (
+            ("Optimizer", self.optimizer),
+            ("Loss", self.loss),
+            ("Learning-rate schedule", self.schedule),
+            ("Training", self.training),
+        ):
+            layout.addWidget(_group(title, widget))
+        layout.addStretch(1)
+        self.setWidget(body)
+        for section in (self.optimizer, self.schedule):
+            section.edited.connect(self.edited)
+        self.loss.edited.connect(self._loss_edited)
+        self.training.changed.connect(lambda *_: self.edited.emit())
+
+    def load(self, project: Project) -> None:
+        """Show the project's settings (no ``edited`` signal)."""
+        self.optimizer.set_choice(project.optimizer.name, project.optimizer.params)
+        self.loss.set_choice(project.loss.name, project.loss.params)
+        self.schedule.set_choice(project.schedule.name, project.schedule.params)
+        spec = project.training
+        self.training.set_values({name: getattr(spec, name) for name in TRAINING_FIELDS})
+
+    def store(self, project: Project) -> None:
+        """Write the panel's settings into ``project``."""
+        project.optimizer = Choice(self.optimizer.name(), self.optimizer.values())
+        project.loss = Choice(self.loss.name(), self.loss.values())
+        project.schedule = Choice(self.schedule.name(), self.schedule.values())
+        for name, value in self.training.values().items():
+            setattr(project.training, name, value)
+
+    def set_task(self, task: str) -> None:
+        """List only the losses that fit the dataset's task; an unfitting loss is replaced by the first that fits."""
+        fits = [name for name, entry in LOSSES.items() if task in entry.tasks]
+        if self.loss.name() not in fits:
+            self.loss.set_choice(fits[0], {})
+            self.loss.set_filter(lambda entry: task in entry.tasks)
+            self._loss_edited()
+        else:
+            self.loss.set_filter(lambda entry: task in entry.tasks)
+
+    def set_locked(self, locked: bool) -> None:
+        for section in (self.optimizer, self.loss, self.schedule, self.training):
+            section.set_locked(locked)
+
+    def show_error(self, field: str | None, message: str) -> None:
+        """Show a validation error next to the optimizer field it names (or under the form)."""
+        self.optimizer.form.set_error(field, message)
+
+    def _loss_edited(self) -> None:
+        self.lossChanged.emit(self.loss.name())
+        self.edited.emit()
+
+
+def _group(title: str, widget: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.addWidget(widget)
+    return box
+
+
