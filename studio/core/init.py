@@ -123,14 +123,27 @@ for _bias in (
     BIAS_INITS.register(_bias.name, _bias)
 
 
+def _lookup(registry: Registry, name: str, field: str) -> Any:
+    """``registry.get`` with the error pointing at the ModelSpec field."""
+    try:
+        return registry.get(name)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), field=field) from None
+
+
 def _network_scheme(spec: ModelSpec) -> tuple[InitScheme, dict[str, Any], BiasInit, dict[str, Any]]:
     """The network-wide weight scheme and bias init with their resolved parameters (ConfigError if invalid)."""
-    scheme = INITS.get(spec.init)
+    for name, value in (("init", spec.init), ("bias_init", spec.bias_init)):
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} must be the name of a scheme, not {value!r}", field=name)
+    if not isinstance(spec.init_params, dict):
+        raise ConfigError(f"init_params must be a JSON object, not {spec.init_params!r}", field="init_params")
+    scheme = _lookup(INITS, spec.init, "init")
     try:
         params = resolve(scheme.params, spec.init_params, scheme.label)
     except ConfigError as exc:
         raise ConfigError(str(exc), field=f"init_params.{exc.field}") from None
-    bias = BIAS_INITS.get(spec.bias_init)
+    bias = _lookup(BIAS_INITS, spec.bias_init, "bias_init")
     return scheme, params, bias, resolve(bias.params, {}, bias.label)
 
 
@@ -144,7 +157,7 @@ def _layer_scheme(spec: ModelSpec, index: int, network: tuple[InitScheme, dict[s
     if name is None or name == spec.init:
         return network
     layer_type = spec.layers[index].type
-    if name not in INITS:
+    if not isinstance(name, str) or name not in INITS:
         message = (f"{row_name(index, layer_type)}: unknown weight initialisation {name!r}; "
                    f"choose one of: {', '.join(INITS.names())}")
         raise LayerSettingError(message, index, layer_type, f"layers[{index}].init")

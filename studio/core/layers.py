@@ -91,11 +91,14 @@ def row_name(index: int, layer_type: str) -> str:
 
 def resolve_layer(spec: LayerSpec, index: int) -> tuple[LayerType, dict[str, Any]]:
     """The layer type and complete, validated parameters of row ``index``, or a :class:`LayerSettingError`."""
-    try:
-        layer_type = LAYERS.get(spec.type)
-    except ConfigError as exc:
-        raise LayerSettingError(f"{row_name(index, str(spec.type))}: {exc}", index, str(spec.type),
-                                f"layers[{index}].type") from None
+    if not isinstance(spec.type, str) or spec.type not in LAYERS:
+        name = spec.type if isinstance(spec.type, str) else repr(spec.type)
+        message = f"{row_name(index, name)}: unknown layer type {name!r}; choose one of: {', '.join(LAYERS.names())}"
+        raise LayerSettingError(message, index, name, f"layers[{index}].type")
+    if not isinstance(spec.params, dict):
+        raise LayerSettingError(f"{row_name(index, spec.type)}: the settings must be a JSON object, not "
+                                f"{spec.params!r}", index, spec.type, f"layers[{index}].params")
+    layer_type = LAYERS.get(spec.type)
     try:
         params = resolve(layer_type.params, spec.params, row_name(index, spec.type))
     except ConfigError as exc:
@@ -106,7 +109,7 @@ def resolve_layer(spec: LayerSpec, index: int) -> tuple[LayerType, dict[str, Any
 
 def describe_layer(spec: LayerSpec) -> str:
     """The key parameters of a stack row (``"128"``, ``"16@3×3"``); tolerant of bad values, for display."""
-    if spec.type not in LAYERS:
+    if not isinstance(spec.type, str) or spec.type not in LAYERS or not isinstance(spec.params, dict):
         return ""
     layer_type = LAYERS.get(spec.type)
     try:
