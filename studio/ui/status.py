@@ -1,0 +1,111 @@
+"""The status bar during training: epoch and batch progress, samples per second, time remaining.
+
+It listens to the same engine events as the plots (``FitStart``, lists of ``BatchEnd``,
+``EpochEnd``, ``FitEnd``) and keeps no other state than what it needs for the estimate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+
+
+def format_duration(seconds: float) -> str:
+    """``75`` -> ``"1:15"``, ``3700`` -> ``"1:01:40"``."""
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _bar(object_name: str, accessible: str, fmt: str) -> QProgressBar:
+    bar = QProgressBar()
+    bar.setObjectName(object_name)
+    bar.setAccessibleName(accessible)
+    bar.setFormat(fmt)
+    bar.setTextVisible(True)
+    bar.setRange(0, 1)
+    bar.setValue(0)
+    return bar
+
+
+class TrainingStatus:
+    """Fills ``bar`` with a message on the left and progress, speed and time remaining on the right."""
+
+    def __init__(self, bar: QStatusBar, clock: Callable[[], float] = time.monotonic) -> None:
+        self.bar = bar
+        self._clock = clock
+        self.message = QLabel("Ready")
+        self.message.setObjectName("statusMessage")
+        self.epochs = _bar("epochProgress", "Epoch progress", "Epoch %v/%m")
+        self.batches = _bar("batchProgress", "Batch progress", "Batch %v/%m")
+        self.speed = _label("speedLabel", "Samples per second")
+        self.eta = _label("etaLabel", "Time remaining")
+        bar.addWidget(self.message, 1)
+        for widget in (self.speed, self.eta, self.epochs, self.batches):
+            bar.addPermanentWidget(widget)
+        self._started = 0.0
+        self._first_step = 0
+        self._total_steps = 0
+        self.set_running(False)
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+
+    def set_running(self, running: bool) -> None:
+        """Progress widgets show only while a run is on screen."""
+        for widget in (self.epochs, self.batches, self.speed, self.eta):
+            widget.setVisible(running)
+
+    # --- engine events -------------------------------------------------------------------------
+    def on_fit_started(self, event) -> None:
+        self.set_running(True)
+        self.epochs.setRange(0, event.total_epochs)
+        self.epochs.setValue(event.start_epoch)
+        self.batches.setRange(0, max(1, event.steps_per_epoch))
+        self.batches.setValue(0)
+        self._started = self._clock()
+        self._first_step = event.start_epoch * event.steps_per_epoch
+        self._total_steps = event.total_epochs * event.steps_per_epoch
+        self.speed.setText("")
+        self.eta.setText("")
+        self.show_message(f"Training on {event.device.upper()} · {event.n_train:,} samples · "
+                          f"{event.param_count:,} weights")
+
+    def on_batches(self, events: Sequence) -> None:
+        if not events:
+            return
+        last = events[-1]
+        self.epochs.setValue(last.epoch - 1)
+        self.batches.setValue(min(last.batch, self.batches.maximum()))
+        self.speed.setText(f"{last.samples_per_s:,.0f} samples/s")
+        done = last.step - self._first_step
+        elapsed = self._clock() - self._started
+        if done > 0 and elapsed > 0:
+            remaining = (self._total_steps - last.step) * elapsed / done
+            self.eta.setText(f"{format_duration(remaining)} left")
+
+    def on_epoch_end(self, event) -> None:
+        self.epochs.setValue(event.epoch)
+        parts = [f"Epoch {event.epoch}: loss {event.train_loss:.4g}"]
+        if event.val_loss is not None:
+            parts.append(f"validation loss {event.val_loss:.4g}")
+        if event.val_acc is not None:
+            parts.append(f"validation accuracy {event.val_acc:.1%}")
+        self.show_message(", ".join(parts))
+
+    def on_fit_end(self, event) -> None:
+        self.eta.setText("done")
+        self.show_message(event.message)
+
+
+def _label(object_name: str, accessible: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(object_name)
+    label.setAccessibleName(accessible)
+    label.setMinimumWidth(90)
+    return label
+
+

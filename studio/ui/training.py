@@ -1,0 +1,125 @@
+"""Train / Pause / Resume / Stop as a small state machine over the worker.
+
+The controller decides *when* training may start (a valid network, loaded data) and tracks the
+run's state; the window maps states to enabled actions and locked editors. The data source is
+the dataset panel: when its data is not loaded yet, Train asks it to load and starts when ready.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Signal, SignalInstance
+
+from studio.core.project import Project
+from studio.ui.dialogs import Dialogs, Message
+
+IDLE, PREPARING, RUNNING, PAUSED, STOPPING = "idle", "preparing", "running", "paused", "stopping"
+
+
+class DataSource(Protocol):
+    """What the controller needs of the dataset panel."""
+
+    dataReady: SignalInstance
+    loadFailed: SignalInstance
+
+    def prepared(self) -> Any: ...
+    def request_load(self, immediate: bool = False) -> None: ...
+
+
+class TrainingController(QObject):
+    """Starts, pauses, resumes and stops runs on ``worker``; ``state`` is one of the module constants."""
+
+    stateChanged = Signal(str)
+    rejected = Signal(str)  # why Train was refused
+
+    def __init__(
+        self,
+        worker: Any,
+        project: Callable[[], Project],
+        check: Callable[[], str | None],
+        data: DataSource,
+        dialogs: Dialogs,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.worker = worker
+        self.state = IDLE
+        self._project = project
+        self._check = check
+        self._data = data
+        self.dialogs = dialogs
+        self._job: int | None = None
+        data.dataReady.connect(self._data_ready)
+        data.loadFailed.connect(self._data_failed)
+        worker.jobFinished.connect(lambda job, _result: self._job_done(job))
+        worker.jobFailed.connect(lambda job, _message: self._job_done(job))
+        worker.trainingFailed.connect(self._training_failed)
+
+    def busy(self) -> bool:
+        """True while a run is being prepared, runs, is paused or is stopping."""
+        return self.state != IDLE
+
+    # --- commands ------------------------------------------------------------------------------
+    def train(self) -> bool:
+        """Start a run, or say why not; returns whether a run is starting."""
+        if self.state != IDLE:
+            return False
+        reason = self._check()
+        if reason:
+            self.rejected.emit(reason)
+            self.dialogs.message(Message("error", "Cannot train yet", reason))
+            return False
+        data = self._data.prepared()
+        if data is None:
+            self._set_state(PREPARING)
+            self._data.request_load(immediate=True)
+        else:
+            self._start(data)
+        return True
+
+    def toggle_pause(self) -> None:
+        """Pause a running fit at the next batch boundary, or resume a paused one."""
+        if self.state == RUNNING:
+            self.worker.pause()
+            self._set_state(PAUSED)
+        elif self.state == PAUSED:
+            self.worker.resume()
+            self._set_state(RUNNING)
+
+    def stop(self) -> None:
+        """Stop after the current batch (a pending start is simply cancelled)."""
+        if self.state == PREPARING:
+            self._set_state(IDLE)
+        elif self.state in (RUNNING, PAUSED):
+            self.worker.stop()
+            self._set_state(STOPPING)
+
+    # --- events --------------------------------------------------------------------------------
+    def _start(self, data: Any) -> None:
+        self._job = self.worker.start_training(self._project(), data)
+        self._set_state(RUNNING)
+
+    def _data_ready(self, data: Any) -> None:
+        if self.state == PREPARING:
+            self._start(data)
+
+    def _data_failed(self, message: str) -> None:
+        if self.state == PREPARING:
+            self._set_state(IDLE)
+            self.rejected.emit(message)
+
+    def _job_done(self, job: int) -> None:
+        if job == self._job:
+            self._job = None
+            self._set_state(IDLE)
+
+    def _training_failed(self, message: str, hint: str) -> None:
+        text = f"{message}\n\nWhat to try: {hint}" if hint else message
+        self.dialogs.message(Message("error", "Training stopped with an error", text))
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.stateChanged.emit(state)

@@ -1,0 +1,33 @@
+"""Fixtures for the window and panel tests: a real worker thread and settings kept out of the user's."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings
+
+from studio.ui.workers import WorkerHost
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def temp_settings(qapp, tmp_path):
+    """Point QSettings at a temporary folder under a unique organization for this test."""
+    old = QCoreApplication.organizationName(), QCoreApplication.applicationName()
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QCoreApplication.setOrganizationName(f"studio-test-{next(_names)}")
+    QCoreApplication.setApplicationName("Training Studio Test")
+    yield tmp_path / "settings"
+    QCoreApplication.setOrganizationName(old[0])
+    QCoreApplication.setApplicationName(old[1])
+
+
+@pytest.fixture
+def worker_host(qapp):
+    """The one worker thread, joined after the test."""
+    host = WorkerHost()
+    yield host
+    host.shutdown()
