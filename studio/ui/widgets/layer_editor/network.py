@@ -1,0 +1,101 @@
+"""The network-wide weight and bias initialisation: scheme combo, the scheme's parameters, bias combo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+
+from studio.core.init import BIAS_INITS, INITS
+from studio.core.project import ModelSpec
+from studio.ui.widgets.param_form import ParamForm
+
+
+class NetworkInitPanel(QGroupBox):
+    """Emits ``changed(updates)``: a dict of ModelSpec fields (``init``, ``init_params``, ``bias_init``)."""
+
+    changed = Signal(dict)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Weight initialisation (whole network)", parent)
+        self.setObjectName("networkInit")
+        self.init_combo = _combo("networkInitCombo", "Network weight initialisation", INITS.items())
+        self.bias_combo = _combo("biasInitCombo", "Network bias initialisation", BIAS_INITS.items())
+        self._description = QLabel()
+        self._description.setWordWrap(True)
+        self._description.setProperty("role", "hint")
+        self._form = ParamForm((), owner="initialisation")
+        self._scheme: str | None = None
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        form.addRow("weights", self.init_combo)
+        form.addRow("biases", self.bias_combo)
+        layout.addLayout(form)
+        layout.addWidget(self._description)
+        self._holder = QVBoxLayout()
+        self._holder.addWidget(self._form)
+        layout.addLayout(self._holder)
+        self._updating = False
+        self.init_combo.currentIndexChanged.connect(self._init_picked)
+        self.bias_combo.currentIndexChanged.connect(self._bias_picked)
+
+    def show_spec(self, spec: ModelSpec) -> None:
+        """Show the spec's initialisation without emitting ``changed``."""
+        self._updating = True
+        self.init_combo.setCurrentIndex(max(self.init_combo.findData(spec.init), 0))
+        self.bias_combo.setCurrentIndex(max(self.bias_combo.findData(spec.bias_init), 0))
+        self._updating = False
+        if spec.init in INITS:
+            scheme = INITS.get(spec.init)
+            self._description.setText(scheme.description)
+            if self._scheme != spec.init:
+                self._replace_form(ParamForm(scheme.params, spec.init_params, owner=scheme.label))
+                self._scheme = spec.init
+            else:
+                self._form.set_values(spec.init_params)
+
+    def set_error(self, field: str | None, message: str) -> None:
+        """Mark an ``init_params.<name>`` problem on the scheme's form; other fields clear it."""
+        mine = field is not None and field.startswith("init_params.")
+        self._form.set_error(field if mine else None, message if mine else "")
+
+    def set_locked(self, locked: bool) -> None:
+        self.init_combo.setEnabled(not locked)
+        self.bias_combo.setEnabled(not locked)
+        self._form.set_locked(locked)
+
+    def _replace_form(self, form: ParamForm) -> None:
+        self._holder.removeWidget(self._form)
+        self._form.deleteLater()
+        self._form = form
+        form.setObjectName("networkInitParams")
+        form.setVisible(bool(form.params()))
+        form.changed.connect(self._param_edited)
+        form.set_locked(not self.init_combo.isEnabled())
+        self._holder.addWidget(form)
+
+    def _init_picked(self, _index: int) -> None:
+        if self._updating:
+            return
+        name = self.init_combo.currentData()
+        # The old scheme's parameters mean nothing to the new one; start from the new one's defaults.
+        params = {p.name: p.default for p in INITS.get(name).params}
+        self.changed.emit({"init": name, "init_params": params})
+
+    def _bias_picked(self, _index: int) -> None:
+        if not self._updating:
+            self.changed.emit({"bias_init": self.bias_combo.currentData()})
+
+    def _param_edited(self, _name: str, _value: Any) -> None:
+        self.changed.emit({"init_params": self._form.values()})
+
+
+def _combo(object_name: str, accessible: str, entries: list[tuple[str, Any]]) -> QComboBox:
+    combo = QComboBox()
+    combo.setObjectName(object_name)
+    combo.setAccessibleName(accessible)
+    for name, entry in entries:
+        combo.addItem(entry.label, name)
+        combo.setItemData(combo.count() - 1, entry.description, Qt.ItemDataRole.ToolTipRole)
+    return combo

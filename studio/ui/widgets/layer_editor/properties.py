@@ -1,0 +1,172 @@
+"""The properties panel: the settings of the selected layer, generated from the layer registry.
+
+It shows the type's description, a :class:`ParamForm` of the type's parameters, the layer's own
+weight initialisation (or the network's) and the fine-tuning settings (frozen, learning-rate
+factor). It edits nothing itself: every change is a signal the editor turns into an undo command.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QFormLayout, QFrame, QLabel, QVBoxLayout, QWidget
+
+from studio.core.init import INITS
+from studio.core.layers import LAYERS
+from studio.core.params import Param
+from studio.core.project import LayerSpec
+from studio.ui.widgets.param_form import ParamForm
+
+# The fine-tuning settings are LayerSpec fields, described as Params so the same form shows them.
+FINE_TUNING = (
+    Param("frozen", "bool", False, "Keep this layer's weights fixed while the rest of the network trains."),
+    Param(
+        "lr_mult",
+        "float",
+        1.0,
+        "Multiplies the optimizer's learning rate for this layer (1 = unchanged).",
+        min=0.0,
+        max=100.0,
+        label="learning-rate ×",
+    ),
+)
+NETWORK_INIT = ""  # the combo's data for "use the network's initialisation" (LayerSpec.init None)
+
+
+class LayerProperties(QWidget):
+    """Settings of one layer; ``show_layer(row, spec)`` fills it, the signals report user edits."""
+
+    paramChanged = Signal(str, object)  # parameter name, value
+    fieldChanged = Signal(str, object)  # LayerSpec field ("init", "frozen", "lr_mult"), value
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("layerProperties")
+        self.setAccessibleName("Layer properties")
+        self._type: str | None = None
+        self._locked = False
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 4, 4, 4)
+        self._details = QWidget()
+        layout = QVBoxLayout(self._details)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self._title = QLabel()
+        self._title.setObjectName("layerPropertiesTitle")
+        font = self._title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        font.setBold(True)
+        self._title.setFont(font)
+        self._description = _muted(QLabel())
+        self._description.setWordWrap(True)
+        layout.addWidget(self._title)
+        layout.addWidget(self._description)
+        self._form_holder = QVBoxLayout()
+        layout.addLayout(self._form_holder)
+        self._form: ParamForm | None = None
+        self._no_params = _muted(QLabel("This layer has no settings."))
+        layout.addWidget(self._no_params)
+        layout.addWidget(_separator())
+        self.init_combo = QComboBox()
+        self.init_combo.setObjectName("layerInitCombo")
+        self.init_combo.setAccessibleName("Layer weight initialisation")
+        self.init_combo.setToolTip("How this layer's weights start; by default the network's choice below the stack.")
+        init_row = QFormLayout()
+        init_row.addRow("initialisation", self.init_combo)
+        layout.addLayout(init_row)
+        self.fine_tuning = ParamForm(FINE_TUNING, owner="layer")
+        self.fine_tuning.setObjectName("layerFineTuning")
+        layout.addWidget(self.fine_tuning)
+        outer.addWidget(self._details)
+        outer.addStretch(1)
+        self._placeholder = _muted(QLabel("Select a layer to see its settings."))
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        outer.addWidget(self._placeholder)
+        outer.addStretch(1)
+        self.init_combo.currentIndexChanged.connect(self._init_picked)
+        self.fine_tuning.changed.connect(self.fieldChanged)
+        self._updating = False
+        self.show_layer(None, None, "default")
+
+    @property
+    def form(self) -> ParamForm | None:
+        """The parameter form of the shown layer (None when nothing is selected)."""
+        return self._form
+
+    def show_layer(self, row: int | None, spec: LayerSpec | None, network_init: str) -> None:
+        """Show ``spec`` (row ``row``), or the placeholder when ``spec`` is None; emits nothing."""
+        has_layer = spec is not None and spec.type in LAYERS
+        self._details.setVisible(has_layer)
+        self._placeholder.setVisible(not has_layer)
+        if not has_layer:
+            self._set_form(None)
+            return
+        layer_type = LAYERS.get(spec.type)
+        self._title.setText(f"{row + 1}. {spec.type}" if row is not None else spec.type)
+        self._description.setText(layer_type.description)
+        if self._type != spec.type or self._form is None:
+            self._set_form(ParamForm(layer_type.params, spec.params, owner=spec.type))
+            self._type = spec.type
+        else:
+            self._form.set_values(spec.params)
+        self._no_params.setVisible(not layer_type.params)
+        self._fill_inits(network_init, spec.init)
+        self.fine_tuning.set_values({"frozen": spec.frozen, "lr_mult": spec.lr_mult})
+        self.set_error(None, "")
+
+    def set_error(self, field: str | None, message: str) -> None:
+        """Mark the offending parameter of the shown layer (``field`` like ``layers[2].kernel_size``)."""
+        if self._form is None:
+            return
+        name = field.rsplit(".", 1)[-1] if field else None
+        known = name is not None and name in {p.name for p in self._form.params()}
+        self._form.set_error(name if known else None, message if known else "")
+
+    def set_locked(self, locked: bool) -> None:
+        self._locked = locked
+        if self._form is not None:
+            self._form.set_locked(locked)
+        self.fine_tuning.set_locked(locked)
+        self.init_combo.setEnabled(not locked)
+
+    def _set_form(self, form: ParamForm | None) -> None:
+        if self._form is not None:
+            self._form_holder.removeWidget(self._form)
+            self._form.deleteLater()
+        self._form = form
+        self._type = None
+        if form is not None:
+            form.setObjectName("layerParamForm")
+            form.changed.connect(self.paramChanged)
+            form.set_locked(self._locked)
+            self._form_holder.addWidget(form)
+
+    def _fill_inits(self, network_init: str, current: str | None) -> None:
+        self._updating = True
+        self.init_combo.clear()
+        network_label = INITS.get(network_init).label if network_init in INITS else network_init
+        self.init_combo.addItem(f"Network's ({network_label})", NETWORK_INIT)
+        for name, scheme in INITS.items():
+            self.init_combo.addItem(scheme.label, name)
+            self.init_combo.setItemData(self.init_combo.count() - 1, scheme.description, Qt.ItemDataRole.ToolTipRole)
+        index = self.init_combo.findData(current if current is not None else NETWORK_INIT)
+        self.init_combo.setCurrentIndex(max(index, 0))
+        self._updating = False
+
+    def _init_picked(self, _index: int) -> None:
+        if self._updating:
+            return
+        data: Any = self.init_combo.currentData()
+        self.fieldChanged.emit("init", None if data == NETWORK_INIT else data)
+
+
+def _muted(label: QLabel) -> QLabel:
+    label.setProperty("role", "hint")  # muted text, styled by resources/styles/studio.qss
+    return label
+
+
+def _separator() -> QFrame:
+    line = QFrame()
+    line.setFrameShape(QFrame.Shape.HLine)
+    line.setFrameShadow(QFrame.Shadow.Sunken)
+    return line
