@@ -1,0 +1,88 @@
+"""Callbacks: the one way to watch or steer a fit (plots, logs, checkpoints, the GUI bridge).
+
+Hooks are named ``on_<when>`` and receive the trainer and a frozen event (``studio.core.events``).
+They run on the training thread, between batches, so they must be quick; a hook may call
+``trainer.request_stop()`` or ``trainer.training_state()`` (e.g. a checkpoint at epoch end).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
+
+if TYPE_CHECKING:
+    from studio.core.engine.trainer import Trainer
+
+
+class Callback:
+    """Base class with no-op hooks; override the ones you need."""
+
+    def on_fit_start(self, trainer: Trainer, event: FitStart) -> None:
+        """Before the first batch (also when a fit resumes)."""
+
+    def on_train_batch_end(self, trainer: Trainer, event: BatchEnd) -> None:
+        """Every ``log_every`` training batches and after the last batch of each epoch."""
+
+    def on_layer_stats(self, trainer: Trainer, event: LayerStats) -> None:
+        """Every ``stats_every`` training steps, when statistics are on."""
+
+    def on_epoch_end(self, trainer: Trainer, event: EpochEnd) -> None:
+        """After validation; ``trainer.training_state()`` here includes this epoch."""
+
+    def on_fit_end(self, trainer: Trainer, event: FitEnd) -> None:
+        """Once, however the fit ended (completed, stopped, early stopping, non-finite loss)."""
+
+
+class CallbackList(Callback):
+    """Calls each callback's hook in the order given."""
+
+    def __init__(self, callbacks: Iterable[Callback] = ()) -> None:
+        self.callbacks = list(callbacks)
+
+    def on_fit_start(self, trainer: Trainer, event: FitStart) -> None:
+        for callback in self.callbacks:
+            callback.on_fit_start(trainer, event)
+
+    def on_train_batch_end(self, trainer: Trainer, event: BatchEnd) -> None:
+        for callback in self.callbacks:
+            callback.on_train_batch_end(trainer, event)
+
+    def on_layer_stats(self, trainer: Trainer, event: LayerStats) -> None:
+        for callback in self.callbacks:
+            callback.on_layer_stats(trainer, event)
+
+    def on_epoch_end(self, trainer: Trainer, event: EpochEnd) -> None:
+        for callback in self.callbacks:
+            callback.on_epoch_end(trainer, event)
+
+    def on_fit_end(self, trainer: Trainer, event: FitEnd) -> None:
+        for callback in self.callbacks:
+            callback.on_fit_end(trainer, event)
+
+
+class EventLog(Callback):
+    """Keeps every event in order; handy for tests, the command line and post-mortems."""
+
+    def __init__(self) -> None:
+        self.events: list[FitStart | BatchEnd | LayerStats | EpochEnd | FitEnd] = []
+
+    def on_fit_start(self, trainer: Trainer, event: FitStart) -> None:
+        self.events.append(event)
+
+    def on_train_batch_end(self, trainer: Trainer, event: BatchEnd) -> None:
+        self.events.append(event)
+
+    def on_layer_stats(self, trainer: Trainer, event: LayerStats) -> None:
+        self.events.append(event)
+
+    def on_epoch_end(self, trainer: Trainer, event: EpochEnd) -> None:
+        self.events.append(event)
+
+    def on_fit_end(self, trainer: Trainer, event: FitEnd) -> None:
+        self.events.append(event)
+
+    def of_type(self, kind: type) -> list:
+        """The recorded events of one class, in order."""
+        return [event for event in self.events if isinstance(event, kind)]

@@ -1,0 +1,67 @@
+"""Loss and accuracy of a model on data, in eval mode without autograd, fetched once at the end."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from studio.core.data import PreparedData
+from studio.core.engine.batching import Batch, default_workers, sequential_batches
+from studio.core.optim import CLASSIFICATION, LossFn
+
+EVAL_BATCH = 512
+
+
+def evaluate_batches(model: nn.Module, batches: Iterable[Batch], loss_fn: LossFn) -> tuple[float, float | None]:
+    """Mean loss and accuracy (None for regression) over ``batches``; NaN for no batches.
+
+    Batches must already be on the model's device. The model's train/eval mode is restored after.
+    """
+    classify = loss_fn.task == CLASSIFICATION
+    was_training = model.training
+    model.eval()
+    sums: list[torch.Tensor] = []
+    n = 0
+    try:
+        with torch.inference_mode():
+            for x, y in batches:
+                out = model(x)
+                row = [loss_fn(out, y) * len(y)]
+                if classify:
+                    row.append((loss_fn.predict(out) == y).sum().to(row[0].dtype))
+                sums.append(torch.stack(row))
+                n += len(y)
+            totals = torch.stack(sums).sum(0).tolist() if sums else []
+    finally:
+        model.train(was_training)
+    if not n:
+        return math.nan, (math.nan if classify else None)
+    return totals[0] / n, (totals[1] / n if classify else None)
+
+
+def evaluate(
+    model: nn.Module, data: PreparedData, loss_fn: LossFn, split: str = "val", batch_size: int = EVAL_BATCH
+) -> tuple[float, float | None]:
+    """Loss and accuracy of ``model`` on the ``"val"`` or ``"train"`` split of ``data``, on the model's device."""
+    if split not in ("val", "train"):
+        raise ValueError(f"split must be 'val' or 'train', not {split!r}")
+    device = next(model.parameters(), torch.empty(0)).device
+    return evaluate_batches(model, split_batches(data, split, batch_size, device), loss_fn)
+
+
+def split_batches(data: PreparedData, split: str, batch_size: int, device: torch.device) -> Iterable[Batch]:
+    """Sequential batches of one split on ``device``: tensor slices, or a DataLoader for streaming data."""
+    if data.streaming:
+        dataset = data.val_set if split == "val" else data.train_set
+        if dataset is None:
+            return []
+        loader = DataLoader(dataset, batch_size=batch_size, num_workers=default_workers())
+        return ((x.to(device), y.to(device)) for x, y in loader)
+    x, y = (data.x_val, data.y_val) if split == "val" else (data.x_train, data.y_train)
+    if x is None or y is None:
+        return []
+    return sequential_batches(x.to(device), y.to(device), batch_size)

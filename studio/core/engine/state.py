@@ -1,0 +1,101 @@
+"""Where a fit stands (epoch, batch, step, history, early-stopping record), and its exact-resume dict.
+
+``training_state()`` is plain data (tensors, numbers, lists, dicts) so a checkpoint can store it
+with ``torch.save`` and read it back with ``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from studio.core.engine.metrics import EpochTotals
+from studio.core.errors import ProjectFileError
+from studio.core.events import EpochEnd
+from studio.core.optim import Schedule
+
+STATE_VERSION = 1
+
+
+@dataclass
+class Progress:
+    """The loop's position and memory; everything but the weights, optimizer and schedule."""
+
+    epoch: int = 0  # epochs completed
+    batch: int = 0  # batches done in the current epoch
+    step: int = 0  # batches done since the fit began
+    history: list[EpochEnd] = field(default_factory=list)
+    best_loss: float | None = None
+    best_epoch: int | None = None
+    bad_epochs: int = 0
+    totals: EpochTotals = field(default_factory=EpochTotals)
+
+    def record(self, monitored: float) -> None:
+        """Update the early-stopping record with this epoch's monitored loss (lower is better)."""
+        if math.isfinite(monitored) and (self.best_loss is None or monitored < self.best_loss):
+            self.best_loss, self.best_epoch, self.bad_epochs = monitored, self.epoch, 0
+        else:
+            self.bad_epochs += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "epoch": self.epoch,
+            "batch": self.batch,
+            "step": self.step,
+            "history": [asdict(event) for event in self.history],
+            "best": {"loss": self.best_loss, "epoch": self.best_epoch, "bad_epochs": self.bad_epochs},
+            "partial": asdict(self.totals),
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> Progress:
+        best = state.get("best", {})
+        return cls(
+            epoch=int(state["epoch"]),
+            batch=int(state.get("batch", 0)),
+            step=int(state["step"]),
+            history=[EpochEnd(**event) for event in state.get("history", [])],
+            best_loss=best.get("loss"),
+            best_epoch=best.get("epoch"),
+            bad_epochs=int(best.get("bad_epochs", 0)),
+            totals=EpochTotals(**state.get("partial", {})),
+        )
+
+
+def capture(model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule, progress: Progress) -> dict:
+    """A copy of everything a fit needs to continue exactly from here."""
+    rng: dict[str, Any] = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    return {
+        "version": STATE_VERSION,
+        "model": {name: tensor.detach().clone() for name, tensor in model.state_dict().items()},
+        "optimizer": copy.deepcopy(optimizer.state_dict()),
+        "schedule": copy.deepcopy(schedule.state_dict()),
+        "rng": rng,
+        **progress.to_dict(),
+    }
+
+
+def restore(
+    state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule
+) -> Progress:
+    """Load ``state`` (from :func:`capture`) into the parts; a mismatch is a clear :class:`ProjectFileError`."""
+    try:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        progress = Progress.from_dict(state)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ProjectFileError(f"cannot resume: the saved training state does not fit this project ({exc})") from None
+    rng = state.get("rng", {})
+    if "torch" in rng:
+        torch.set_rng_state(rng["torch"])
+    if "cuda" in rng and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
+    return progress

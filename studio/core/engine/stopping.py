@@ -1,0 +1,47 @@
+"""When a fit ends and how that is explained to the learner (one sentence per reason)."""
+
+from __future__ import annotations
+
+import math
+
+from studio.core.engine.state import Progress
+from studio.core.events import EpochEnd
+from studio.core.project import TrainingSpec
+
+
+def monitored_loss(event: EpochEnd) -> float:
+    """The loss early stopping watches: validation loss, or training loss without a validation split."""
+    return event.val_loss if event.val_loss is not None else event.train_loss
+
+
+def after_epoch(progress: Progress, training: TrainingSpec, event: EpochEnd) -> tuple[str, str] | None:
+    """``(reason, message)`` when the fit should end after this epoch, else None."""
+    target = training.target_loss
+    if target is not None and event.train_loss <= target:
+        return "target_loss", (
+            f"Reached the target loss: training loss {event.train_loss:.4g} ≤ {target:g} in epoch {event.epoch}."
+        )
+    patience = training.early_stopping_patience
+    if patience is not None and progress.bad_epochs >= patience:
+        which = "validation" if event.val_loss is not None else "training"
+        return "early_stopping", (
+            f"Stopped early: the {which} loss has not improved for {patience} epoch(s);"
+            f" the best was {progress.best_loss:.4g} in epoch {progress.best_epoch}."
+        )
+    if progress.epoch >= training.epochs:
+        return "completed", f"Finished {progress.epoch} epoch(s)."
+    return None
+
+
+def stopped_message(progress: Progress) -> str:
+    where = f" and {progress.batch} batch(es) of the next" if progress.batch else ""
+    return f"Stopped on request after {progress.epoch} complete epoch(s){where}."
+
+
+def non_finite_message(loss: float, step: int, epoch: int, batch: int, kept_step: int, lr: float) -> str:
+    what = "NaN (not a number)" if math.isnan(loss) else "infinite"
+    kept = f"the weights of step {kept_step} (the last good one)" if kept_step else "the initial weights"
+    return (
+        f"The loss became {what} at step {step} (epoch {epoch}, batch {batch}); training stopped and"
+        f" {kept} were kept. The learning rate ({lr:g}) is probably too high: try a lower one."
+    )

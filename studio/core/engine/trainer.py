@@ -1,0 +1,314 @@
+"""The fit loop: batches, optimizer steps, validation, statistics, stop conditions and events.
+
+Speed matters because learners watch it: in-memory data is batched on the device by slicing a
+seeded permutation, and a step never waits for the device. Losses and outputs pile up on the
+device and are fetched once every ``log_every`` steps (which is also when non-finite losses are
+caught); layer statistics are fetched once every ``stats_every`` steps. Stop, pause and resume
+are thread-safe flags honoured between batches.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+
+from studio.core.build import build_model, layer_label
+from studio.core.callbacks import Callback, CallbackList
+from studio.core.data import PreparedData, prepare_data
+from studio.core.device import pick_device
+from studio.core.engine import stopping
+from studio.core.engine.batching import LoaderBatches, TensorBatches, sequential_batches
+from studio.core.engine.evaluate import EVAL_BATCH, evaluate_batches, split_batches
+from studio.core.engine.metrics import BatchWindow, EpochTotals
+from studio.core.engine.snapshot import WeightSnapshot
+from studio.core.engine.state import Progress, capture, restore
+from studio.core.errors import ConfigError
+from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitResult, FitStart
+from studio.core.optim import CLASSIFICATION, build_loss, build_optimizer, build_schedule, current_lr, param_groups
+from studio.core.project import Project, TrainingSpec
+from studio.core.stats import LayerStatsCollector
+
+Verdict = tuple[str, str]  # (FitEnd reason, message for the learner)
+
+# How often (in steps) batch losses are fetched from the device and a BatchEnd is sent.
+DEFAULT_LOG_EVERY = 10
+
+
+class Trainer:
+    """Trains ``project``'s network on ``data`` (prepared from the project when None).
+
+    Everything is built here, so ``trainer.model``, ``trainer.optimizer``, ``trainer.data`` and
+    ``trainer.device`` exist before :meth:`fit`. ``model`` replaces the network built from the
+    project (fine-tuning, tests); it trains as one parameter group unless it has one module per
+    project layer. ``log_every`` sets how many steps one ``BatchEnd`` covers.
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        data: PreparedData | None = None,
+        callbacks: Iterable[Callback] = (),
+        model: nn.Module | None = None,
+        log_every: int = DEFAULT_LOG_EVERY,
+    ) -> None:
+        self.project = project.copy()
+        self.training = self.project.training
+        _check_training(self.training, log_every)
+        self.log_every = log_every
+        self.data = data if data is not None else prepare_data(self.project.data)
+        self.device = pick_device(self.training.device)
+        torch.manual_seed(self.training.seed)
+        if model is None:
+            model = build_model(self.project.model, self.data.input_shape, self.training.seed)
+        self.model = model.to(self.device)
+        self.layer_names = self._layer_names()
+        self._val: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.loss_fn = build_loss(self.project.loss, self.data.task, self.data.num_classes or None)
+        self.optimizer = build_optimizer(self.project.optimizer, self._param_groups())
+        self._batches = self._make_batches()
+        self.schedule = build_schedule(self.project.schedule, self.optimizer, self.training.epochs, len(self._batches))
+        self.callbacks = CallbackList(callbacks)
+        self.progress = Progress()
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    # --- building -------------------------------------------------------------------------------
+
+    def _layer_names(self) -> tuple[str, ...]:
+        specs = self.project.model.layers
+        children = list(self.model.children())
+        if len(specs) == len(children):
+            return tuple(layer_label(spec, i) for i, spec in enumerate(specs))
+        return tuple(f"{i + 1} {type(child).__name__}" for i, child in enumerate(children))
+
+    def _param_groups(self) -> list[dict]:
+        specs = self.project.model.layers
+        if isinstance(self.model, nn.Sequential) and len(specs) == len(self.model):
+            base_lr = build_optimizer(self.project.optimizer, [torch.zeros(1, requires_grad=True)]).defaults["lr"]
+            return param_groups(self.model, specs, base_lr)
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        if not params:
+            raise ConfigError("nothing to train: the network has no trainable weights", field="layers")
+        return [{"params": params}]
+
+    def _make_batches(self) -> TensorBatches | LoaderBatches:
+        t, data = self.training, self.data
+        if data.streaming:
+            return LoaderBatches(data.train_set, t.batch_size, t.shuffle, t.seed, self.device)
+        # The data moves to the device once; every batch afterwards is an index_select there.
+        x, y = data.x_train.to(self.device), data.y_train.to(self.device)
+        if data.x_val is not None and data.y_val is not None:
+            self._val = (data.x_val.to(self.device), data.y_val.to(self.device))
+        return TensorBatches(x, y, t.batch_size, t.shuffle, t.seed)
+
+    # --- control from other threads ---------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Stop at the next batch boundary (also wakes a paused fit)."""
+        self._stop.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        """Block the fit at the next batch boundary until :meth:`resume` or :meth:`request_stop`."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def training_state(self) -> dict:
+        """Everything needed to continue this fit exactly: weights, optimizer, schedule, RNG, progress."""
+        return capture(self.model, self.optimizer, self.schedule, self.progress)
+
+    # --- the loop ---------------------------------------------------------------------------------
+
+    def fit(self, resume: dict | None = None) -> FitResult:
+        """Train until the epochs are done or a stop condition holds; ``resume`` continues a saved state."""
+        if resume is not None:
+            self.progress = restore(resume, self.model, self.optimizer, self.schedule)
+        else:
+            torch.manual_seed(self.training.seed)  # dropout draws the same numbers on every fresh fit
+            self.progress = Progress()
+        stats = self._stats_collector()
+        self._window = BatchWindow(self.loss_fn.predict if self._classify else None)
+        self._snapshot = WeightSnapshot(self.model, self.progress.step)
+        self.model.train()
+        try:
+            self.callbacks.on_fit_start(self, self._fit_start())
+            end = self._run(stats)
+        finally:
+            if stats is not None:
+                stats.remove()
+            self._stop.clear()
+            self._running.set()
+        self.callbacks.on_fit_end(self, end)
+        return end
+
+    @property
+    def _classify(self) -> bool:
+        return self.loss_fn.task == CLASSIFICATION
+
+    def _stats_collector(self) -> LayerStatsCollector | None:
+        if not self.training.stats_every or not isinstance(self.model, nn.Sequential):
+            return None
+        return LayerStatsCollector(self.model, self.layer_names)
+
+    def _fit_start(self) -> FitStart:
+        return FitStart(
+            total_epochs=self.training.epochs,
+            steps_per_epoch=len(self._batches),
+            n_train=self.data.n_train,
+            n_val=self.data.n_val,
+            device=str(self.device),
+            layer_names=self.layer_names,
+            param_count=sum(p.numel() for p in self.model.parameters()),
+            start_epoch=self.progress.epoch,
+        )
+
+    def _run(self, stats: LayerStatsCollector | None) -> FitEnd:
+        p = self.progress
+        verdict = ("completed", f"Finished {p.epoch} epoch(s).") if p.epoch >= self.training.epochs else None
+        while verdict is None:
+            verdict = self._train_epoch(stats)
+            if verdict is None:
+                verdict = stopping.after_epoch(p, self.training, self._end_epoch())
+        reason, message = verdict
+        return FitEnd(reason, p.epoch, p.step, p.best_epoch, p.best_loss, message, tuple(p.history))
+
+    def _train_epoch(self, stats: LayerStatsCollector | None) -> Verdict | None:
+        """One pass over the training batches; a verdict when the fit must end inside it."""
+        p, model, loss_fn, optimizer = self.progress, self.model, self.loss_fn, self.optimizer
+        window, snapshot = self._window, self._snapshot
+        per_batch_schedule = self.schedule.interval == "batch"
+        stats_every, log_every, last_batch = self.training.stats_every, self.log_every, len(self._batches)
+        self._clock = self._window_start = time.perf_counter()
+        for x, y in self._batches.epoch(p.epoch, start=p.batch):
+            if self._stop.is_set() or not self._running.is_set():
+                verdict = self._interrupt()
+                if verdict is not None:
+                    return verdict
+            p.step += 1
+            p.batch += 1
+            sampled = stats is not None and p.step % stats_every == 0
+            if sampled:
+                stats.begin()
+            out = model(x)
+            loss = loss_fn(out, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if sampled:
+                stats.after_backward()
+            window.add(loss, out, y)
+            flush = len(window) >= log_every or p.batch == last_batch
+            if flush:
+                snapshot.take(p.step)  # the weights that gave this loss, before this step changes them
+            optimizer.step()
+            if per_batch_schedule:
+                self.schedule.step()
+            if sampled:
+                self.callbacks.on_layer_stats(self, stats.finish(p.step, p.epoch + 1))
+            if flush:
+                verdict = self._flush()
+                if verdict is not None:
+                    return verdict
+        self._add_time()
+        return None
+
+    def _add_time(self) -> None:
+        now = time.perf_counter()
+        self.progress.totals.seconds += now - self._clock
+        self._clock = now
+
+    def _interrupt(self) -> Verdict | None:
+        """At a batch boundary with a flag set: wait out a pause; on a stop, report and end."""
+        if not self._running.is_set():
+            self._add_time()
+            self._running.wait()
+            self._clock = self._window_start = time.perf_counter()
+        if not self._stop.is_set():
+            return None
+        verdict = self._flush() if len(self._window) else None
+        self._add_time()
+        return verdict or ("stopped", stopping.stopped_message(self.progress))
+
+    def _flush(self) -> Verdict | None:
+        """Fetch the window, check its losses and send a BatchEnd; a verdict when a loss was not finite."""
+        p, snapshot = self.progress, self._snapshot
+        result = self._window.fetch()
+        bad = result.first_non_finite
+        if bad is not None:
+            snapshot.restore()
+            back = len(result.losses) - bad - 1
+            message = stopping.non_finite_message(
+                result.losses[bad], p.step - back, p.epoch + 1, p.batch - back, snapshot.good_step,
+                current_lr(self.optimizer),
+            )
+            return "non_finite", message
+        snapshot.commit()
+        p.totals.add(result)
+        now = time.perf_counter()
+        speed = sum(result.sizes) / max(now - self._window_start, 1e-9)
+        self._window_start = now
+        acc = p.totals.accuracy(self._classify)
+        event = BatchEnd(p.epoch + 1, p.step, p.batch, result.mean_loss, acc, current_lr(self.optimizer), speed)
+        self.callbacks.on_train_batch_end(self, event)
+        return None
+
+    def _end_epoch(self) -> EpochEnd:
+        """Validate, step an epoch schedule, update the record and tell the callbacks."""
+        p = self.progress
+        totals, lr = p.totals, current_lr(self.optimizer)
+        val_loss, val_acc = self._validate()
+        event = EpochEnd(
+            epoch=p.epoch + 1,
+            train_loss=totals.loss,
+            train_acc=totals.accuracy(self._classify),
+            val_loss=val_loss,
+            val_acc=val_acc,
+            seconds=totals.seconds + (time.perf_counter() - self._clock),
+            lr=lr,
+            samples_per_s=totals.seen / max(totals.seconds, 1e-9),
+        )
+        p.epoch, p.batch, p.totals = p.epoch + 1, 0, EpochTotals()
+        p.history.append(event)
+        p.record(stopping.monitored_loss(event))
+        if self.schedule.interval == "epoch":
+            self.schedule.step(stopping.monitored_loss(event) if self.schedule.needs_metric else None)
+        self.callbacks.on_epoch_end(self, event)
+        return event
+
+    def _validate(self) -> tuple[float | None, float | None]:
+        if not self.data.n_val:
+            return None, None
+        size = max(self.training.batch_size, EVAL_BATCH)
+        if self._val is None:
+            batches = split_batches(self.data, "val", size, self.device)
+        else:
+            batches = sequential_batches(*self._val, size)
+        return evaluate_batches(self.model, batches, self.loss_fn)
+
+
+def _check_training(training: TrainingSpec, log_every: int) -> None:
+    """Reject settings the loop cannot run with, naming the field."""
+    checks = (
+        ("epochs", training.epochs >= 1, "at least 1"),
+        ("batch_size", training.batch_size >= 1, "at least 1"),
+        ("stats_every", training.stats_every >= 0, "0 (off) or more"),
+        ("early_stopping_patience", (training.early_stopping_patience or 1) >= 1, "at least 1"),
+    )
+    for name, ok, what in checks:
+        if not ok:
+            raise ConfigError(f"training {name.replace('_', ' ')} must be {what}", field=name)
+    if training.target_loss is not None and not math.isfinite(training.target_loss):
+        raise ConfigError("the target loss must be a finite number", field="target_loss")
+    if log_every < 1:
+        raise ValueError("log_every must be at least 1")
