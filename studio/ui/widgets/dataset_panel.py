@@ -155,7 +155,7 @@ class DatasetPanel(QScrollArea):
             "preprocessing": spec.preprocessing, "val_fraction": spec.val_fraction,
             "subset_per_class": spec.subset_per_class, "seed": spec.seed, "batch_size": project.training.batch_size,
         })
-        self.request_load()
+        self.request_load(immediate=True)
 
     def spec(self) -> DataSpec:
         values = self.preparation.values()

@@ -1,0 +1,147 @@
+"""The main window: composition only. It builds the panels and lays them out; the connections
+between them live in :mod:`studio.ui.wiring`, file commands in :mod:`studio.ui.document`,
+training state in :mod:`studio.ui.training`, and what is remembered in :mod:`studio.ui.persist`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QUndoStack
+from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QToolBar, QWidget
+
+from studio.core.presets import default_project
+from studio.core.project import Project
+from studio.ui import persist, style, wiring
+from studio.ui.actions import Actions
+from studio.ui.dialogs import Dialogs, Message
+from studio.ui.document import ProjectDocument
+from studio.ui.plots import PlotsPanel
+from studio.ui.status import TrainingStatus
+from studio.ui.training import TrainingController
+from studio.ui.widgets.dataset_panel import DatasetPanel
+from studio.ui.widgets.layer_editor import LayerEditor
+from studio.ui.widgets.optimizer_panel import OptimizerPanel
+from studio.ui.widgets.run_history import RunHistory
+from studio.ui.workers import WorkerHost
+
+TABS = ("network", "data", "optimizer")
+
+
+class MainWindow(QMainWindow):
+    """One project, its editors, the live plots and the run history around one worker thread."""
+
+    def __init__(
+        self,
+        project: Project | None = None,
+        host: WorkerHost | None = None,
+        dialogs: Dialogs | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(style.app_icon())
+        self.dialogs = dialogs or Dialogs(self)
+        self.host = host or WorkerHost(parent=self)
+        self._shut_down = False
+        self.network_problem: str | None = None  # why the layer stack cannot be built, if it cannot
+        self.data_info = None  # the PreparedData last loaded by the dataset panel
+        self.document = ProjectDocument(project or default_project(), self.dialogs, default_project, self)
+        self.undo_stack = QUndoStack(self)
+        self.editor = LayerEditor(self.undo_stack)
+        self.data_panel = DatasetPanel(self.host.worker)
+        self.optimizer_panel = OptimizerPanel()
+        self.plots = PlotsPanel()
+        self.history = RunHistory()
+        self.actions = Actions(self)
+        self.status = TrainingStatus(self.statusBar())
+        self.training = TrainingController(
+            self.host.worker, self.current_project, self.train_blocker, self.data_panel, self.dialogs, self
+        )
+        self._lay_out()
+        wiring.connect_all(self)
+        persist.restore_window(self, self.splitters(), self.tabs)
+        self.load_project_into_panels()
+
+    def _lay_out(self) -> None:
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("settingsTabs")
+        self.tabs.setAccessibleName("Settings")
+        self.tabs.addTab(self.editor, "Network")
+        self.tabs.addTab(self.data_panel, "Data")
+        self.tabs.addTab(self.optimizer_panel, "Optimizer")
+        self.right = QSplitter(Qt.Orientation.Vertical)
+        self.right.setObjectName("plotSplitter")
+        self.right.addWidget(self.plots)
+        self.right.addWidget(self.history)
+        self.right.setStretchFactor(0, 4)
+        self.right.setStretchFactor(1, 1)
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.setObjectName("mainSplitter")
+        self.split.addWidget(self.tabs)
+        self.split.addWidget(self.right)
+        self.split.setStretchFactor(1, 1)
+        self.split.setSizes([520, 760])
+        self.right.setSizes([600, 150])
+        self.setCentralWidget(self.split)
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setIconSize(style.TOOLBAR_ICON_SIZE)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.setMovable(False)
+        self.addToolBar(toolbar)
+        self.actions.build_menus(self.menuBar())
+        self.actions.build_toolbar(toolbar)
+        self.toolbar = toolbar
+
+    def splitters(self) -> list[QSplitter]:
+        return [self.split, self.right]
+
+    def show_tab(self, name: str) -> None:
+        self.tabs.setCurrentIndex(TABS.index(name))
+
+    # --- the project ---------------------------------------------------------------------------
+    def current_project(self) -> Project:
+        """The project as the panels show it now (the document is kept in step on every edit)."""
+        return self.document.project
+
+    def load_project_into_panels(self) -> None:
+        """Show ``document.project`` in every panel (after New/Open and at start)."""
+        project = self.document.project
+        self.undo_stack.clear()
+        self.editor.set_model(project.model)
+        self.optimizer_panel.load(project)
+        self.data_panel.load(project)
+        self.plots.clear()
+        self.setWindowTitle(self.document.title())
+
+    def train_blocker(self) -> str | None:
+        """Why Train cannot start now, in words for the learner; None when it can."""
+        return wiring.train_blocker(self)
+
+    # --- closing -------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self._shut_down or self.may_close():
+            persist.save_window(self, self.splitters(), self.tabs)
+            self.shutdown()
+            event.accept()
+        else:
+            event.ignore()
+
+    def may_close(self) -> bool:
+        """Ask about a running fit and unsaved changes; True when the window may close."""
+        if self.training.busy():
+            answer = self.dialogs.message(Message(
+                "question", "Training is running", "Training is still running. Stop it and close the window?",
+                ("yes", "no"), "no",
+            ))
+            if answer != "yes":
+                return False
+        return self.document.maybe_save()
+
+    def shutdown(self) -> None:
+        """Stop any run and join the worker thread (idempotent); no thread is left behind."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.training.stop()
+        self.host.shutdown()

@@ -1,0 +1,36 @@
+"""What the window remembers between launches (QSettings): geometry, dock/toolbar state,
+splitter positions and the open settings tab. Recent files live in :mod:`studio.ui.document`."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget
+
+DEFAULT_SIZE = (1280, 800)
+
+
+def save_window(window: QMainWindow, splitters: list[QSplitter], tabs: QTabWidget) -> None:
+    settings = QSettings()
+    settings.setValue("window/geometry", window.saveGeometry())
+    settings.setValue("window/state", window.saveState())
+    for splitter in splitters:
+        settings.setValue(f"window/{splitter.objectName()}", splitter.saveState())
+    settings.setValue("window/tab", tabs.currentIndex())
+
+
+def restore_window(window: QMainWindow, splitters: list[QSplitter], tabs: QTabWidget) -> bool:
+    """Restore what :func:`save_window` stored; False (and a 1280×800 default) on the first launch."""
+    settings = QSettings()
+    geometry = settings.value("window/geometry")
+    if not isinstance(geometry, QByteArray) or not window.restoreGeometry(geometry):
+        window.resize(*DEFAULT_SIZE)
+        return False
+    state = settings.value("window/state")
+    if isinstance(state, QByteArray):
+        window.restoreState(state)
+    for splitter in splitters:
+        value = settings.value(f"window/{splitter.objectName()}")
+        if isinstance(value, QByteArray):
+            splitter.restoreState(value)
+    tabs.setCurrentIndex(int(settings.value("window/tab", 0)))
+    return True

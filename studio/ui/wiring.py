@@ -1,0 +1,164 @@
+"""How the window's parts talk: edits flow into the project document, loaded data tells the
+layer editor its input and output sizes, worker events feed the plots and the status bar, and
+the training state enables actions and locks the editors.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtGui import QAction
+
+from studio.core.optim import LOSSES
+from studio.ui import training as states
+from studio.ui.dialogs import Message
+
+if TYPE_CHECKING:
+    from studio.ui.main_window import MainWindow
+
+
+ABOUT = "Training Studio: build a network by clicking, train it and watch it learn."
+
+
+def connect_all(w: MainWindow) -> None:
+    connect_commands(w)
+    connect_editing(w)
+    connect_training(w)
+
+
+def connect_commands(w: MainWindow) -> None:
+    """Menu and toolbar actions to their handlers."""
+    w.actions.connect({
+        "new": lambda: w.document.new(),
+        "open": lambda: w.document.open(),
+        "save": lambda: w.document.save(),
+        "save_as": lambda: w.document.save_as(),
+        "quit": w.close,
+        "undo": w.undo_stack.undo,
+        "redo": w.undo_stack.redo,
+        "train": w.training.train,
+        "pause": w.training.toggle_pause,
+        "stop": w.training.stop,
+        "show_network": lambda: w.show_tab("network"),
+        "show_data": lambda: w.show_tab("data"),
+        "show_optimizer": lambda: w.show_tab("optimizer"),
+        "about": lambda: w.dialogs.message(Message("info", "About Training Studio", ABOUT)),
+    })
+    w.undo_stack.canUndoChanged.connect(w.actions["undo"].setEnabled)
+    w.undo_stack.canRedoChanged.connect(w.actions["redo"].setEnabled)
+    w.actions["undo"].setEnabled(False)
+    w.actions["redo"].setEnabled(False)
+    w.document.replaced.connect(w.load_project_into_panels)
+    w.document.dirtyChanged.connect(lambda _dirty: w.setWindowTitle(w.document.title()))
+    w.document.pathChanged.connect(lambda _path: w.setWindowTitle(w.document.title()))
+    w.document.recentChanged.connect(lambda _paths: fill_recent_menu(w))
+    fill_recent_menu(w)
+
+
+def fill_recent_menu(w: MainWindow) -> None:
+    menu = w.actions.menus["recent"]
+    menu.clear()
+    for path in w.document.recent():
+        action = QAction(path, menu)
+        action.triggered.connect(lambda _checked=False, p=path: w.document.open(p))
+        menu.addAction(action)
+    menu.setEnabled(bool(menu.actions()))
+
+
+def connect_editing(w: MainWindow) -> None:
+    """Panel edits update the project; loaded data sets the network's input and output sizes."""
+    def model_changed(*_args: Any) -> None:
+        w.document.project.model = w.editor.model()
+        w.document.touch()
+
+    def data_edited() -> None:
+        w.data_panel.store(w.document.project)
+        w.document.touch()
+
+    def optimizer_edited() -> None:
+        w.optimizer_panel.store(w.document.project)
+        w.document.touch()
+
+    def validity(ok: bool, reason: str) -> None:
+        w.network_problem = None if ok else reason
+        tip = "Train the network (Ctrl+Enter)" if ok else f"Cannot train yet: {reason}"
+        w.actions["train"].setToolTip(tip)
+
+    def data_ready(prepared: Any) -> None:
+        w.data_info = prepared
+        w.optimizer_panel.set_task(prepared.task)
+        update_network_io(w)
+
+    w.editor.modelChanged.connect(model_changed)
+    w.editor.validityChanged.connect(validity)
+    w.data_panel.edited.connect(data_edited)
+    w.data_panel.dataReady.connect(data_ready)
+    w.optimizer_panel.edited.connect(optimizer_edited)
+    w.optimizer_panel.lossChanged.connect(lambda _name: update_network_io(w))
+
+
+def update_network_io(w: MainWindow) -> None:
+    """Tell the layer editor what goes in (the data's shape) and how many outputs the loss needs."""
+    data = w.data_info
+    if data is None:
+        return
+    loss = LOSSES.get(w.document.project.loss.name)
+    n_outputs = loss.outputs(data.task, data.num_classes or None, data.target_dim or None)
+    shape = "×".join(str(s) for s in data.input_shape)
+    target = f"{data.num_classes} classes" if data.task == "classification" else f"{data.target_dim} targets"
+    w.editor.set_input(data.input_shape, n_outputs, f"{w.document.project.data.dataset}: {shape} in, {target}")
+
+
+def train_blocker(w: MainWindow) -> str | None:
+    """Why Train cannot start now (a broken network, unloadable data), else None."""
+    if w.network_problem:
+        return f"The network cannot be built: {w.network_problem}"
+    error = w.data_panel.error_text()
+    if error:
+        return f"The data could not be loaded: {error}"
+    return None
+
+
+def connect_training(w: MainWindow) -> None:
+    """Worker events to plots, status bar and run history; run state to actions and locks."""
+    worker = w.host.worker
+    worker.fitStarted.connect(w.plots.on_fit_started)
+    worker.fitStarted.connect(w.status.on_fit_started)
+    worker.batchesEnded.connect(w.plots.on_batches)
+    worker.batchesEnded.connect(w.status.on_batches)
+    worker.layerStats.connect(w.plots.on_layer_stats)
+    worker.epochEnded.connect(w.plots.on_epoch_end)
+    worker.epochEnded.connect(w.status.on_epoch_end)
+    worker.fitEnded.connect(w.plots.on_fit_end)
+    worker.fitEnded.connect(w.status.on_fit_end)
+    worker.trainingStarted.connect(w.history.on_training_started)
+    worker.fitEnded.connect(w.history.on_fit_end)
+    w.training.stateChanged.connect(lambda state: apply_state(w, state))
+    w.training.rejected.connect(w.status.show_message)
+    apply_state(w, w.training.state)
+
+
+_STATE_MESSAGES = {
+    states.PREPARING: "Loading the data…",
+    states.PAUSED: "Paused. Press Resume to continue.",
+    states.STOPPING: "Stopping after the current batch…",
+}
+
+
+def apply_state(w: MainWindow, state: str) -> None:
+    """Enable the commands that make sense now and lock the editors while a run is on."""
+    busy = state != states.IDLE
+    w.actions["train"].setEnabled(not busy)
+    w.actions["pause"].setEnabled(state in (states.RUNNING, states.PAUSED))
+    w.actions["stop"].setEnabled(busy and state != states.STOPPING)
+    for key in ("new", "open"):
+        w.actions[key].setEnabled(not busy)
+    pause = w.actions["pause"]
+    paused = state == states.PAUSED
+    pause.setText("&Resume" if paused else "&Pause")
+    button = w.toolbar.widgetForAction(pause)
+    button.setAccessibleName("Resume" if paused else "Pause")
+    for panel in (w.editor, w.data_panel, w.optimizer_panel):
+        panel.set_locked(busy)
+    if state in _STATE_MESSAGES:
+        w.status.show_message(_STATE_MESSAGES[state])
