@@ -74,6 +74,11 @@ def test_regression_losses_equal_torch_reference(name: str, reference: torch.Ten
     assert _loss(name, "regression", None)(OUT_REG, Y_REG).item() == pytest.approx(reference.item())
 
 
+def test_one_dimensional_regression_target_does_not_broadcast() -> None:
+    output, y = torch.tensor([[1.0], [2.0], [4.0]]), torch.tensor([1.0, 1.0, 1.0])
+    assert _loss("mse", "regression", None)(output, y).item() == pytest.approx((0 + 1 + 9) / 3)
+
+
 @pytest.mark.parametrize(
     ("name", "outputs"),
     [

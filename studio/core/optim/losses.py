@@ -93,7 +93,8 @@ def _regression_style(fn: Callable[..., Tensor]) -> MakeLoss:
 
     def make(values: dict[str, Any], task: str, num_classes: int | None) -> Criterion:
         if task == REGRESSION:
-            return lambda output, y: fn(output, y.to(output.dtype), **values)
+            # A 1-D target would broadcast against (N, 1) outputs into an (N, N) loss without a word.
+            return lambda output, y: fn(output, y.to(output.dtype).reshape(len(y), -1), **values)
         return lambda output, y: fn(output, _one_hot_or_column(output, y), **values)
 
     return make

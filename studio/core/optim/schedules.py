@@ -80,8 +80,9 @@ class Schedule:
             self._scheduler.step()
 
     def _finished(self) -> bool:
+        # OneCycleLR raises after total_steps and its cosine climbs again past the last batch.
         total = getattr(self._scheduler, "total_steps", None)
-        return total is not None and self._scheduler.last_epoch >= total
+        return total is not None and self._scheduler.last_epoch >= total - 1
 
     def state_dict(self) -> dict[str, Any]:
         return {} if self._scheduler is None else self._scheduler.state_dict()
