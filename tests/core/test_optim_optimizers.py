@@ -9,7 +9,14 @@ import torch
 from torch import nn
 
 from studio.core.errors import ConfigError
-from studio.core.optim import OPTIMIZERS, build_model_optimizer, build_optimizer, current_lr, param_groups
+from studio.core.optim import (
+    OPTIMIZERS,
+    build_model_optimizer,
+    build_optimizer,
+    current_lr,
+    optimizer_lr,
+    param_groups,
+)
 from studio.core.project import Choice, LayerSpec
 
 TORCH_CLASSES = {
@@ -162,6 +169,13 @@ def test_bad_settings_raise_config_error_naming_the_field(choice: Choice, field:
     with pytest.raises(ConfigError) as err:
         build_optimizer(choice, [nn.Parameter(torch.zeros(1))])
     assert err.value.field == field
+
+
+def test_optimizer_lr_is_the_validated_rate_or_default() -> None:
+    assert optimizer_lr(Choice("adadelta")) == 1.0
+    assert optimizer_lr(Choice("adam", {"lr": "0.02"})) == 0.02
+    with pytest.raises(ConfigError):
+        optimizer_lr(Choice("adam", {"lr": 0}))
 
 
 def test_nesterov_with_momentum_builds() -> None:

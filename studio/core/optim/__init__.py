@@ -21,6 +21,7 @@ from studio.core.optim.optimizers import (
     build_model_optimizer,
     build_optimizer,
     current_lr,
+    optimizer_lr,
     param_groups,
 )
 from studio.core.optim.schedules import (
@@ -52,6 +53,7 @@ __all__ = [
     "build_optimizer",
     "build_schedule",
     "current_lr",
+    "optimizer_lr",
     "param_groups",
     "parse_milestones",
     "perceptron_loss",

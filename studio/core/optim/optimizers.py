@@ -225,11 +225,15 @@ def build_optimizer(choice: Choice, groups: ParamGroups) -> torch.optim.Optimize
     return kind.make(groups, values)
 
 
+def optimizer_lr(choice: Choice) -> float:
+    """The choice's validated learning rate (its default when unset): the ``base_lr`` of :func:`param_groups`."""
+    kind = OPTIMIZERS.get(choice.name)
+    return resolve(kind.params, choice.params, f"optimizer {kind.name}")["lr"]
+
+
 def build_model_optimizer(choice: Choice, model: nn.Sequential, layers: Sequence[LayerSpec]) -> torch.optim.Optimizer:
     """The usual path: per-layer groups at the choice's learning rate, then :func:`build_optimizer`."""
-    kind = OPTIMIZERS.get(choice.name)
-    base_lr = resolve(kind.params, choice.params, f"optimizer {kind.name}")["lr"]
-    return build_optimizer(choice, param_groups(model, layers, base_lr))
+    return build_optimizer(choice, param_groups(model, layers, optimizer_lr(choice)))
 
 
 def current_lr(optimizer: torch.optim.Optimizer) -> float:
