@@ -35,6 +35,11 @@ def _text(exc: BaseException) -> str:
     return f"{type(exc).__name__} {exc}".lower()
 
 
+# Fits that end "normally" for the engine but need the learner's attention, by FitEnd.reason.
+FIT_END_HINTS: dict[str, str] = {
+    "non_finite": "The loss became NaN or infinite: training diverged. Try a lower learning rate or add normalisation.",
+}
+
 register(
     "out_of_memory",
     lambda exc: isinstance(exc, MemoryError) or "out of memory" in _text(exc) or "outofmemory" in _text(exc),
@@ -43,7 +48,7 @@ register(
 register(
     "non_finite",
     lambda exc: any(word in _text(exc) for word in ("non-finite", "nonfinite", " nan", "infinite", "diverg")),
-    "The loss became NaN or infinite: training diverged. Try a lower learning rate, or add normalisation.",
+    FIT_END_HINTS["non_finite"],
 )
 register(
     "shape",

@@ -1,0 +1,202 @@
+"""One live plot: curves made once and fed with ``setData``, repainted only when asked.
+
+Speed rules from ``shared/conventions.md``: curves downsample ("peak") and clip to the view;
+auto-range is off because each ``setData`` with auto-range on paints twice. Instead the plot
+follows its data with one ``setRange`` per refresh (the panel refreshes a few times a second),
+until the learner zooms or pans; "Follow the data" in the context menu turns it back on.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from studio.ui.plots.export import EXPORT_FILTER, export_plot
+from studio.ui.plots.style import BACKGROUND, FOREGROUND
+
+LEFT_AXIS_WIDTH = 64
+
+
+@dataclass
+class _Curve:
+    item: pg.PlotDataItem
+    x: np.ndarray = field(default_factory=lambda: np.empty(0))
+    y: np.ndarray = field(default_factory=lambda: np.empty(0))
+    dirty: bool = False
+
+
+class LivePlot(pg.PlotWidget):
+    """A titled plot whose curves are addressed by key; :meth:`refresh` pushes new data to them."""
+
+    def __init__(
+        self,
+        object_name: str,
+        title: str,
+        x_label: str,
+        y_label: str,
+        description: str,
+        log_y: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setAccessibleName(title)
+        self.setAccessibleDescription(description)
+        self.setToolTip(description)
+        self.setMinimumSize(220, 160)
+        self.setBackground(BACKGROUND)
+        item = self.getPlotItem()
+        item.setTitle(title, color=FOREGROUND, size="10pt")
+        for side, label in (("bottom", x_label), ("left", y_label)):
+            axis = item.getAxis(side)
+            axis.setPen(FOREGROUND)
+            axis.setTextPen(FOREGROUND)
+            axis.setLabel(label)
+            # "x0.001" multipliers confuse on log axes and for learning rates; plain numbers read better.
+            axis.enableAutoSIPrefix(False)
+        # A fixed width aligns the plots of a column and leaves room for ticks like "0.0009".
+        item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.setLogMode(y=log_y)
+        item.hideButtons()  # the "A" button would switch pyqtgraph's auto-range back on
+        item.vb.disableAutoRange()
+        item.vb.sigRangeChangedManually.connect(self._stop_following)
+        self.legend: pg.LegendItem | None = None
+        self._curves: dict[str, _Curve] = {}
+        self._following = True
+        self._range_dirty = False
+        self._add_menu_actions()
+
+    # --- curves -------------------------------------------------------------------------------
+
+    def add_legend(self, offset: tuple[int, int] = (-6, 6)) -> pg.LegendItem:
+        """A legend in a corner (negative offsets count from the right and the bottom)."""
+        self.legend = self.getPlotItem().addLegend(
+            offset=offset, labelTextSize="8pt", labelTextColor=FOREGROUND, verSpacing=-6,
+            brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#cccccc"),
+        )  # fmt: skip
+        return self.legend
+
+    def add_curve(self, key: str, name: str | None = None, **style: object) -> pg.PlotDataItem:
+        """Create the curve ``key`` once (``style``: pen, symbol, symbolBrush ... as for ``plot``)."""
+        item = self.getPlotItem().plot(name=name, **style)
+        item.setDownsampling(auto=True, method="peak")
+        item.setClipToView(True)
+        self._curves[key] = _Curve(item)
+        return item
+
+    def remove_curve(self, key: str) -> None:
+        curve = self._curves.pop(key, None)
+        if curve is not None:
+            self.getPlotItem().removeItem(curve.item)
+            if self.legend is not None:
+                self.legend.removeItem(curve.item)
+
+    def has_curve(self, key: str) -> bool:
+        return key in self._curves
+
+    def curve(self, key: str) -> pg.PlotDataItem:
+        return self._curves[key].item
+
+    def keys(self) -> list[str]:
+        return list(self._curves)
+
+    def set_data(self, key: str, x: np.ndarray, y: np.ndarray) -> None:
+        """Remember new data for ``key``; it reaches the screen at the next :meth:`refresh`."""
+        curve = self._curves[key]
+        curve.x, curve.y, curve.dirty = x, y, True
+        self._range_dirty = True
+
+    def set_curve_visible(self, key: str, visible: bool) -> None:
+        self._curves[key].item.setVisible(visible)
+        self._range_dirty = True
+
+    # --- repainting ---------------------------------------------------------------------------
+
+    def pending(self) -> bool:
+        """True when data or visibility changed since the last :meth:`refresh`."""
+        return self._range_dirty or any(curve.dirty for curve in self._curves.values())
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        # A plot hidden in another tab skipped its refreshes; catch up when it appears.
+        super().showEvent(event)
+        self.refresh()
+
+    def refresh(self, force: bool = False) -> bool:
+        """Push pending data to the curves; a hidden plot is skipped unless ``force``. True if it drew."""
+        if not (force or self.isVisible()):
+            return False
+        for curve in self._curves.values():
+            if curve.dirty:
+                curve.item.setData(curve.x, curve.y)
+                curve.dirty = False
+        if self._following and self._range_dirty:
+            self._follow_range()
+        self._range_dirty = False
+        return True
+
+    def follow(self) -> None:
+        """Track the data again after the learner zoomed or panned."""
+        self._following = True
+        self._range_dirty = True
+        self.refresh(force=True)
+
+    def _stop_following(self) -> None:
+        self._following = False
+
+    def _follow_range(self) -> None:
+        bounds = self._data_bounds()
+        if bounds is not None:
+            (x0, x1), (y0, y1) = bounds
+            self.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.04)
+
+    def _data_bounds(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """Finite bounds of the visible curves, in view coordinates (log10 on a log axis)."""
+        log_y = bool(self.getPlotItem().vb.state["logMode"][1])
+        xs, ys = [], []
+        for curve in self._curves.values():
+            if not curve.item.isVisible() or len(curve.y) == 0:
+                continue
+            y = curve.y
+            if log_y:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    y = np.log10(y)
+            keep = np.isfinite(y) & np.isfinite(curve.x)
+            if keep.any():
+                xs.extend((float(curve.x[keep].min()), float(curve.x[keep].max())))
+                ys.extend((float(y[keep].min()), float(y[keep].max())))
+        if not xs:
+            return None
+        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+        # A single point or a flat line still needs a visible range.
+        if math.isclose(x0, x1):
+            x0, x1 = x0 - 0.5, x1 + 0.5
+        if math.isclose(y0, y1):
+            pad = abs(y0) * 0.1 or 0.5
+            y0, y1 = y0 - pad, y1 + pad
+        return (x0, x1), (y0, y1)
+
+    # --- export -------------------------------------------------------------------------------
+
+    def export(self, path: str | Path) -> Path:
+        """Save as PNG, SVG or CSV, chosen by the file's suffix; the data is brought up to date first."""
+        self.refresh(force=True)
+        return export_plot(self.getPlotItem(), path)
+
+    def _add_menu_actions(self) -> None:
+        menu = self.getPlotItem().vb.menu
+        menu.addSeparator()
+        menu.addAction("Follow the data", self.follow)
+        menu.addAction("Save plot as PNG, SVG or CSV…", self._ask_export)
+
+    def _ask_export(self) -> None:
+        name = self.accessibleName().lower().replace(" ", "-")
+        path, _ = QFileDialog.getSaveFileName(self, "Save plot", f"{name}.png", EXPORT_FILTER)
+        if path:
+            self.export(path)

@@ -1,0 +1,206 @@
+"""Live plots: events fed straight into PlotsPanel reach the curves, smoothing, layers, export."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
+from studio.core.history import RunRecord
+from studio.core.project import Project
+from studio.ui.plots import PlotsPanel
+from studio.ui.plots.buffers import Series, SmoothedSeries, ema
+
+NAMES = ("1 Linear 16", "2 ReLU", "3 Linear 10")
+STEPS_PER_EPOCH = 20
+
+
+def fit_start() -> FitStart:
+    return FitStart(2, STEPS_PER_EPOCH, 640, 160, "cpu", NAMES, 1234, 0)
+
+
+def batches(epoch: int, first: int, count: int) -> list[BatchEnd]:
+    return [
+        BatchEnd(epoch, (epoch - 1) * STEPS_PER_EPOCH + b, b, 2.0 / b, 0.1 * b % 1, 1e-3, 500.0)
+        for b in range(first, first + count)
+    ]
+
+
+def layer_stats(step: int) -> LayerStats:
+    n = len(NAMES)
+    values = np.linspace(0.1, 1.0, n)
+    grad = np.array([0.5, np.nan, 0.25])
+    return LayerStats(step, 1, NAMES, values, values, np.zeros(n), np.full(n, np.nan), grad, np.zeros(n))
+
+
+def epoch_end(epoch: int) -> EpochEnd:
+    return EpochEnd(epoch, 1.0 / epoch, 0.5 + 0.1 * epoch, 1.2 / epoch, 0.4 + 0.1 * epoch, 1.0, 1e-3, 500.0)
+
+
+def data_length(panel: PlotsPanel, plot: str, curve: str) -> int:
+    x, _ = panel.plots[plot].curve(curve).getOriginalDataset()
+    return 0 if x is None else len(x)
+
+
+@pytest.fixture
+def panel(qtbot) -> PlotsPanel:
+    widget = PlotsPanel()
+    qtbot.addWidget(widget)
+    widget.resize(1200, 650)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def test_events_reach_every_plot_and_curves_grow(qtbot, panel: PlotsPanel) -> None:
+    panel.on_fit_started(fit_start())
+    assert panel.layers.names() == list(NAMES)
+    panel.on_batches(batches(1, 1, 10))
+    panel.on_layer_stats(layer_stats(10))
+    qtbot.waitUntil(lambda: data_length(panel, "loss", "train") == 10, timeout=3000)
+    assert data_length(panel, "lr", "lr") == 10
+    assert data_length(panel, "accuracy", "train_batch") == 10
+    for plot in ("activation", "variance", "gradient"):
+        assert data_length(panel, plot, f"layer:{NAMES[0]}") == 1
+
+    panel.on_batches(batches(1, 11, 10))
+    panel.on_layer_stats(layer_stats(20))
+    panel.on_epoch_end(epoch_end(1))
+    panel.on_fit_end(FitEnd("completed", 1, 20, 1, 1.2, "done", (epoch_end(1),)))
+    assert data_length(panel, "loss", "raw") == 20
+    assert data_length(panel, "loss", "val") == 1
+    assert data_length(panel, "accuracy", "val") == 1
+    assert data_length(panel, "gradient", f"layer:{NAMES[2]}") == 2
+    x, _ = panel.plots["loss"].curve("raw").getOriginalDataset()
+    assert x[-1] == pytest.approx(1.0)  # the last batch of epoch 1 sits at epoch 1 on the x axis
+
+
+def test_refresh_timer_stops_when_nothing_is_pending(qtbot, panel: PlotsPanel) -> None:
+    panel.on_fit_started(fit_start())
+    panel.on_batches(batches(1, 1, 5))
+    assert panel._timer.isActive()
+    qtbot.waitUntil(lambda: not panel._timer.isActive(), timeout=3000)
+    assert data_length(panel, "loss", "raw") == 5
+
+
+def test_hidden_plot_is_skipped_until_shown(qtbot, panel: PlotsPanel) -> None:
+    lr = panel.plots["lr"]
+    lr.hide()
+    panel.on_fit_started(fit_start())
+    panel.on_batches(batches(1, 1, 8))
+    panel.refresh()
+    assert data_length(panel, "loss", "raw") == 8
+    assert data_length(panel, "lr", "lr") == 0
+    assert lr.pending()
+    lr.show()
+    assert data_length(panel, "lr", "lr") == 8
+
+
+def test_smoothing_controls_agree_and_change_the_curve(qtbot, panel: PlotsPanel) -> None:
+    panel.on_fit_started(fit_start())
+    panel.on_batches(batches(1, 1, 10))
+    panel.set_smoothing(0.0)
+    panel.refresh()
+    raw = panel.plots["loss"].curve("raw").getOriginalDataset()[1]
+    np.testing.assert_allclose(panel.plots["loss"].curve("train").getOriginalDataset()[1], raw)
+    panel.smoothing_slider.setValue(90)
+    assert panel.smoothing() == pytest.approx(0.9)
+    assert panel.smoothing_spin.value() == pytest.approx(0.9)
+    panel.refresh()
+    smoothed = panel.plots["loss"].curve("train").getOriginalDataset()[1]
+    assert smoothed[-1] > raw[-1]  # the loss falls, so its moving average lags above it
+
+
+def test_unticking_a_layer_hides_it_in_all_layer_plots(qtbot, panel: PlotsPanel) -> None:
+    panel.on_fit_started(fit_start())
+    panel.layer_list.set_checked(NAMES[1], False)
+    for plot in ("activation", "variance", "gradient"):
+        assert not panel.plots[plot].curve(f"layer:{NAMES[1]}").isVisible()
+        assert panel.plots[plot].curve(f"layer:{NAMES[0]}").isVisible()
+    panel.on_fit_started(fit_start())  # a new run with the same layers keeps the choice
+    assert not panel.plots["gradient"].curve(f"layer:{NAMES[1]}").isVisible()
+
+
+def test_plot_follows_data_until_the_learner_zooms(qtbot, panel: PlotsPanel) -> None:
+    loss = panel.plots["loss"]
+    panel.on_fit_started(fit_start())
+    panel.on_batches(batches(1, 1, 20))
+    panel.refresh()
+    (x0, x1), (y0, y1) = loss.getPlotItem().vb.viewRange()
+    assert x0 <= 0.05 and x1 >= 1.0 and y0 <= 0.1 and y1 >= 2.0
+    loss.getPlotItem().vb.sigRangeChangedManually.emit([True, True])
+    loss.getPlotItem().vb.setRange(xRange=(0.2, 0.3))
+    panel.on_batches(batches(2, 1, 20))
+    panel.refresh()
+    assert loss.getPlotItem().vb.viewRange()[0][1] == pytest.approx(0.3, abs=0.05)
+    loss.follow()
+    assert loss.getPlotItem().vb.viewRange()[0][1] >= 2.0
+
+
+def _record(run_id: int, with_batches: bool = True) -> RunRecord:
+    record = RunRecord(run_id, f"Run {run_id}", Project(), epochs=[epoch_end(1), epoch_end(2)], reason="completed")
+    if with_batches:
+        record.batch_epochs = [0.25, 0.5, 0.75, 1.0]
+        record.batch_losses = [2.0, 1.5, 1.0, 0.8]
+    return record
+
+
+def test_past_runs_are_overlaid_and_removed(qtbot, panel: PlotsPanel) -> None:
+    panel.show_runs([_record(1), _record(2)])
+    assert {"run:1", "run:2"} <= set(panel.plots["loss"].keys())
+    assert {"run:1", "run:2"} <= set(panel.plots["accuracy"].keys())
+    panel.refresh()
+    assert data_length(panel, "loss", "run:1") == 4
+    assert data_length(panel, "accuracy", "run:2") == 2
+    panel.on_fit_started(fit_start())  # a new live run keeps the comparison on screen
+    assert "run:1" in panel.plots["loss"].keys()
+    panel.show_runs([])
+    assert not any(key.startswith("run:") for key in panel.plots["loss"].keys())
+
+
+def test_export_png_svg_and_csv(qtbot, panel: PlotsPanel, tmp_path) -> None:
+    panel.on_fit_started(fit_start())
+    panel.on_batches(batches(1, 1, 12))
+    loss = panel.plots["loss"]
+    png = loss.export(tmp_path / "loss.png")
+    image = QImage(str(png))
+    assert not image.isNull() and image.width() >= loss.width()
+    assert "<svg" in loss.export(tmp_path / "loss.svg").read_text(encoding="utf-8")
+    with loss.export(tmp_path / "loss.csv").open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert len(rows) == 1 + 12  # a header, then one row per batch (the longest curve)
+    assert float(rows[1][1]) == pytest.approx(2.0)  # first column pair: the raw loss of batch 1
+    assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+def test_export_rejects_unknown_formats(panel: PlotsPanel, tmp_path) -> None:
+    from studio.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="png"):
+        panel.plots["loss"].export(tmp_path / "loss.bmp")
+
+
+# --- buffers -------------------------------------------------------------------------------------
+
+
+def test_series_grows_past_its_capacity() -> None:
+    series = Series(capacity=2)
+    for i in range(5):
+        series.append(i, 10 * i)
+    series.extend([5, 6], [50, 60])
+    assert series.x.tolist() == [0, 1, 2, 3, 4, 5, 6]
+    assert series.y.tolist() == [0, 10, 20, 30, 40, 50, 60]
+
+
+def test_ema_is_debiased_and_incremental() -> None:
+    smoothed, _, _ = ema(np.full(5, 3.0), 0.9)
+    np.testing.assert_allclose(smoothed, 3.0)  # no pull towards zero at the start
+    values = np.random.default_rng(0).normal(size=50)
+    series = SmoothedSeries(alpha=0.8)
+    series.extend(np.arange(20), values[:20])
+    _ = series.smoothed
+    series.extend(np.arange(20, 50), values[20:])
+    np.testing.assert_allclose(series.smoothed, ema(values, 0.8)[0])
