@@ -4,7 +4,7 @@ Importing this package registers every dataset type (bundled digits, synthetic s
 torchvision sets, image folders, CSV files) in :data:`DATASETS`.
 """
 
-from studio.core.data import bundled, synthetic, vision  # noqa: F401  (registers the dataset types)
+from studio.core.data import bundled, csv_file, image_folder, synthetic, vision  # noqa: F401  (registers the dataset types)
 from studio.core.data.prepare import describe, prepare_data, preview
 from studio.core.data.preprocess import PREPROCESSINGS, Moments, Preprocessing, PreprocessingType
 from studio.core.data.types import (

@@ -164,10 +164,11 @@ def preview(spec: DataSpec, n: int = 32) -> Preview:
         order = np.argsort(y, kind="stable")
         return Preview("images", _images(x, raw.image_shape)[order], y[order], raw.class_names)
     if raw.task == "classification" and raw.input_shape == (2,):
-        return Preview("points", x.numpy(), y, raw.class_names)
+        return Preview("points", x.numpy(), y, raw.class_names, feature_names=raw.feature_names)
     if raw.task == "regression" and raw.input_shape == (1,) and y.reshape(len(y), -1).shape[1] == 1:
         curve = np.stack([x.numpy()[:, 0], y.reshape(-1)], axis=1)
-        return Preview("curve", curve[np.argsort(curve[:, 0])], y.reshape(-1), task="regression")
+        curve = curve[np.argsort(curve[:, 0])]
+        return Preview("curve", curve, curve[:, 1], task="regression", feature_names=raw.feature_names)
     return Preview("table", x.numpy(), y, raw.class_names, raw.task, raw.feature_names)
 
 
