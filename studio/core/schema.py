@@ -71,6 +71,13 @@ def _registry_enums() -> dict[tuple[str, str], list[str]]:
     }
 
 
+def _choice_enums() -> dict[str, list[str]]:
+    """Allowed names for the optimizer, loss and schedule choices."""
+    from studio.core.optim import LOSSES, OPTIMIZERS, SCHEDULES
+
+    return {"optimizer": OPTIMIZERS.names(), "loss": LOSSES.names(), "schedule": SCHEDULES.names()}
+
+
 def project_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a project file at the current schema version."""
     classes = [doc.LayerSpec, doc.ModelSpec, doc.DataSpec, doc.Choice, doc.TrainingSpec]
@@ -78,6 +85,8 @@ def project_schema() -> dict[str, Any]:
     for (cls_name, field_name), names in _registry_enums().items():
         defs[cls_name]["properties"][field_name]["enum"] = names
     root = _class_schema(doc.Project)
+    for key, names in _choice_enums().items():
+        root["properties"][key] = {"allOf": [{"$ref": "#/$defs/Choice"}, {"properties": {"name": {"enum": names}}}]}
     root["properties"] = {"schema_version": {"const": doc.SCHEMA_VERSION}, **root["properties"]}
     root["required"] = ["schema_version"]
     return {

@@ -1,0 +1,59 @@
+"""``python main.py train``: train a project file or a preset headless."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from studio.cli.commands import register
+from studio.cli.reporting import JsonLines, ProgressBar, plain
+from studio.core.callbacks import Callback
+from studio.core.data import prepare_data
+from studio.core.engine import Trainer
+from studio.core.errors import ConfigError
+from studio.core.presets import load_preset
+from studio.core.project import Project, load_project
+from studio.core.runs import save_run
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("project", nargs="?", help="project file (.json)")
+    source.add_argument("--preset", metavar="NAME", help="a ready-made project (see `python main.py presets`)")
+    parser.add_argument("--epochs", type=int, metavar="N", help="override the number of epochs")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="run folder for the final weights and metrics")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+
+
+def load_source(args: argparse.Namespace) -> Project:
+    """The project named on the command line, with overrides applied."""
+    project = load_preset(args.preset) if args.preset else load_project(args.project)
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise ConfigError("--epochs must be at least 1", field="epochs")
+        project.training.epochs = args.epochs
+    return project
+
+
+def run(args: argparse.Namespace) -> int:
+    project = load_source(args)
+    reporter: Callback = JsonLines(sys.stdout) if args.json else ProgressBar(sys.stderr)
+    data = prepare_data(project.data, progress=None if args.json else _data_progress)
+    trainer = Trainer(project, data=data, callbacks=[reporter])
+    result = trainer.fit()
+    if args.out is not None:
+        folder = save_run(args.out, project, trainer.model, plain(result))
+        if not args.json:
+            print(f"saved run to {folder}", file=sys.stderr)
+    return 0
+
+
+def _data_progress(fraction: float, message: str) -> None:
+    sys.stderr.write(f"\r\033[Kloading data: {message} {fraction:.0%}")
+    if fraction >= 1.0:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+register("train", "train a project or preset headless", configure, run)
