@@ -52,18 +52,24 @@ class LayerEditor(QWidget):
         self._n_outputs: int | None = None
         self._dataset_label = ""
         self._locked = False
+        self._loading = False
         self._state: StackState = analyse(self.document.spec, None, None)
         self._validity: tuple[bool, str] | None = None
         self._build()
         self._make_actions()
         self.document.subscribe(self._document_changed)
-        self._document_changed(None)
+        self._refresh(None)
 
     # -- public API -----------------------------------------------------------------------------
 
     def set_model(self, spec: ModelSpec) -> None:
-        """Show ``spec`` (a copy is kept); not an undoable edit, and the undo stack is left alone."""
-        self.document.replace(copy.deepcopy(spec), 0 if spec.layers else None)
+        """Show ``spec`` (a copy is kept). Not an edit: no undo command and no ``modelChanged`` (the caller
+        made the change); ``validityChanged`` still follows. The undo stack is left alone."""
+        self._loading = True
+        try:
+            self.document.replace(copy.deepcopy(spec), 0 if spec.layers else None)
+        finally:
+            self._loading = False
 
     def model(self) -> ModelSpec:
         """A copy of the edited network."""
@@ -74,7 +80,7 @@ class LayerEditor(QWidget):
         self._input = tuple(input_shape) if input_shape is not None else None
         self._n_outputs = n_outputs
         self._dataset_label = dataset_label
-        self._document_changed(self.stack_view.current_row())
+        self._refresh(self.stack_view.current_row())
 
     def is_valid(self) -> tuple[bool, str]:
         """Whether the network can train on the current data, and if not, why (the first problem)."""
@@ -270,7 +276,13 @@ class LayerEditor(QWidget):
             self.add_layer(name)
 
     def _document_changed(self, selection: int | None) -> None:
-        """Re-check the network and refresh every view; runs after each edit, undo, redo and load."""
+        """After each edit, undo, redo and load: refresh, and tell listeners unless it was ``set_model``."""
+        self._refresh(selection)
+        if not self._loading:
+            self.modelChanged.emit()
+
+    def _refresh(self, selection: int | None) -> None:
+        """Re-check the network against the data and refresh every view; emit ``validityChanged`` if it moved."""
         target = self._target_text()
         self._state = analyse(self.document.spec, self._input, self._n_outputs, target)
         self.stack_model.set_rows(self._state.rows)
@@ -280,7 +292,6 @@ class LayerEditor(QWidget):
         self.status.show_state(self._state, self._input is not None)
         self.input_label.setText(self._input_text())
         self._selection_changed()
-        self.modelChanged.emit()
         validity = (self._state.ok, self._state.reason)
         if validity != self._validity:
             self._validity = validity

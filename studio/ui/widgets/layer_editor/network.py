@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from studio.core.init import BIAS_INITS, INITS
+from studio.core.params import defaults
 from studio.core.project import ModelSpec
 from studio.ui.widgets.param_form import ParamForm
 
@@ -49,11 +50,12 @@ class NetworkInitPanel(QGroupBox):
         if spec.init in INITS:
             scheme = INITS.get(spec.init)
             self._description.setText(scheme.description)
+            values = {**defaults(scheme.params), **spec.init_params}
             if self._scheme != spec.init:
-                self._replace_form(ParamForm(scheme.params, spec.init_params, owner=scheme.label))
+                self._replace_form(ParamForm(scheme.params, values, owner=scheme.label))
                 self._scheme = spec.init
             else:
-                self._form.set_values(spec.init_params)
+                self._form.set_values(values)
 
     def set_error(self, field: str | None, message: str) -> None:
         """Mark an ``init_params.<name>`` problem on the scheme's form; other fields clear it."""
@@ -80,7 +82,7 @@ class NetworkInitPanel(QGroupBox):
             return
         name = self.init_combo.currentData()
         # The old scheme's parameters mean nothing to the new one; start from the new one's defaults.
-        params = {p.name: p.default for p in INITS.get(name).params}
+        params = defaults(INITS.get(name).params)
         self.changed.emit({"init": name, "init_params": params})
 
     def _bias_picked(self, _index: int) -> None:

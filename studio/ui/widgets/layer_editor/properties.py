@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QFrame, QLabel, QVBoxLayou
 
 from studio.core.init import INITS
 from studio.core.layers import LAYERS
-from studio.core.params import Param
+from studio.core.params import Param, defaults
 from studio.core.project import LayerSpec
 from studio.ui.widgets.param_form import ParamForm
 
@@ -104,11 +104,13 @@ class LayerProperties(QWidget):
         layer_type = LAYERS.get(spec.type)
         self._title.setText(f"{row + 1}. {spec.type}" if row is not None else spec.type)
         self._description.setText(layer_type.description)
+        # Project files may list only the non-default settings; show the defaults for the rest.
+        values = {**defaults(layer_type.params), **spec.params}
         if self._type != spec.type or self._form is None:
-            self._set_form(ParamForm(layer_type.params, spec.params, owner=spec.type))
+            self._set_form(ParamForm(layer_type.params, values, owner=spec.type))
             self._type = spec.type
         else:
-            self._form.set_values(spec.params)
+            self._form.set_values(values)
         self._no_params.setVisible(not layer_type.params)
         self._fill_inits(network_init, spec.init)
         self.fine_tuning.set_values({"frozen": spec.frozen, "lr_mult": spec.lr_mult})

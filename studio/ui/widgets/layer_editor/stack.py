@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QStyle, QTableView, QWidget
 
 from studio.ui.widgets.layer_editor.palette import LAYER_TYPE_MIME
 from studio.ui.widgets.layer_editor.rows import RowView
@@ -153,6 +153,12 @@ def _font(row: RowView, column: int) -> QFont | None:
     return None
 
 
+def _decoration(row: RowView, column: int) -> QIcon | None:
+    if column != LAYER or not row.error:
+        return None
+    return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+
+
 def _alignment(_row: RowView, column: int) -> Qt.AlignmentFlag:
     right = column in (NUMBER, OUTPUT, PARAMS)
     horizontal = Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft
@@ -170,6 +176,7 @@ _ROLES: dict[int, Callable[[RowView, int], Any]] = {
     Qt.ItemDataRole.BackgroundRole: _background,
     Qt.ItemDataRole.ForegroundRole: _foreground,
     Qt.ItemDataRole.FontRole: _font,
+    Qt.ItemDataRole.DecorationRole: _decoration,
     Qt.ItemDataRole.TextAlignmentRole: _alignment,
     Qt.ItemDataRole.AccessibleTextRole: _accessible,
 }

@@ -46,6 +46,8 @@ def total_text(state: StackState, has_data: bool) -> str:
     """``"Total: 17,226 parameters"``, plus the trainable part when some layers are frozen."""
     if not has_data:
         return f"{len(state.rows)} layers"
+    if any(row.params is None for row in state.rows):
+        return "Total: unknown until the marked layer is fixed"
     text = f"Total: {state.total_params:,} parameters"
     if state.trainable_params != state.total_params:
         text += f" ({state.trainable_params:,} trainable)"
