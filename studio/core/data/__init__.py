@@ -1,10 +1,10 @@
 """Datasets behind one registry, with seeded splits and preprocessing fitted on the training split.
 
-Importing this package registers every dataset type (bundled digits, synthetic sets,
-torchvision sets, image folders, CSV files) in :data:`DATASETS`.
+Importing this package registers every dataset type in :data:`DATASETS`, in the order the GUI
+lists them: bundled digits, synthetic sets, torchvision sets, image folders, CSV files.
 """
 
-from studio.core.data import bundled, csv_file, image_folder, synthetic, vision  # noqa: F401  (registers the dataset types)
+from studio.core.data import bundled, csv_file, image_folder, synthetic, vision
 from studio.core.data.prepare import describe, prepare_data, preview
 from studio.core.data.preprocess import PREPROCESSINGS, Moments, Preprocessing, PreprocessingType
 from studio.core.data.types import (
@@ -18,6 +18,10 @@ from studio.core.data.types import (
     RawStream,
     StaticInfo,
 )
+
+for _module in (bundled, synthetic, vision, image_folder, csv_file):
+    for _dataset in _module.DATASET_TYPES:
+        DATASETS.register(_dataset.name, _dataset)
 
 __all__ = [
     "DATASETS",

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from studio.core.data.types import DatasetType, Progress, RawData, register
+from studio.core.data.types import DatasetType, Progress, RawData
 
 # Digits pixels are counts from 0 to 16 (4x4 blocks of a 32x32 bitmap); x / 16 puts them in [0, 1].
 _DIGITS_MAX = 16.0
@@ -36,7 +36,7 @@ def load_digits(params: dict[str, Any], progress: Progress) -> RawData:
     )
 
 
-DIGITS = register(
+DATASET_TYPES = (
     DatasetType(
         name="digits",
         label="Digits (8×8, bundled)",
@@ -45,5 +45,5 @@ DIGITS = register(
         task="classification",
         params=(),
         load=load_digits,
-    )
+    ),
 )

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from studio.core.data.types import DatasetType, Progress, RawData, register
+from studio.core.data.types import DatasetType, Progress, RawData
 from studio.core.errors import ConfigError, DatasetError
 from studio.core.params import Param
 
@@ -111,7 +111,7 @@ def load_csv(params: dict[str, Any], progress: Progress) -> RawData:
     return RawData(torch.from_numpy(x), y, "classification", classes, feature_names=names)
 
 
-CSV = register(
+DATASET_TYPES = (
     DatasetType(
         name="csv",
         label="CSV file",
@@ -119,5 +119,5 @@ CSV = register(
         task="classification",
         params=PARAMS,
         load=load_csv,
-    )
+    ),
 )

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from studio.core.data.types import DatasetType, Progress, RawStream, StaticInfo, register
+from studio.core.data.types import DatasetType, Progress, RawStream, StaticInfo
 from studio.core.errors import DatasetError
 from studio.core.params import Param
 
@@ -108,7 +108,7 @@ def _info(params: dict[str, Any]) -> StaticInfo:
     return StaticInfo((CHANNELS[params["channels"]], size, size), "classification", tuple(_classes(_folder(params))))
 
 
-IMAGE_FOLDER = register(
+DATASET_TYPES = (
     DatasetType(
         name="image_folder",
         label="Image folder",
@@ -117,5 +117,5 @@ IMAGE_FOLDER = register(
         params=PARAMS,
         load=load_image_folder,
         info=_info,
-    )
+    ),
 )

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from studio.core.data.types import DatasetType, Loader, Progress, RawData, register
+from studio.core.data.types import DatasetType, Loader, Progress, RawData
 from studio.core.params import Param
 
 Points = tuple[np.ndarray, np.ndarray]
@@ -121,7 +121,7 @@ def _classes(default: int, help: str) -> Param:
     return Param("classes", "int", default, help, min=2, max=10)
 
 
-for _dataset in (
+DATASET_TYPES = (
     DatasetType(
         "moons", "Two moons", "Two interleaving half circles: needs a curved boundary.", "classification",
         (_size(1000), _noise(0.1), SEED), _classification(_moons, _fixed("upper", "lower")),
@@ -163,5 +163,4 @@ for _dataset in (
          Param("x_max", "float", math.pi, "x is drawn uniformly from [-x_max, x_max].", min=0.1, max=100.0), SEED),
         _regression(_curve(np.sin)),
     ),
-):
-    register(_dataset)
+)

@@ -105,12 +105,8 @@ class DatasetType:
             raise ValueError(f"dataset {self.name!r}: unknown task {self.task!r}")
 
 
+# Filled by studio/core/data/__init__.py, in the order the GUI lists the datasets.
 DATASETS: Registry[DatasetType] = Registry("dataset")
-
-
-def register(dataset: DatasetType) -> DatasetType:
-    """Add ``dataset`` to :data:`DATASETS` under its name."""
-    return DATASETS.register(dataset.name, dataset)
 
 
 @dataclass

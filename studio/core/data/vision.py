@@ -34,7 +34,7 @@ from urllib.error import URLError
 
 import torch
 
-from studio.core.data.types import DatasetType, Progress, RawData, StaticInfo, register
+from studio.core.data.types import DatasetType, Progress, RawData, StaticInfo
 from studio.core.errors import DatasetError
 from studio.core.io import atomic_path
 from studio.core.params import Param
@@ -241,20 +241,24 @@ def _cifar_info(params: dict[str, Any]) -> StaticInfo:
     return StaticInfo((3, 32, 32), "classification", CIFAR_NAMES)
 
 
-for _name, _class, _label, _what in (
-    ("mnist", "MNIST", "MNIST (28×28 digits)", "70,000 handwritten digits, 28×28 grey pixels."),
-    ("fashion_mnist", "FashionMNIST", "Fashion-MNIST", "70,000 pictures of clothes in 10 classes, 28×28 grey."),
-    ("kmnist", "KMNIST", "Kuzushiji-MNIST", "70,000 handwritten Japanese cursive characters, 10 classes, 28×28."),
-):
-    register(
+# (registry name, torchvision class, GUI label, name in messages, description)
+_MNIST_LIKE = (
+    ("mnist", "MNIST", "MNIST (28×28 digits)", "MNIST", "70,000 handwritten digits, 28×28 grey pixels."),
+    ("fashion_mnist", "FashionMNIST", "Fashion-MNIST", "Fashion-MNIST",
+     "70,000 pictures of clothes in 10 classes, 28×28 grey."),
+    ("kmnist", "KMNIST", "Kuzushiji-MNIST", "KMNIST",
+     "70,000 handwritten Japanese cursive characters, 10 classes, 28×28."),
+)
+DATASET_TYPES = (
+    *(
         DatasetType(
-            _name, _label, f"{_what} Read from the root folder ({_class}/raw).", "classification", PARAMS,
-            _mnist_loader(_class, _label.split(" (")[0]), _mnist_info(_class),
+            name, label, f"{text} Read from the root folder ({cls}/raw).", "classification", PARAMS,
+            _mnist_loader(cls, what), _mnist_info(cls),
         )
-    )
-register(
+        for name, cls, label, what, text in _MNIST_LIKE
+    ),
     DatasetType(
         "cifar10", "CIFAR-10", "60,000 colour photos (32×32) of 10 kinds of objects. Read from the root folder"
         f" ({CIFAR_FOLDER}).", "classification", PARAMS, _load_cifar10, _cifar_info,
-    )
+    ),
 )
