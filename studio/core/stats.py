@@ -109,7 +109,8 @@ class LayerStatsCollector:
             torch._foreach_sub_(self._before, self._params)
             parts += list(torch._foreach_norm(self._before))
         values = torch.stack(parts).cpu().numpy().astype(np.float64) if parts else np.zeros(0)
-        return self._event(values, step, epoch)
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # a diverged step gives inf/NaN
+            return self._event(values, step, epoch)
 
     def _event(self, values: np.ndarray, step: int, epoch: int) -> LayerStats:
         n = len(self.layers)

@@ -29,7 +29,15 @@ from studio.core.engine.snapshot import WeightSnapshot
 from studio.core.engine.state import Progress, capture, restore
 from studio.core.errors import ConfigError
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitResult, FitStart
-from studio.core.optim import CLASSIFICATION, build_loss, build_optimizer, build_schedule, current_lr, param_groups
+from studio.core.optim import (
+    CLASSIFICATION,
+    build_loss,
+    build_optimizer,
+    build_schedule,
+    current_lr,
+    optimizer_lr,
+    param_groups,
+)
 from studio.core.project import Project, TrainingSpec
 from studio.core.stats import LayerStatsCollector
 
@@ -90,8 +98,7 @@ class Trainer:
     def _param_groups(self) -> list[dict]:
         specs = self.project.model.layers
         if isinstance(self.model, nn.Sequential) and len(specs) == len(self.model):
-            base_lr = build_optimizer(self.project.optimizer, [torch.zeros(1, requires_grad=True)]).defaults["lr"]
-            return param_groups(self.model, specs, base_lr)
+            return param_groups(self.model, specs, optimizer_lr(self.project.optimizer))
         params = [p for p in self.model.parameters() if p.requires_grad]
         if not params:
             raise ConfigError("nothing to train: the network has no trainable weights", field="layers")
