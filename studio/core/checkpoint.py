@@ -14,23 +14,28 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
+from studio.core.callbacks import Callback
 from studio.core.errors import ProjectFileError
+from studio.core.events import EpochEnd, FitEnd, FitStart
 from studio.core.io import atomic_path
 from studio.core.project import Project
 from studio.core.safeload import safe_torch_load
 
+if TYPE_CHECKING:
+    from studio.core.engine import Trainer
+
 FORMAT = "training-studio-checkpoint"
 FORMAT_VERSION = 1
 SUFFIX = ".ckpt"
-_NAME = re.compile(r"^epoch-(\d+)\.ckpt$")
+_NAME = re.compile(r"^epoch-(\d+)(?:-batch-(\d+))?\.ckpt$")
 _NUMPY_TAG = "__numpy__"
 # How many real validation inputs a checkpoint carries for export-time verification.
 SAMPLE_INPUTS = 16
@@ -180,17 +185,18 @@ def _project(text: str) -> Project:
     return Project.from_dict(data)
 
 
-def checkpoint_name(epoch: int) -> str:
-    """File name of the checkpoint taken after ``epoch`` epochs; zero-padded so names sort by epoch."""
-    return f"epoch-{epoch:04d}{SUFFIX}"
+def checkpoint_name(epoch: int, batch: int = 0) -> str:
+    """File name of the checkpoint after ``epoch`` epochs (and ``batch`` more batches, for a stop mid-epoch)."""
+    return f"epoch-{epoch:04d}" + (f"-batch-{batch:06d}" if batch else "") + SUFFIX
 
 
 def list_checkpoints(folder: str | os.PathLike[str]) -> list[Path]:
-    """Checkpoint files in ``folder``, oldest epoch first (temporary files of unfinished writes are ignored)."""
+    """Checkpoint files in ``folder``, oldest first (temporary files of unfinished writes are ignored)."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _NAME.match(p.name)) and p.is_file()]
+    found = [((int(m.group(1)), int(m.group(2) or 0)), p) for p in folder.iterdir()
+             if (m := _NAME.match(p.name)) and p.is_file()]
     return [p for _, p in sorted(found)]
 
 
@@ -199,6 +205,86 @@ def latest_checkpoint(folder: str | os.PathLike[str]) -> Path | None:
     folder = Path(folder)
     found = list_checkpoints(folder) or list_checkpoints(folder / "checkpoints")
     return found[-1] if found else None
+
+
+# --- during training: snapshots and resume ------------------------------------------------------------
+
+
+class CheckpointCallback(Callback):
+    """Save a checkpoint every ``every`` epochs and when the fit ends (completed or stopped); keep the last ``keep``.
+
+    ``every`` 0 saves only at the end. Files are ``FOLDER/epoch-0005.ckpt`` (``epoch-0003-batch-000012.ckpt``
+    for a stop inside an epoch); each is written atomically, and older ones are deleted only after the new
+    one is complete, so a kill at any moment leaves the previous checkpoints intact.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], every: int = 1, keep: int = 3) -> None:
+        if every < 0 or keep < 1:
+            raise ValueError(f"every must be >= 0 and keep >= 1; got every={every}, keep={keep}")
+        self.folder, self.every, self.keep = Path(folder), every, keep
+        self.saved: list[Path] = []
+        self._info: ModelInfo | None = None
+        self._sample: torch.Tensor | None = None
+
+    @classmethod
+    def from_project(cls, folder: str | os.PathLike[str], project: Project) -> CheckpointCallback:
+        """Configured by ``TrainingSpec.snapshot_every`` / ``keep_snapshots``."""
+        return cls(folder, project.training.snapshot_every, project.training.keep_snapshots)
+
+    def on_fit_start(self, trainer: Trainer, event: FitStart) -> None:
+        self._remember_data(trainer)
+
+    def _remember_data(self, trainer: Trainer) -> ModelInfo:
+        """The data facts every checkpoint of this fit carries (computed once)."""
+        if self._info is None:
+            self._info = ModelInfo.from_data(trainer.data)
+            self._sample = sample_inputs_from(trainer.data)
+        return self._info
+
+    def on_epoch_end(self, trainer: Trainer, event: EpochEnd) -> None:
+        if self.every and event.epoch % self.every == 0:
+            self.save(trainer)
+
+    def on_fit_end(self, trainer: Trainer, event: FitEnd) -> None:
+        position = checkpoint_name(trainer.progress.epoch, trainer.progress.batch)
+        if not self.saved or self.saved[-1].name != position:
+            self.save(trainer)
+
+    def save(self, trainer: Trainer) -> Path:
+        """Write the trainer's current state now, then delete checkpoints beyond the newest ``keep``."""
+        info = self._remember_data(trainer)
+        state = trainer.training_state()
+        path = self.folder / checkpoint_name(int(state["epoch"]), int(state.get("batch", 0)))
+        save_checkpoint(path, trainer.project, state, info, self._sample)
+        self.saved.append(path)
+        for old in list_checkpoints(self.folder)[: -self.keep]:
+            old.unlink(missing_ok=True)
+        return path
+
+
+def resume_trainer(
+    path: str | os.PathLike[str], callbacks: Iterable[Callback] = (), data: Any = None, epochs: int | None = None
+) -> tuple[Trainer, Checkpoint]:
+    """A trainer rebuilt from a checkpoint, ready for ``trainer.fit(resume=checkpoint.state)``.
+
+    ``epochs`` raises the total number of epochs (to train longer than planned); ``data`` defaults to
+    preparing the checkpoint's dataset again (the same seeded split).
+    """
+    from studio.core.engine import Trainer
+
+    checkpoint = load_checkpoint(path)
+    project = checkpoint.project.copy()
+    if epochs is not None:
+        project.training.epochs = epochs
+    return Trainer(project, data, callbacks), checkpoint
+
+
+def resume_fit(
+    path: str | os.PathLike[str], callbacks: Iterable[Callback] = (), data: Any = None, epochs: int | None = None
+) -> tuple[Trainer, FitEnd]:
+    """Continue the run saved in ``path`` (a checkpoint or a folder of them) exactly where it stopped."""
+    trainer, checkpoint = resume_trainer(path, callbacks, data, epochs)
+    return trainer, trainer.fit(resume=checkpoint.state)
 
 
 # --- encoding for the weights-only unpickler ---------------------------------------------------------
