@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QMainWindow, QToolButton
+from PySide6.QtCore import QModelIndex, QPoint, QPointF, Qt
+from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLabel, QMainWindow, QToolButton
 
 from studio.core.layers import GROUPS, LAYERS
 from studio.core.project import LayerSpec, ModelSpec
@@ -187,6 +187,35 @@ def test_drag_and_drop_reorders_and_inserts_from_the_palette(editor: LayerEditor
     stack.undo()
     stack.undo()
     assert types(editor) == ["ReLU", "Dropout", "Linear"]
+
+
+def send_drop(editor: LayerEditor, mime, y: int, action: Qt.DropAction) -> bool:
+    """Deliver drag-enter, drag-move and drop events to the stack's viewport, as a real drag does."""
+    viewport = editor.stack_view.viewport()
+    pos = QPoint(100, y)
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QApplication.sendEvent(viewport, QDragEnterEvent(pos, action, mime, buttons, mods))
+    QApplication.sendEvent(viewport, QDragMoveEvent(pos, action, mime, buttons, mods))
+    drop = QDropEvent(QPointF(pos), action, mime, buttons, mods)
+    QApplication.sendEvent(viewport, drop)
+    return drop.isAccepted()
+
+
+def test_simulated_drop_events_on_the_view(qtbot, editor: LayerEditor) -> None:
+    editor.set_model(ModelSpec([LayerSpec("Linear"), LayerSpec("ReLU"), LayerSpec("Dropout")]))
+    editor.show()
+    qtbot.waitExposed(editor)
+    model, view = editor.stack_model, editor.stack_view
+    last = view.visualRect(model.index(2, LAYER))
+    assert send_drop(editor, model.mimeData([model.index(0, LAYER)]), last.bottom() - 1, Qt.DropAction.MoveAction)
+    assert types(editor) == ["ReLU", "Dropout", "Linear"]
+    first = view.visualRect(model.index(0, LAYER))
+    mime = editor.palette.mimeData([editor.palette.item_for("Flatten")])
+    assert send_drop(editor, mime, first.top() + 1, Qt.DropAction.CopyAction)
+    assert types(editor) == ["Flatten", "ReLU", "Dropout", "Linear"]
+    editor.set_locked(True)
+    assert not send_drop(editor, mime, first.top() + 1, Qt.DropAction.CopyAction)
+    assert len(types(editor)) == 4
 
 
 def test_delete_key_and_undo_redo_shortcuts(qtbot, editor: LayerEditor, stack: QUndoStack) -> None:

@@ -76,7 +76,7 @@ class LayerEditor(QWidget):
         return copy.deepcopy(self.document.spec)
 
     def set_input(self, input_shape: tuple[int, ...] | None, n_outputs: int | None, dataset_label: str) -> None:
-        """The data the network must fit: per-sample input shape, outputs the loss needs, name for messages."""
+        """The data the network must fit: per-sample input shape, outputs the loss needs, a short description."""
         self._input = tuple(input_shape) if input_shape is not None else None
         self._n_outputs = n_outputs
         self._dataset_label = dataset_label
@@ -283,8 +283,7 @@ class LayerEditor(QWidget):
 
     def _refresh(self, selection: int | None) -> None:
         """Re-check the network against the data and refresh every view; emit ``validityChanged`` if it moved."""
-        target = self._target_text()
-        self._state = analyse(self.document.spec, self._input, self._n_outputs, target)
+        self._state = analyse(self.document.spec, self._input, self._n_outputs)
         self.stack_model.set_rows(self._state.rows)
         self.stack_view.select_row(selection)
         self.network_panel.show_spec(self.document.spec)
@@ -315,18 +314,12 @@ class LayerEditor(QWidget):
         self.duplicate_action.setEnabled(editable and row is not None)
         self.delete_action.setEnabled(editable and row is not None)
 
-    def _target_text(self) -> str | None:
-        if self._n_outputs is None or not self._dataset_label:
-            return None
-        return f"{self._dataset_label} needs {self._n_outputs} outputs per sample"
-
     def _input_text(self) -> str:
         if self._input is None:
             return "No dataset chosen yet: shapes are checked once there is one."
-        shape = "×".join(str(d) for d in self._input)
-        outputs = f" → {self._n_outputs} outputs" if self._n_outputs is not None else ""
-        name = f"{self._dataset_label}: " if self._dataset_label else ""
-        return f"Input {name}{shape} per sample{outputs}"
+        data = self._dataset_label or "×".join(str(d) for d in self._input) + " per sample"
+        outputs = f"  ·  the network must output {self._n_outputs} values" if self._n_outputs is not None else ""
+        return f"Data: {data}{outputs}"
 
 
 def _button(name: str, text: str, tip: str, icon: QStyle.StandardPixmap | None = None) -> QToolButton:

@@ -117,7 +117,11 @@ class StackModel(QAbstractTableModel):
         target = row - 1 if row > source else row
         if target != source:
             self.moveRequested.emit(source, target)
-        # False: the view must not delete the source row itself; the move command has already moved it.
+        return True
+
+    def removeRows(self, row: int, count: int, parent: Index = QModelIndex()) -> bool:  # noqa: N802, B008
+        """Refuse: after an accepted move the view asks to remove the source rows, but the move command
+        has already moved the layer in the spec, so there is nothing left to remove."""
         return False
 
 
