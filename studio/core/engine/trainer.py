@@ -215,7 +215,8 @@ class Trainer:
             if sampled:
                 stats.after_backward()
             window.add(loss, out, y)
-            flush = len(window) >= log_every or p.batch == last_batch
+            # Windows follow the batch number, so a resumed fit reports on the same batches as an unbroken one.
+            flush = p.batch % log_every == 0 or p.batch == last_batch
             if flush:
                 snapshot.take(p.step)  # the weights that gave this loss, before this step changes them
             optimizer.step()
