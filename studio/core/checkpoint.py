@@ -296,12 +296,12 @@ def encode_state(obj: Any) -> Any:
     Anything else the restricted unpickler cannot rebuild is rejected now, at save time, rather
     than producing a checkpoint that cannot be loaded later.
     """
+    if isinstance(obj, np.generic):  # checked first: np.float64 is also a float, but pickles as numpy
+        return obj.item()
     if obj is None or isinstance(obj, (bool, int, float, str, bytes, torch.Tensor, torch.Size, torch.dtype)):
         return obj
     if isinstance(obj, np.ndarray):
         return {_NUMPY_TAG: obj.tobytes(), "dtype": obj.dtype.str, "shape": list(obj.shape)}
-    if isinstance(obj, np.generic):
-        return obj.item()
     if isinstance(obj, Mapping):
         return {key: encode_state(value) for key, value in obj.items()}
     if isinstance(obj, tuple):
