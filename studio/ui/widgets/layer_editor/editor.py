@@ -205,16 +205,16 @@ class LayerEditor(QWidget):
         for button in (self.move_up_button, self.move_down_button, self.duplicate_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
-        middle = _column(self.input_label, self.stack_view, buttons, self.status, self.network_panel)
+        middle = _column(self.input_label, self.stack_view, buttons, self.status)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setWidget(self.properties)
+        scroll.setWidget(_column(self.properties, self.network_panel))
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         for widget in (left, middle, scroll):
             splitter.addWidget(widget)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([230, 480, 290])
+        splitter.setSizes([240, 480, 320])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.lock_note)
@@ -349,7 +349,7 @@ def _column(*items: QWidget | QHBoxLayout) -> QWidget:
     layout.setContentsMargins(2, 0, 2, 0)
     for item in items:
         if isinstance(item, QWidget):
-            layout.addWidget(item, 1 if isinstance(item, (LayerPalette, StackView)) else 0)
+            layout.addWidget(item, 1 if isinstance(item, (LayerPalette, StackView, LayerProperties)) else 0)
         else:
             layout.addLayout(item)
     return widget

@@ -69,6 +69,7 @@ class NetworkInitPanel(QGroupBox):
 
     def _replace_form(self, form: ParamForm) -> None:
         self._holder.removeWidget(self._form)
+        self._form.hide()  # deletion is deferred; hide now so the old form never shows through
         self._form.deleteLater()
         self._form = form
         form.setObjectName("networkInitParams")

@@ -134,6 +134,7 @@ class LayerProperties(QWidget):
     def _set_form(self, form: ParamForm | None) -> None:
         if self._form is not None:
             self._form_holder.removeWidget(self._form)
+            self._form.hide()  # deletion is deferred; hide now so the old form never shows through
             self._form.deleteLater()
         self._form = form
         self._type = None
