@@ -29,9 +29,11 @@ class ActionSpec:
 
 
 ACTIONS: list[ActionSpec] = [
-    ActionSpec("new", "&New Project", (QKeySequence.StandardKey.New,), "new", "Start from the default project"),
-    ActionSpec("open", "&Open…", (QKeySequence.StandardKey.Open,), "open", "Open a project file"),
-    ActionSpec("save", "&Save", (QKeySequence.StandardKey.Save,), "save", "Save the project"),
+    ActionSpec(
+        "new", "&New Project", (QKeySequence.StandardKey.New,), "new", "Start from the default project", "newButton"
+    ),
+    ActionSpec("open", "&Open…", (QKeySequence.StandardKey.Open,), "open", "Open a project file", "openButton"),
+    ActionSpec("save", "&Save", (QKeySequence.StandardKey.Save,), "save", "Save the project", "saveButton"),
     ActionSpec("save_as", "Save &As…", (QKeySequence.StandardKey.SaveAs,), "", "Save the project under a new name"),
     ActionSpec("quit", "&Quit", (QKeySequence.StandardKey.Quit,), "", "Close Training Studio"),
     ActionSpec("undo", "&Undo", (QKeySequence.StandardKey.Undo,), "", "Undo the last change to the network"),

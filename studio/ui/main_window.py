@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QUndoStack
-from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QToolBar, QWidget
+from PySide6.QtWidgets import QFrame, QMainWindow, QScrollArea, QSplitter, QTabWidget, QToolBar, QWidget
 
 from studio.core.presets import default_project
 from studio.core.project import Project
@@ -25,6 +25,15 @@ from studio.ui.widgets.run_history import RunHistory
 from studio.ui.workers import WorkerHost
 
 TABS = ("network", "data", "optimizer")
+
+
+def scrollable(widget: QWidget) -> QScrollArea:
+    """Let a panel with a large minimum size scroll instead of forcing the window to be wide."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    return area
 
 
 class MainWindow(QMainWindow):
@@ -66,12 +75,12 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("settingsTabs")
         self.tabs.setAccessibleName("Settings")
-        self.tabs.addTab(self.editor, "Network")
+        self.tabs.addTab(scrollable(self.editor), "Network")
         self.tabs.addTab(self.data_panel, "Data")
         self.tabs.addTab(self.optimizer_panel, "Optimizer")
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.right.setObjectName("plotSplitter")
-        self.right.addWidget(self.plots)
+        self.right.addWidget(scrollable(self.plots))
         self.right.addWidget(self.history)
         self.right.setStretchFactor(0, 4)
         self.right.setStretchFactor(1, 1)

@@ -39,6 +39,7 @@ class TrainingStatus:
         self._clock = clock
         self.message = QLabel("Ready")
         self.message.setObjectName("statusMessage")
+        self.message.setAccessibleName("Status")
         self.epochs = _bar("epochProgress", "Epoch progress", "Epoch %v/%m")
         self.batches = _bar("batchProgress", "Batch progress", "Batch %v/%m")
         self.speed = _label("speedLabel", "Samples per second")

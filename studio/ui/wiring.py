@@ -5,11 +5,13 @@ the training state enables actions and locks the editors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QAction
 
 from studio.core.optim import LOSSES
+from studio.core.project import Project
 from studio.ui import training as states
 from studio.ui.dialogs import Message
 
@@ -67,17 +69,16 @@ def fill_recent_menu(w: MainWindow) -> None:
 
 def connect_editing(w: MainWindow) -> None:
     """Panel edits update the project; loaded data sets the network's input and output sizes."""
+    def edit(apply: Callable[[Project], None]) -> None:
+        # Views re-emit on refreshes (a new input shape, a reload); only a real change marks the file dirty.
+        project = w.document.project
+        before = project.to_dict()
+        apply(project)
+        if project.to_dict() != before:
+            w.document.touch()
+
     def model_changed(*_args: Any) -> None:
-        w.document.project.model = w.editor.model()
-        w.document.touch()
-
-    def data_edited() -> None:
-        w.data_panel.store(w.document.project)
-        w.document.touch()
-
-    def optimizer_edited() -> None:
-        w.optimizer_panel.store(w.document.project)
-        w.document.touch()
+        edit(lambda project: setattr(project, "model", w.editor.model()))
 
     def validity(ok: bool, reason: str) -> None:
         w.network_problem = None if ok else reason
@@ -91,9 +92,9 @@ def connect_editing(w: MainWindow) -> None:
 
     w.editor.modelChanged.connect(model_changed)
     w.editor.validityChanged.connect(validity)
-    w.data_panel.edited.connect(data_edited)
+    w.data_panel.edited.connect(lambda: edit(w.data_panel.store))
     w.data_panel.dataReady.connect(data_ready)
-    w.optimizer_panel.edited.connect(optimizer_edited)
+    w.optimizer_panel.edited.connect(lambda: edit(w.optimizer_panel.store))
     w.optimizer_panel.lossChanged.connect(lambda _name: update_network_io(w))
 
 
@@ -122,17 +123,13 @@ def train_blocker(w: MainWindow) -> str | None:
 def connect_training(w: MainWindow) -> None:
     """Worker events to plots, status bar and run history; run state to actions and locks."""
     worker = w.host.worker
-    worker.fitStarted.connect(w.plots.on_fit_started)
+    w.plots.connect_worker(worker)
+    w.history.connect_worker(worker)
+    w.history.selectionChanged.connect(w.plots.show_runs)
     worker.fitStarted.connect(w.status.on_fit_started)
-    worker.batchesEnded.connect(w.plots.on_batches)
     worker.batchesEnded.connect(w.status.on_batches)
-    worker.layerStats.connect(w.plots.on_layer_stats)
-    worker.epochEnded.connect(w.plots.on_epoch_end)
     worker.epochEnded.connect(w.status.on_epoch_end)
-    worker.fitEnded.connect(w.plots.on_fit_end)
     worker.fitEnded.connect(w.status.on_fit_end)
-    worker.trainingStarted.connect(w.history.on_training_started)
-    worker.fitEnded.connect(w.history.on_fit_end)
     w.training.stateChanged.connect(lambda state: apply_state(w, state))
     w.training.rejected.connect(w.status.show_message)
     apply_state(w, w.training.state)

@@ -1,0 +1,144 @@
+"""The main window: opens ready to train, automation names, persistence, files and closing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QKeySequence, QPalette
+from PySide6.QtWidgets import QSplitter, QWidget
+
+from studio.core.project import load_project, save_project
+from studio.ui import style
+from studio.ui.dialogs import ScriptedDialogs
+from studio.ui.main_window import MainWindow
+from tests.ui.window_fixtures import temp_settings, worker_host  # noqa: F401  (fixtures)
+
+NAMES_FILE = Path(__file__).resolve().parents[2] / "docs" / "ui-names.md"
+LOAD_TIMEOUT_MS = 30_000
+
+
+def open_window(qtbot, host, dialogs=None) -> MainWindow:
+    window = MainWindow(host=host, dialogs=dialogs or ScriptedDialogs())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.data_info is not None, timeout=LOAD_TIMEOUT_MS)
+    return window
+
+
+@pytest.fixture
+def window(qtbot, temp_settings, worker_host):  # noqa: F811
+    win = open_window(qtbot, worker_host)
+    yield win
+    win.shutdown()
+
+
+def documented_names() -> list[str]:
+    return re.findall(r"^\| `(\w+)` \|", NAMES_FILE.read_text(encoding="utf-8"), flags=re.MULTILINE)
+
+
+def test_opens_on_the_default_project_ready_to_train(window):
+    assert window.document.project.data.dataset == "digits"
+    assert window.data_info.input_shape == (64,)
+    assert window.train_blocker() is None
+    assert window.actions["train"].isEnabled()
+    assert not window.actions["stop"].isEnabled() and not window.actions["pause"].isEnabled()
+    assert "Digits MLP" in window.windowTitle()
+
+
+def test_every_documented_control_has_its_object_and_accessible_name(window):
+    names = documented_names()
+    required = {"layerPalette", "layerStack", "layerProperties", "datasetCombo", "optimizerCombo",
+                "learningRateSpin", "batchSizeSpin", "epochsSpin", "trainButton", "pauseButton", "stopButton",
+                "lossPlot", "accuracyPlot", "activationPlot", "gradientPlot", "runHistory"}
+    assert required <= set(names)
+    missing = [n for n in names if window.findChild(QWidget, n) is None]
+    assert not missing, f"documented but not found: {missing}"
+    unnamed = [n for n in names if not window.findChild(QWidget, n).accessibleName()]
+    assert not unnamed, f"no accessible name: {unnamed}"
+
+
+def test_main_shortcuts(window):
+    assert QKeySequence("Ctrl+Return") in window.actions["train"].shortcuts()
+    assert QKeySequence("Esc") in window.actions["stop"].shortcuts()
+    assert not window.actions["train"].icon().isNull() and not window.actions["stop"].icon().isNull()
+
+
+def test_geometry_splitters_and_tab_persist(qtbot, temp_settings, worker_host):  # noqa: F811
+    first = open_window(qtbot, worker_host)
+    first.resize(720, 540)  # inside the offscreen screen (800×600): restoreGeometry keeps windows on screen
+    first.split.setSizes([300, 420])
+    first.show_tab("optimizer")
+    sizes, size = first.split.sizes(), first.size()
+    assert size.height() == 540
+    first.close()
+    assert QSettings().contains("window/geometry")
+    second = MainWindow(host=worker_host, dialogs=ScriptedDialogs())
+    qtbot.addWidget(second)
+    second.show()
+    assert second.size() == size
+    assert second.findChild(QSplitter, "mainSplitter").sizes()[0] == sizes[0]
+    assert second.tabs.currentIndex() == 2
+
+
+def test_save_as_open_and_recent_files(window, tmp_path, qtbot):
+    window.findChild(QWidget, "epochsSpin").setValue(3)
+    assert window.document.dirty and window.windowTitle().count("*") == 1
+    target = tmp_path / "mine.json"
+    window.dialogs.paths.append(str(target))
+    window.actions["save_as"].trigger()
+    assert load_project(target).training.epochs == 3
+    assert not window.document.dirty and "mine.json" in window.windowTitle()
+    assert window.document.recent() == [str(target.resolve())]
+    assert [a.text() for a in window.actions.menus["recent"].actions()] == [str(target.resolve())]
+
+    other = load_project(target)
+    other.optimizer.params["lr"] = 0.05
+    save_project(tmp_path / "other.json", other)
+    window.dialogs.paths.append(str(tmp_path / "other.json"))
+    window.actions["open"].trigger()
+    assert window.findChild(QWidget, "learningRateSpin").value() == pytest.approx(0.05)
+    assert window.document.recent()[0] == str((tmp_path / "other.json").resolve())
+
+
+def test_a_corrupt_project_is_reported_and_the_current_one_kept(window, tmp_path):
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"schema_version": 1, "model": ', encoding="utf-8")
+    assert not window.document.open(bad)
+    assert window.dialogs.shown[-1].kind == "error" and "broken.json" in window.dialogs.shown[-1].text
+    assert window.document.project.name == "Digits MLP"
+
+
+def test_closing_with_unsaved_changes_asks_and_can_be_cancelled(window):
+    window.findChild(QWidget, "epochsSpin").setValue(4)
+    window.dialogs.answers.append("cancel")
+    assert not window.close()
+    assert window.dialogs.shown[-1].title == "Unsaved changes" and window.host.is_running()
+    window.dialogs.answers.append("discard")
+    assert window.close()
+    assert not window.host.is_running()
+
+
+def test_new_project_asks_to_save_first(window, tmp_path):
+    window.findChild(QWidget, "epochsSpin").setValue(5)
+    window.dialogs.answers.append("save")
+    window.dialogs.paths.append(str(tmp_path / "saved.json"))
+    window.actions["new"].trigger()
+    assert load_project(tmp_path / "saved.json").training.epochs == 5
+    assert window.document.project.training.epochs == 20 and not window.document.dirty
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_palette_follows_the_theme(theme, monkeypatch, qapp):
+    monkeypatch.setenv("STUDIO_THEME", theme)
+    assert style.wants_dark(qapp) == (theme == "dark")
+    window_color = style.make_palette(theme == "dark").color(QPalette.ColorRole.Window)
+    assert (window_color.lightness() < 128) == (theme == "dark")
+
+
+def test_icons_render_for_the_main_actions(qapp):
+    for name in ("play", "pause", "stop", "add", "delete", "up", "down", "duplicate"):
+        pixmap = style.icon(name).pixmap(32, 32)
+        assert not pixmap.isNull() and pixmap.toImage().pixelColor(16, 16).alpha() >= 0
