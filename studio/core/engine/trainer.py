@@ -23,7 +23,7 @@ from studio.core.data import PreparedData, prepare_data
 from studio.core.device import pick_device
 from studio.core.engine import stopping
 from studio.core.engine.batching import LoaderBatches, TensorBatches, sequential_batches
-from studio.core.engine.evaluate import EVAL_BATCH, evaluate_batches, split_batches
+from studio.core.engine.evaluate import EVAL_BATCH, evaluate_batches
 from studio.core.engine.metrics import BatchWindow, EpochTotals
 from studio.core.engine.snapshot import WeightSnapshot
 from studio.core.engine.state import Progress, capture, restore
@@ -76,6 +76,7 @@ class Trainer:
         self.model = model.to(self.device)
         self.layer_names = self._layer_names()
         self._val: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._val_loader: LoaderBatches | None = None
         self.loss_fn = build_loss(self.project.loss, self.data.task, self.data.num_classes or None)
         self.optimizer = build_optimizer(self.project.optimizer, self._param_groups())
         self._batches = self._make_batches()
@@ -107,6 +108,9 @@ class Trainer:
     def _make_batches(self) -> TensorBatches | LoaderBatches:
         t, data = self.training, self.data
         if data.streaming:
+            if data.val_set is not None and len(data.val_set):
+                size = max(t.batch_size, EVAL_BATCH)
+                self._val_loader = LoaderBatches(data.val_set, size, False, t.seed, self.device)
             return LoaderBatches(data.train_set, t.batch_size, t.shuffle, t.seed, self.device)
         # The data moves to the device once; every batch afterwards is an index_select there.
         x, y = data.x_train.to(self.device), data.y_train.to(self.device)
@@ -297,11 +301,10 @@ class Trainer:
     def _validate(self) -> tuple[float | None, float | None]:
         if not self.data.n_val:
             return None, None
-        size = max(self.training.batch_size, EVAL_BATCH)
-        if self._val is None:
-            batches = split_batches(self.data, "val", size, self.device)
+        if self._val_loader is not None:
+            batches = self._val_loader.epoch(0)
         else:
-            batches = sequential_batches(*self._val, size)
+            batches = sequential_batches(*self._val, max(self.training.batch_size, EVAL_BATCH))
         return evaluate_batches(self.model, batches, self.loss_fn)
 
 

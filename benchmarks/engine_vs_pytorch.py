@@ -1,0 +1,134 @@
+"""Engine speed against a plain PyTorch loop: same model, same data, same number of steps.
+
+(a) a hand-written loop over ``DataLoader(TensorDataset)`` (no metrics, no statistics: the
+fastest thing a learner would write), (b) ``Trainer.fit`` with layer statistics on, no
+validation split. Runs alternate (a, b, a, b, ...) so machine noise hits both alike; the
+script prints the median of the per-pair ratios of samples/s (engine / plain; above 1 means
+the engine is faster). Goals: ≥ 1.0 for the MLPs, ≥ 0.95 for LeNet.
+
+    python benchmarks/engine_vs_pytorch.py [--repeats 5] [--epochs 1] [--only lenet]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from studio.core.build import build_model
+from studio.core.data import PreparedData, Preprocessing, prepare_data
+from studio.core.engine import Trainer
+from studio.core.project import Choice, DataSpec, LayerSpec, ModelSpec, Project, TrainingSpec
+
+
+@dataclass
+class Case:
+    name: str
+    layers: list[LayerSpec]
+    data: PreparedData
+    batch_size: int
+    epochs: int
+
+
+def _layers(*rows: tuple) -> list[LayerSpec]:
+    return [LayerSpec(kind, params) for kind, params in rows]
+
+
+def digits_data() -> PreparedData:
+    """scikit-learn's digits, all of it for training (no validation: only training speed is compared)."""
+    return prepare_data(DataSpec("digits", preprocessing="standardize", val_fraction=0.0))
+
+
+def synthetic_28x28(n: int = 60_000, seed: int = 0) -> PreparedData:
+    """MNIST-sized random data (speed only depends on the shapes)."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (n,), generator=g)
+    return PreparedData(
+        x, y, x[:0], y[:0], (1, 28, 28), "classification", 10, tuple(map(str, range(10))), 0, Preprocessing("none")
+    )
+
+
+def cases(epochs: int) -> list[Case]:
+    mnist = synthetic_28x28()
+    mlp = [("Flatten", {}), ("Linear", {"out_features": 128}), ("ReLU", {}), ("Linear", {"out_features": 10})]
+    lenet = [
+        ("Conv2d", {"out_channels": 6, "kernel_size": 5, "padding": 2}), ("ReLU", {}),
+        ("MaxPool2d", {"kernel_size": 2}),
+        ("Conv2d", {"out_channels": 16, "kernel_size": 5}), ("ReLU", {}),
+        ("MaxPool2d", {"kernel_size": 2}),
+        ("Flatten", {}), ("Linear", {"out_features": 120}), ("ReLU", {}), ("Linear", {"out_features": 84}),
+        ("ReLU", {}), ("Linear", {"out_features": 10}),
+    ]
+    digits = [("Linear", {"out_features": 128}), ("ReLU", {}), ("Linear", {"out_features": 64}), ("ReLU", {}),
+              ("Linear", {"out_features": 10})]
+    return [
+        Case("mlp-digits", _layers(*digits), digits_data(), 32, 5 * epochs),
+        Case("mlp-60k-28x28", _layers(*mlp), mnist, 64, epochs),
+        Case("lenet-60k-28x28", _layers(*lenet), mnist, 64, epochs),
+    ]
+
+
+def project_for(case: Case) -> Project:
+    training = TrainingSpec(epochs=case.epochs, batch_size=case.batch_size, seed=0, device="cpu", stats_every=10)
+    return Project(model=ModelSpec(case.layers), optimizer=Choice("adam", {"lr": 1e-3}), training=training)
+
+
+def plain_loop(case: Case) -> float:
+    """Samples/s of the hand-written loop."""
+    model = build_model(ModelSpec(case.layers), case.data.input_shape, seed=0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loader = DataLoader(TensorDataset(case.data.x_train, case.data.y_train), batch_size=case.batch_size, shuffle=True)
+    model.train()
+    start = time.perf_counter()
+    for _ in range(case.epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+    return case.epochs * case.data.n_train / (time.perf_counter() - start)
+
+
+def engine(case: Case) -> float:
+    """Samples/s of ``Trainer.fit`` with statistics every 10 steps."""
+    trainer = Trainer(project_for(case), data=case.data)
+    start = time.perf_counter()
+    result = trainer.fit()
+    seconds = time.perf_counter() - start
+    assert result.reason == "completed", result.message
+    return case.epochs * case.data.n_train / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="pairs of runs per model")
+    parser.add_argument("--epochs", type=int, default=1, help="epochs per run (digits runs 5× this)")
+    parser.add_argument("--only", help="run only the cases whose name contains this")
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    for case in cases(args.epochs):
+        if args.only and args.only not in case.name:
+            continue
+        plain_loop(case), engine(case)  # warm-up: allocator, kernels, first-call imports
+        ratios, plain_speeds, engine_speeds = [], [], []
+        for _ in range(args.repeats):
+            plain_speeds.append(plain_loop(case))
+            engine_speeds.append(engine(case))
+            ratios.append(engine_speeds[-1] / plain_speeds[-1])
+        print(
+            f"{case.name:16s} median ratio {statistics.median(ratios):.2f}"
+            f"  (engine {statistics.median(engine_speeds):,.0f} samples/s,"
+            f" plain DataLoader loop {statistics.median(plain_speeds):,.0f} samples/s;"
+            f" ratios {', '.join(f'{r:.2f}' for r in ratios)})",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
