@@ -1,0 +1,197 @@
+"""The ``python`` export: a standalone, readable ``model.py`` (plus weights, preprocessing and ``train.py``).
+
+Each module of the built network is printed as its constructor call. Modules from ``torch.nn``
+use their own ``extra_repr()``, which PyTorch writes as constructor arguments
+(``in_features=64, out_features=128, bias=True``); the export is verified by executing the
+generated file, so a module whose ``extra_repr`` is not a faithful constructor cannot slip
+through. Studio-specific modules (the straight-through ``Sign``) are emitted as small classes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from studio.core.export.formats import ExportFormat, register
+from studio.core.export.source import ExportSource
+from studio.core.export.traincode import write_training
+from studio.core.export.verify import ExportError, Runner
+from studio.core.export.weights import cpu_state
+from studio.core.layers import Sign
+
+MODEL_FILE = "model.py"
+WEIGHTS_FILE = "weights.pt"
+PREPROCESSING_FILE = "preprocessing.json"
+
+SIGN_SOURCE = '''class _SignSTE(torch.autograd.Function):
+    """sign(x) forward; the gradient passes straight through backward (straight-through estimator)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return torch.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class Sign(nn.Module):
+    """Outputs -1, 0 or +1 (the perceptron's step); training still gets gradients through it."""
+
+    def forward(self, x):
+        return _SignSTE.apply(x)
+'''
+
+
+@dataclass(frozen=True)
+class ModuleCode:
+    """How to write a module that is not a plain ``torch.nn`` class: helper source and its constructor call."""
+
+    source: str
+    call: Callable[[nn.Module], str]
+
+
+CUSTOM_MODULES: dict[type[nn.Module], ModuleCode] = {Sign: ModuleCode(SIGN_SOURCE, lambda module: "Sign()")}
+
+
+def constructor(module: nn.Module) -> str:
+    """Python source that constructs an equivalent, untrained ``module`` (e.g. ``nn.Linear(in_features=64, ...)``)."""
+    custom = CUSTOM_MODULES.get(type(module))
+    if custom is not None:
+        return custom.call(module)
+    cls = type(module)
+    if getattr(nn, cls.__name__, None) is cls:
+        return f"nn.{cls.__name__}({module.extra_repr()})"
+    raise ExportError(f"the python export does not know how to write a {cls.__name__} layer")
+
+
+def model_source(source: ExportSource) -> str:
+    """The text of ``model.py``."""
+    helpers = list(dict.fromkeys(CUSTOM_MODULES[type(m)].source for m in source.model if type(m) in CUSTOM_MODULES))
+    labels = source.layer_labels()
+    rows = [f"        {constructor(module)},  # {label}" for module, label in zip(source.model, labels, strict=True)]
+    info = source.info
+    outputs = (f"one score per class ({', '.join(info.class_names)}); the largest wins" if info.class_names
+               else "the predicted values")
+    parts = [
+        _HEADER.format(
+            name=source.project.name,
+            shape=", ".join(str(d) for d in info.input_shape),
+            outputs=outputs,
+            preprocessing=info.preprocessing.get("name", "none"),
+        ),
+        f"INPUT_SHAPE = {tuple(info.input_shape)!r}\nCLASS_NAMES = {list(info.class_names)!r}\n",
+        *helpers,
+        _BUILD.format(rows="\n".join(rows)),
+        _FOOTER,
+    ]
+    return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
+
+
+def _write_python(source: ExportSource, path: Path) -> list[Path]:
+    path.mkdir(parents=True, exist_ok=True)
+    files = [path / MODEL_FILE, path / WEIGHTS_FILE, path / PREPROCESSING_FILE]
+    files[0].write_text(model_source(source), encoding="utf-8")
+    torch.save(cpu_state(source), files[1])
+    files[2].write_text(json.dumps(source.info.preprocessing, indent=1) + "\n", encoding="utf-8")
+    return files + write_training(source, path)
+
+
+def import_generated(path: Path, name: str = MODEL_FILE) -> object:
+    """Import a generated file as a fresh module (not added to ``sys.modules``)."""
+    unique = f"_studio_export_{abs(hash(str(path)))}_{Path(name).stem}"
+    spec = importlib.util.spec_from_file_location(unique, path / name)
+    if spec is None or spec.loader is None:
+        raise ExportError(f"cannot import {path / name}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module  # dataclasses and pickling inside the module look themselves up here
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[unique]
+    return module
+
+
+def _load_python(source: ExportSource, path: Path) -> Runner:
+    return import_generated(path).load_model(path / WEIGHTS_FILE)
+
+
+_HEADER = '''"""{name}: a neural network exported from Training Studio, in plain PyTorch (no Training Studio needed).
+
+Input: float tensors of shape (batch, {shape}), preprocessed with preprocess() ({preprocessing}).
+Output: {outputs}.
+Next to this file: weights.pt (trained weights), preprocessing.json (training-split statistics),
+train.py (trains the same network again with the same settings).
+
+    from model import load_model, preprocess
+    model = load_model()
+    outputs = model(preprocess(x))
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+HERE = Path(__file__).resolve().parent
+'''
+
+_BUILD = '''def build_model() -> nn.Sequential:
+    """The network, one module per row of the Training Studio layer stack (untrained weights)."""
+    return nn.Sequential(
+{rows}
+    )
+'''
+
+_FOOTER = '''def load_model(weights: str | Path = HERE / "weights.pt") -> nn.Sequential:
+    """The trained network in evaluation mode; the weights file is read without unpickling any code."""
+    model = build_model()
+    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    return model.eval()
+
+
+def _tensor(values: list | None) -> torch.Tensor | None:
+    return None if values is None else torch.tensor(values, dtype=torch.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def _statistics(path: str) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    record = json.loads(Path(path).read_text(encoding="utf-8"))
+    return _tensor(record.get("mean")), _tensor(record.get("std"))
+
+
+def preprocess(x: torch.Tensor, statistics: str | Path = HERE / "preprocessing.json") -> torch.Tensor:
+    """(x - mean) / std with the training split's statistics, as during training (raw pixels in [0, 1])."""
+    mean, std = _statistics(str(statistics))
+    x = torch.as_tensor(x, dtype=torch.float32)
+    if mean is not None:
+        x = x - mean
+    if std is not None:
+        x = x / std
+    return x
+
+
+if __name__ == "__main__":
+    model = load_model()
+    example = torch.zeros(1, *INPUT_SHAPE)
+    print(model)
+    print("outputs for an all-zero input:", model(preprocess(example)))
+'''
+
+register(ExportFormat(
+    "python", "Python (model.py + train.py)",
+    "A folder with a readable model.py that defines the network in plain PyTorch and loads the weights, "
+    "the preprocessing statistics, and a train.py that trains it again without Training Studio.",
+    "python", _write_python, _load_python,
+))

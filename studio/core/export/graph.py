@@ -1,0 +1,44 @@
+"""Models prepared for graph capture (tracing, ``torch.export``, ONNX): a copy in eval mode, on the CPU,
+with training-only Python code swapped for plain tensor operations.
+
+The straight-through ``Sign`` uses a custom autograd Function (its backward passes gradients
+through); tracers cannot save Python functions, and an exported graph is for inference only,
+where ``torch.sign`` computes the very same forward values.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from studio.core.layers import Sign
+
+
+class InferenceSign(nn.Module):
+    """``torch.sign`` for inference graphs (no custom gradient needed there)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sign(x)
+
+
+# Module class -> factory of its graph-friendly stand-in (same forward values).
+SUBSTITUTES: dict[type[nn.Module], Callable[[nn.Module], nn.Module]] = {Sign: lambda module: InferenceSign()}
+
+
+def inference_copy(model: nn.Module) -> nn.Module:
+    """A CPU, eval-mode copy of ``model`` with every substitutable module replaced."""
+    clone = copy.deepcopy(model).cpu().eval()
+    _swap(clone)
+    return clone
+
+
+def _swap(parent: nn.Module) -> None:
+    for name, child in parent.named_children():
+        make = SUBSTITUTES.get(type(child))
+        if make is not None:
+            setattr(parent, name, make(child))
+        else:
+            _swap(child)

@@ -1,0 +1,270 @@
+"""``train.py`` of the python export: the same training configuration, written out in plain PyTorch.
+
+It trains ``model.py``'s network from the exact initial weights the studio started from
+(``initial-weights.pt``, so every initialisation scheme is reproduced without re-implementing
+it), on the exact split the studio trained on (``data.npz``, preprocessed), with the same
+optimizer, per-layer learning rates, frozen layers, loss, schedule, epochs, batch size and seed.
+Optimizers, losses and schedules are written from small code tables keyed by registry name.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from studio.core.build import build_model
+from studio.core.errors import StudioError
+from studio.core.export.source import ExportSource
+from studio.core.export.verify import ExportError
+from studio.core.optim import LOSSES, OPTIMIZERS, SCHEDULES, parse_milestones
+from studio.core.params import resolve
+
+TRAIN_FILE = "train.py"
+INITIAL_WEIGHTS_FILE = "initial-weights.pt"
+DATA_FILE = "data.npz"
+# Larger training sets are not copied into the export; train.py then says how to supply them.
+MAX_DATA_BYTES = 64 * 2**20
+
+OPTIMIZER_CLASSES = {
+    "sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW", "adagrad": "Adagrad",
+    "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "NAdam", "radam": "RAdam",
+}
+
+# Loss name -> expression of (output, y); targets_like() turns class labels into one-hot/0-1 targets.
+LOSS_CODE = {
+    "cross_entropy": "F.cross_entropy(output, y, label_smoothing={label_smoothing!r})",
+    "mse": "F.mse_loss(output, targets_like(output, y))",
+    "l1": "F.l1_loss(output, targets_like(output, y))",
+    "huber": "F.huber_loss(output, targets_like(output, y), delta={delta!r})",
+    "bce_with_logits": "F.binary_cross_entropy_with_logits(output, targets_like(output, y))",
+    "multi_margin": "F.multi_margin_loss(output, y, p={p!r}, margin={margin!r})",
+    "perceptron": "perceptron_loss(output, y)",
+}
+
+# Schedule name -> expression building it from (optimizer, EPOCHS, steps_per_epoch); None = constant.
+SCHEDULE_CODE = {
+    "none": "None",
+    "step": "lr_scheduler.StepLR(optimizer, step_size={step_size!r}, gamma={gamma!r})",
+    "multistep": "lr_scheduler.MultiStepLR(optimizer, milestones={milestone_list!r}, gamma={gamma!r})",
+    "exponential": "lr_scheduler.ExponentialLR(optimizer, gamma={gamma!r})",
+    "cosine": "lr_scheduler.CosineAnnealingLR(optimizer, T_max={cycle} * steps_per_epoch, eta_min={eta_min!r})",
+    "one_cycle": "lr_scheduler.OneCycleLR(optimizer, max_lr=[group['lr'] for group in optimizer.param_groups], "
+                 "total_steps=EPOCHS * steps_per_epoch, **{values!r})",
+    "warmup": "lr_scheduler.LambdaLR(optimizer, lambda step: {start_factor!r} + (1 - {start_factor!r}) * "
+              "min(step + 1, {warmup_steps!r}) / {warmup_steps!r})",
+    "reduce_on_plateau": "lr_scheduler.ReduceLROnPlateau(optimizer, mode='min', **{values!r})",
+}
+
+
+def write_training(source: ExportSource, folder: Path) -> list[Path]:
+    """Write ``train.py``, the initial weights and (when small enough) the training data into ``folder``."""
+    project = source.project
+    initial = build_model(project.model, source.info.input_shape, project.training.seed)
+    files = [folder / TRAIN_FILE, folder / INITIAL_WEIGHTS_FILE]
+    torch.save({k: v.detach().contiguous() for k, v in initial.state_dict().items()}, files[1])
+    data = _data_arrays(source)
+    if data is not None:
+        np.savez_compressed(folder / DATA_FILE, **data)
+        files.append(folder / DATA_FILE)
+    files[0].write_text(train_source(source), encoding="utf-8")
+    return files
+
+
+def train_source(source: ExportSource) -> str:
+    """The text of ``train.py``."""
+    project, training = source.project, source.project.training
+    optimizer = OPTIMIZERS.get(project.optimizer.name)
+    values = resolve(optimizer.params, project.optimizer.params, f"optimizer {optimizer.name}")
+    groups = [
+        f"        {{'params': model[{i}].parameters(), 'lr': {values['lr'] * layer.lr_mult!r}}},"
+        f"  # {layer.lr_mult:g} × lr"
+        for i, layer in enumerate(project.model.layers)
+        if not layer.frozen and any(True for _ in source.model[i].parameters())
+    ]
+    frozen = [i for i, layer in enumerate(project.model.layers) if layer.frozen]
+    schedule = SCHEDULES.get(project.schedule.name)
+    return _TEMPLATE.format(
+        name=project.name,
+        epochs=training.epochs,
+        batch_size=training.batch_size,
+        seed=training.seed,
+        shuffle=training.shuffle,
+        task=source.info.task,
+        frozen=frozen,
+        groups="\n".join(groups),
+        optimizer=_optimizer_call(project.optimizer.name, values),
+        loss=_code(LOSS_CODE, LOSSES, project.loss.name, project.loss.params, "loss"),
+        schedule=_code(SCHEDULE_CODE, SCHEDULES, project.schedule.name, project.schedule.params, "schedule",
+                       epochs=training.epochs),
+        batch_step=_step_line(schedule, "batch", "            "),
+        epoch_step=_step_line(schedule, "epoch", "        "),
+    )
+
+
+def _step_line(schedule: Any, interval: str, indent: str) -> str:
+    """The scheduler call for the loop at ``interval`` (batch or epoch), or nothing."""
+    if schedule.name == "none" or schedule.interval != interval:
+        return ""
+    return f"\n{indent}schedule.step({'val_loss' if schedule.needs_metric else ''})"
+
+
+def _optimizer_call(name: str, values: dict[str, Any]) -> str:
+    if name not in OPTIMIZER_CLASSES:
+        raise ExportError(f"train.py cannot be written: the optimizer {name!r} has no PyTorch equivalent listed")
+    kwargs = dict(values)
+    if "beta1" in kwargs:
+        kwargs["betas"] = (kwargs.pop("beta1"), kwargs.pop("beta2"))
+    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    return f"torch.optim.{OPTIMIZER_CLASSES[name]}(groups, {args})"
+
+
+def _code(table: dict[str, str], registry: Any, name: str, params: dict[str, Any], what: str, epochs: int = 0) -> str:
+    if name not in table:
+        raise ExportError(f"train.py cannot be written: the {what} {name!r} has no PyTorch equivalent listed")
+    entry = registry.get(name)
+    values = resolve(entry.params, params, f"{what} {name}")
+    extra = {"values": values, "cycle": values.get("cycle_epochs") or epochs}
+    if "milestones" in values:
+        extra["milestone_list"] = parse_milestones(values["milestones"])
+    return table[name].format(**values, **extra)
+
+
+def _data_arrays(source: ExportSource) -> dict[str, np.ndarray] | None:
+    """The preprocessed train/validation split as numpy arrays, or None (with a warning) when not shipped."""
+    data = source.data
+    if data is None:
+        from studio.core.data import prepare_data
+
+        try:
+            data = prepare_data(source.project.data)
+        except StudioError as exc:
+            warnings.warn(f"train.py will need your data: it could not be prepared here ({exc})", stacklevel=2)
+            return None
+    if getattr(data, "streaming", False) or data.x_train is None:
+        warnings.warn("train.py will need your data: streamed image folders are not copied into exports", stacklevel=2)
+        return None
+    arrays = {name: getattr(data, name).numpy() for name in ("x_train", "y_train", "x_val", "y_val")}
+    if sum(a.nbytes for a in arrays.values()) > MAX_DATA_BYTES:
+        warnings.warn("train.py will need your data: the dataset is too large to copy into the export", stacklevel=2)
+        return None
+    return arrays
+
+
+_TEMPLATE = '''"""Train "{name}" again in plain PyTorch, with the settings it had in Training Studio.
+
+Starts from the same initial weights (initial-weights.pt) and the same preprocessed split (data.npz),
+then writes retrained-weights.pt. Usage: python train.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.optim import lr_scheduler
+
+from model import build_model
+
+HERE = Path(__file__).resolve().parent
+EPOCHS = {epochs}
+BATCH_SIZE = {batch_size}
+SEED = {seed}
+SHUFFLE = {shuffle}
+TASK = "{task}"
+FROZEN_LAYERS = {frozen}
+
+
+def load_data() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """x_train, y_train, x_val, y_val, already preprocessed as in the studio."""
+    path = HERE / "data.npz"
+    if not path.is_file():
+        raise SystemExit("data.npz is missing: load your data here as preprocessed tensors (see model.preprocess)")
+    data = np.load(path)
+    return tuple(torch.from_numpy(data[name]) for name in ("x_train", "y_train", "x_val", "y_val"))
+
+
+def targets_like(output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Regression targets as they are; class labels as a 0/1 column (one output) or one-hot rows."""
+    if y.is_floating_point():
+        return y.to(output.dtype)
+    if output.shape[1] == 1:
+        return y.to(output.dtype).unsqueeze(1)
+    return F.one_hot(y, output.shape[1]).to(output.dtype)
+
+
+def perceptron_loss(output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """mean(max(0, -y·f(x))) with y = ±1 for one output; mean(max_j f_j - f_y) for several."""
+    if output.shape[1] == 1:
+        return torch.relu(-(y.to(output.dtype) * 2 - 1) * output[:, 0]).mean()
+    return (output.max(dim=1).values - output.gather(1, y.unsqueeze(1))[:, 0]).mean()
+
+
+def loss_fn(output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return {loss}
+
+
+def make_optimizer(model: torch.nn.Sequential) -> torch.optim.Optimizer:
+    """One parameter group per trainable layer, with its learning-rate multiplier; frozen layers left out."""
+    for index in FROZEN_LAYERS:
+        model[index].requires_grad_(False)
+    groups = [
+{groups}
+    ]
+    return {optimizer}
+
+
+def make_schedule(optimizer: torch.optim.Optimizer, steps_per_epoch: int):
+    return {schedule}
+
+
+def evaluate(model: torch.nn.Sequential, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float | None]:
+    model.eval()
+    with torch.no_grad():
+        output = model(x)
+        accuracy = None
+        if TASK == "classification":
+            predicted = (output[:, 0] > 0).long() if output.shape[1] == 1 else output.argmax(1)
+            accuracy = (predicted == y).float().mean().item()
+        return loss_fn(output, y).item(), accuracy
+
+
+def epoch_order(n: int, epoch: int) -> torch.Tensor:
+    """The sample order of ``epoch`` (from 0), the same as Training Studio's, so the run can be repeated exactly."""
+    if not SHUFFLE:
+        return torch.arange(n)
+    state = np.random.SeedSequence([SEED & 0xFFFFFFFF, epoch]).generate_state(2, dtype=np.uint32)
+    return torch.randperm(n, generator=torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1])))
+
+
+def main() -> None:
+    x_train, y_train, x_val, y_val = load_data()
+    model = build_model()
+    model.load_state_dict(torch.load(HERE / "initial-weights.pt", weights_only=True))
+    optimizer = make_optimizer(model)
+    steps_per_epoch = -(-len(x_train) // BATCH_SIZE)
+    schedule = make_schedule(optimizer, steps_per_epoch)
+    torch.manual_seed(SEED)  # dropout draws the same random numbers as in the studio
+    for epoch in range(EPOCHS):
+        model.train()
+        order = epoch_order(len(x_train), epoch)
+        for start in range(0, len(x_train), BATCH_SIZE):
+            batch = order[start:start + BATCH_SIZE]
+            loss = loss_fn(model(x_train[batch]), y_train[batch])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step(){batch_step}
+        val_loss, val_acc = evaluate(model, x_val, y_val) if len(x_val) else (loss.item(), None){epoch_step}
+        accuracy = "" if val_acc is None else f", val accuracy {{val_acc:.3f}}"
+        print(f"epoch {{epoch + 1}}/{{EPOCHS}}: loss {{loss.item():.4f}}, val loss {{val_loss:.4f}}{{accuracy}}")
+    torch.save(model.state_dict(), HERE / "retrained-weights.pt")
+
+
+if __name__ == "__main__":
+    main()
+'''
