@@ -375,3 +375,16 @@ def test_model_changed_only_for_edits_not_for_loading_or_new_data(qtbot, editor:
         editor.add_layer("Flatten", 0)
     with qtbot.waitSignal(editor.modelChanged):
         editor.undo_stack.undo()
+
+
+def test_choices_and_toggles_are_separate_undo_steps(editor: LayerEditor, stack: QUndoStack) -> None:
+    editor.set_model(ModelSpec([LayerSpec("Linear", {"out_features": 10})]))
+    editor.stack_view.select_row(0)
+    network = editor.findChild(QComboBox, "networkInitCombo")
+    network.setCurrentIndex(network.findData("kaiming_normal"))
+    network.setCurrentIndex(network.findData("xavier_uniform"))
+    editor.properties.form.field("bias").setChecked(False)
+    assert stack.count() == 3
+    stack.undo()
+    stack.undo()
+    assert editor.model().init == "kaiming_normal"

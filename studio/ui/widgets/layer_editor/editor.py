@@ -150,7 +150,7 @@ class LayerEditor(QWidget):
             return
         layer = self.document.spec.layers[row]
         after = ops.set_layer_param(self.document.spec, row, name, value)
-        self._push(after, f"Change {layer.type} {name}", row, merge_key=("param", row, name))
+        self._push(after, f"Change {layer.type} {name}", row, merge_key=_numeric_key(value, "param", row, name))
 
     def _set_field(self, name: str, value: Any) -> None:
         row = self.current_row()
@@ -158,13 +158,15 @@ class LayerEditor(QWidget):
             return
         layer = self.document.spec.layers[row]
         after = ops.set_layer_field(self.document.spec, row, name, value)
-        self._push(after, f"Change {layer.type} {name.replace('_', ' ')}", row, merge_key=("field", row, name))
+        text = f"Change {layer.type} {name.replace('_', ' ')}"
+        self._push(after, text, row, merge_key=_numeric_key(value, "field", row, name))
 
     def _set_network(self, updates: dict[str, Any]) -> None:
         after = self.document.spec
         for name, value in updates.items():
             after = ops.set_network_field(after, name, value)
-        key = ("network", tuple(sorted(updates)))
+        # Only edits of the scheme's numbers merge; picking another scheme is its own undo step.
+        key = ("network", "init_params") if set(updates) == {"init_params"} else None
         self._push(after, "Change weight initialisation", self.current_row(), merge_key=key)
 
     def _push(self, after: ModelSpec, text: str, select: int | None, merge_key: Hashable | None = None) -> None:
@@ -320,6 +322,11 @@ class LayerEditor(QWidget):
         data = self._dataset_label or "×".join(str(d) for d in self._input) + " per sample"
         outputs = f"  ·  the network must output {self._n_outputs} values" if self._n_outputs is not None else ""
         return f"Data: {data}{outputs}"
+
+
+def _numeric_key(value: Any, *key: Hashable) -> tuple[Hashable, ...] | None:
+    """Merge key for number edits (the clicks of a spin box are one undo step); other edits stand alone."""
+    return key if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _button(name: str, text: str, tip: str, icon: QStyle.StandardPixmap | None = None) -> QToolButton:
