@@ -1,0 +1,196 @@
+"""A trained model frozen for inspection, and the small conversions every view needs.
+
+:class:`ModelSnapshot` is made inside the worker thread (from the trainer at the end of a fit,
+or from a run folder); the GUI only carries it back into worker jobs and never calls it. The
+model is a CPU copy in eval mode, so inspecting never disturbs (or waits for) a later fit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from studio.core.build import build_model, layer_label
+from studio.core.data import PreparedData, Preprocessing, preview
+from studio.core.optim import CLASSIFICATION, LossFn, build_loss
+from studio.core.project import DataSpec, Project
+from studio.core.registry import Registry
+
+BATCH = 512
+
+# ---- outputs -> class probabilities, by loss ------------------------------------------------------
+
+
+def _softmax(output: Tensor) -> Tensor:
+    return torch.softmax(output, dim=-1)
+
+
+def _sigmoid(output: Tensor) -> Tensor:
+    """One output: [1 - σ, σ] (its sign decides the class); several: σ per class, normalised to sum 1."""
+    p = torch.sigmoid(output)
+    if output.shape[-1] == 1:
+        return torch.cat([1 - p, p], dim=-1)
+    return p / p.sum(-1, keepdim=True).clamp_min(1e-12)
+
+
+def _one_hot_fit(output: Tensor) -> Tensor:
+    """Regression-style losses fit the one-hot vector: clip to [0, 1] and normalise (uniform when all <= 0)."""
+    p = output.clamp(0.0, 1.0)
+    total = p.sum(-1, keepdim=True)
+    uniform = torch.full_like(p, 1.0 / p.shape[-1])
+    return torch.where(total > 0, p / total.clamp_min(1e-12), uniform)
+
+
+# What a loss trains the outputs to mean decides how to read them as probabilities. Losses that do
+# not model probabilities (hinge, perceptron) get the softmax of their scores: a confidence, not a
+# calibrated probability, but it ranks the classes the way the loss's own prediction does.
+PROBABILITIES: Registry[Callable[[Tensor], Tensor]] = Registry("probability reading")
+for _name, _fn in (
+    ("cross_entropy", _softmax),
+    ("multi_margin", _softmax),
+    ("bce_with_logits", _sigmoid),
+    ("perceptron", _sigmoid),
+    ("mse", _one_hot_fit),
+    ("l1", _one_hot_fit),
+    ("huber", _one_hot_fit),
+):
+    PROBABILITIES.register(_name, _fn)
+
+
+def class_probabilities(output: Tensor, loss_name: str) -> Tensor:
+    """(N, classes) probabilities from (N, outputs) network outputs; unknown losses use the softmax."""
+    reading = PROBABILITIES.get(loss_name) if loss_name in PROBABILITIES else _softmax
+    return reading(output.float())
+
+
+# ---- raw values and images ------------------------------------------------------------------------
+
+
+def raw_values(preprocessing: Preprocessing, x: np.ndarray) -> np.ndarray:
+    """Undo ``preprocessing`` on preprocessed ``x`` (numpy): back to the dataset's natural scale."""
+    out = np.asarray(x, dtype=np.float32)
+    if preprocessing.std is not None:
+        out = out * preprocessing.std
+    if preprocessing.mean is not None:
+        out = out + preprocessing.mean
+    return out
+
+
+def image_shape_of(spec: DataSpec, input_shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """How one sample looks as a picture: (H, W) or (H, W, 3); None for points and tables.
+
+    Pictures given as flat rows (digits: 64 features) are recognised from the dataset's preview.
+    """
+    if len(input_shape) == 3:
+        channels, height, width = input_shape
+        return (height, width) if channels == 1 else (height, width, channels) if channels == 3 else None
+    if len(input_shape) == 1 and input_shape[0] >= 16:
+        sample = preview(spec, 1)
+        if sample.kind == "images":
+            return tuple(sample.data.shape[1:])
+    return None
+
+
+def to_images(raw: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
+    """(N, *image_shape) pictures from raw samples in input layout (flat rows or (N, C, H, W))."""
+    if raw.ndim == 2:
+        return raw.reshape(len(raw), *image_shape)
+    images = np.moveaxis(raw, 1, -1)
+    return images[..., 0] if images.shape[-1] == 1 else images
+
+
+def images_u8(images: np.ndarray) -> np.ndarray:
+    """Pictures in [0, 1] as uint8, four times smaller to keep and ship to the GUI."""
+    return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
+
+
+def layer_names(project: Project, model: nn.Module) -> tuple[str, ...]:
+    """The labels the rest of the app uses ("1 Linear 128"); module class names for foreign models."""
+    specs, children = project.model.layers, list(model.children())
+    if len(specs) == len(children):
+        return tuple(layer_label(spec, i) for i, spec in enumerate(specs))
+    return tuple(f"{i + 1} {type(child).__name__}" for i, child in enumerate(children))
+
+
+@contextlib.contextmanager
+def evaluating(model: nn.Module) -> Iterator[nn.Module]:
+    """Eval mode without autograd; the train/eval mode is restored after, so it is safe mid-fit.
+
+    Eval mode makes the pass side-effect free: dropout draws no random numbers and batch norm
+    does not update its running statistics, so watching a fit never changes its result.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            yield model
+    finally:
+        model.train(was_training)
+
+
+def model_outputs(model: nn.Module, batches: Iterable[Tensor]) -> Tensor:
+    """Outputs for all ``batches`` (on the model's device), float32 and concatenated on the CPU."""
+    with evaluating(model):
+        outs = [model(x).float().cpu() for x in batches]
+    return torch.cat(outs) if outs else torch.zeros(0)
+
+
+def device_of(model: nn.Module) -> torch.device:
+    return next(model.parameters(), torch.empty(0)).device
+
+
+def batched(x: Tensor, device: torch.device, size: int = BATCH) -> Iterable[Tensor]:
+    return (x[i : i + size].to(device) for i in range(0, len(x), size))
+
+
+# ---- the snapshot ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelSnapshot:
+    """A trained network (CPU copy, eval mode) with the project and the prepared data it was trained on."""
+
+    project: Project
+    model: nn.Module
+    data: PreparedData
+    epoch: int = 0
+
+    @classmethod
+    def from_trainer(cls, trainer: Any) -> ModelSnapshot:
+        """Copy ``trainer``'s model (call in the training thread, between batches or at the fit's end)."""
+        model = copy.deepcopy(trainer.model).cpu().eval()
+        return cls(trainer.project.copy(), model, trainer.data, trainer.progress.epoch)
+
+    @classmethod
+    def from_state(cls, project: Project, state_dict: dict[str, Tensor], data: PreparedData) -> ModelSnapshot:
+        """Rebuild the project's network and load weights (a run folder's ``state_dict``)."""
+        model = build_model(project.model, data.input_shape, project.training.seed)
+        model.load_state_dict(state_dict)
+        return cls(project.copy(), model.eval(), data)
+
+    @property
+    def classify(self) -> bool:
+        return self.data.task == CLASSIFICATION
+
+    @property
+    def loss_name(self) -> str:
+        return self.project.loss.name
+
+    def loss_fn(self) -> LossFn:
+        return build_loss(self.project.loss, self.data.task, self.data.num_classes or None)
+
+    def layer_names(self) -> tuple[str, ...]:
+        return layer_names(self.project, self.model)
+
+    @functools.cached_property
+    def image_shape(self) -> tuple[int, ...] | None:
+        """(H, W) or (H, W, 3) when samples are pictures, else None (looked up once)."""
+        return image_shape_of(self.project.data, self.data.input_shape)
