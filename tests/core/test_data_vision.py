@@ -1,6 +1,7 @@
 """torchvision datasets from tiny files in the real formats, read by the real torchvision classes."""
 
 import gzip
+import hashlib
 import os
 import pickle
 import struct
@@ -179,6 +180,17 @@ def test_cifar10_refuses_batches_that_would_run_code(tmp_path):
     with pytest.raises(DatasetError, match="data_batch_3 is not a valid CIFAR-10 batch file.*mkdir"):
         prepare_data(DataSpec(dataset="cifar10", params={"root": str(tmp_path)}))
     assert not target.exists()
+
+
+def test_files_with_the_official_md5_are_trusted_without_unpickling(tmp_path):
+    from studio.core.data.vision import _check_batch_file
+
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(pickle.dumps(_Payload(str(tmp_path / "pwned"))))
+    _check_batch_file(path, hashlib.md5(path.read_bytes()).hexdigest())
+    with pytest.raises(DatasetError, match="not a valid CIFAR-10 batch file"):
+        _check_batch_file(path, "0" * 32)
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_cifar10_inconsistent_batch(tmp_path):
