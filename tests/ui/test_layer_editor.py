@@ -44,12 +44,12 @@ def button(editor: LayerEditor, name: str) -> QToolButton:
 
 
 def add_by_button(qtbot, editor: LayerEditor, type_name: str) -> None:
-    editor.palette.select_type(type_name)
+    editor.layer_palette.select_type(type_name)
     qtbot.mouseClick(button(editor, "addLayerButton"), Qt.MouseButton.LeftButton)
 
 
 def add_by_double_click(qtbot, editor: LayerEditor, type_name: str) -> None:
-    palette = editor.palette
+    palette = editor.layer_palette
     item = palette.item_for(type_name)
     palette.scrollToItem(item)
     center = palette.visualItemRect(item).center()
@@ -66,7 +66,7 @@ def set_param(editor: LayerEditor, row: int, name: str, value) -> None:
 
 
 def test_palette_lists_every_registered_type_under_its_group(editor: LayerEditor) -> None:
-    palette = editor.palette
+    palette = editor.layer_palette
     titles = [palette.topLevelItem(i).text(0) for i in range(palette.topLevelItemCount())]
     assert titles == [group.capitalize() for group in GROUPS]
     for name, layer_type in LAYERS.items():
@@ -180,7 +180,7 @@ def test_drag_and_drop_reorders_and_inserts_from_the_palette(editor: LayerEditor
     mime = model.mimeData([model.index(2, LAYER)])
     model.dropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, model.index(0, LAYER))  # onto the first row
     assert types(editor) == ["Linear", "ReLU", "Dropout"]
-    palette = editor.palette
+    palette = editor.layer_palette
     mime = palette.mimeData([palette.item_for("BatchNorm1d")])
     assert model.dropMimeData(mime, Qt.DropAction.CopyAction, 1, 0, QModelIndex())
     assert types(editor) == ["Linear", "BatchNorm1d", "ReLU", "Dropout"]
@@ -210,7 +210,7 @@ def test_simulated_drop_events_on_the_view(qtbot, editor: LayerEditor) -> None:
     assert send_drop(editor, model.mimeData([model.index(0, LAYER)]), last.bottom() - 1, Qt.DropAction.MoveAction)
     assert types(editor) == ["ReLU", "Dropout", "Linear"]
     first = view.visualRect(model.index(0, LAYER))
-    mime = editor.palette.mimeData([editor.palette.item_for("Flatten")])
+    mime = editor.layer_palette.mimeData([editor.layer_palette.item_for("Flatten")])
     assert send_drop(editor, mime, first.top() + 1, Qt.DropAction.CopyAction)
     assert types(editor) == ["Flatten", "ReLU", "Dropout", "Linear"]
     editor.set_locked(True)
@@ -338,7 +338,7 @@ def test_locked_editor_refuses_edits_and_says_why(qtbot, editor: LayerEditor, st
     editor.stack_view.select_row(0)
     editor.set_locked(True)
     assert editor.findChild(QLabel, "lockNote").isVisible()
-    assert not editor.palette.isEnabled()
+    assert not editor.layer_palette.isEnabled()
     assert not button(editor, "deleteButton").isEnabled()
     assert not editor.properties.form.field("out_features").isEnabled()
     editor.add_layer("ReLU")
@@ -388,3 +388,9 @@ def test_choices_and_toggles_are_separate_undo_steps(editor: LayerEditor, stack:
     stack.undo()
     stack.undo()
     assert editor.model().init == "kaiming_normal"
+
+
+def test_enter_in_the_palette_adds_the_current_type(qtbot, editor: LayerEditor) -> None:
+    editor.layer_palette.select_type("Dropout")
+    qtbot.keyClick(editor.layer_palette, Qt.Key.Key_Return)
+    assert types(editor) == ["Dropout"]

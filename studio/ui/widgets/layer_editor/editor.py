@@ -94,7 +94,7 @@ class LayerEditor(QWidget):
         """While training runs: no edits (palette, buttons, forms, drops), with a visible note."""
         self._locked = locked
         self.lock_note.setVisible(locked)
-        self.palette.setEnabled(not locked)
+        self.layer_palette.setEnabled(not locked)
         self.stack_model.locked = locked
         self.properties.set_locked(locked)
         self.network_panel.set_locked(locked)
@@ -182,7 +182,7 @@ class LayerEditor(QWidget):
         self.lock_note.setObjectName("lockNote")
         self.lock_note.setStyleSheet("background: #fff4ce; color: #5c4400; padding: 6px; border-radius: 4px;")
         self.lock_note.hide()
-        self.palette = LayerPalette()
+        self.layer_palette = LayerPalette()
         self.stack_model = StackModel(self)
         self.stack_view = StackView(self.stack_model)
         self.properties = LayerProperties()
@@ -190,7 +190,7 @@ class LayerEditor(QWidget):
         self.status = StatusBar()
         self.add_button = _button("addLayerButton", "Add", "Add the chosen layer type below the selected row")
         self.add_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        left = _column(_hint("Layer types: double-click or drag onto the stack"), self.palette, self.add_button)
+        left = _column(_hint("Layer types: double-click or drag onto the stack"), self.layer_palette, self.add_button)
         self.input_label = _hint("")
         self.input_label.setObjectName("inputLabel")
         self.move_up_button = _button(
@@ -221,8 +221,8 @@ class LayerEditor(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.lock_note)
         layout.addWidget(splitter, 1)
-        self.palette.addRequested.connect(self.add_layer)
-        self.palette.currentItemChanged.connect(lambda *_: self._sync_actions())
+        self.layer_palette.addRequested.connect(self.add_layer)
+        self.layer_palette.currentItemChanged.connect(lambda *_: self._sync_actions())
         self.stack_model.moveRequested.connect(self.move_layer)
         self.stack_model.insertRequested.connect(self.add_layer)
         self.stack_view.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
@@ -273,7 +273,7 @@ class LayerEditor(QWidget):
             action.setShortcuts([QKeySequence(k) for k in keys if k not in taken])
 
     def _add_current(self) -> None:
-        name = self.palette.current_type()
+        name = self.layer_palette.current_type()
         if name is not None:
             self.add_layer(name)
 
@@ -310,7 +310,7 @@ class LayerEditor(QWidget):
         row = self.current_row()
         count = len(self.document.spec.layers)
         editable = not self._locked
-        self.add_action.setEnabled(editable and self.palette.current_type() is not None)
+        self.add_action.setEnabled(editable and self.layer_palette.current_type() is not None)
         self.move_up_action.setEnabled(editable and row is not None and row > 0)
         self.move_down_action.setEnabled(editable and row is not None and row < count - 1)
         self.duplicate_action.setEnabled(editable and row is not None)
