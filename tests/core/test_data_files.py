@@ -49,6 +49,7 @@ def test_image_folder_grayscale(tmp_path):
     write_images(tmp_path)
     data = prepare_data(_spec(tmp_path, params={"channels": "grayscale", "image_size": 6}))
     assert data.input_shape == (1, 6, 6) and data.train_set[0][0].shape == (1, 6, 6)
+    assert data.image_shape == (6, 6)
 
 
 def test_image_folder_statistics_from_training_split_in_one_pass(tmp_path):

@@ -39,6 +39,7 @@ def test_default_dataset_is_digits_and_loads_offline():
     assert data.class_names == tuple("0123456789")
     assert data.n_train + data.n_val == 1797
     assert not data.streaming and data.train_set is None
+    assert data.image_shape == (8, 8)
 
 
 def test_digits_raw_pixels_are_in_unit_range():
@@ -55,6 +56,7 @@ def test_synthetic_2d_sets(name):
     assert data.n_train + data.n_val == 200
     assert data.n_val == pytest.approx(50, abs=data.num_classes)
     assert len(data.class_names) == data.num_classes >= 2
+    assert data.image_shape is None
     assert set(data.y_train.tolist()) == set(range(data.num_classes))
 
 

@@ -53,7 +53,7 @@ def test_mnist_like_loads_through_torchvision(tmp_path, name, class_name, gz):
     data = prepare_data(spec, progress=lambda f, m: messages.append((f, m)))
     assert data.input_shape == (1, 28, 28) and data.x_train.shape[1:] == (1, 28, 28)
     assert data.x_train.dtype == torch.float32 and data.y_train.dtype == torch.int64
-    assert (data.n_train, data.n_val) == (20, 10)
+    assert (data.n_train, data.n_val) == (20, 10) and data.image_shape == (28, 28)
     assert data.class_names == tuple(getattr(tvd, class_name).classes) and data.num_classes == 10
     expected = torch.from_numpy(_pixel(data.y_train.numpy())).float() / 255
     assert torch.allclose(data.x_train[:, 0, 5, 7], expected)
@@ -147,7 +147,7 @@ def test_cifar10_loads_through_torchvision(tmp_path):
     data = prepare_data(spec)
     assert data.input_shape == (3, 32, 32) and data.x_train.shape == (40, 3, 32, 32)
     assert (data.n_train, data.n_val) == (40, 10)
-    assert data.class_names == tuple(CIFAR_NAMES)
+    assert data.class_names == tuple(CIFAR_NAMES) and data.image_shape == (32, 32, 3)
     red = torch.from_numpy(20 * data.y_train.numpy()).float() / 255
     assert torch.allclose(data.x_train[:, 0, 4, 4], red)
     assert torch.allclose(data.x_train[:, 1], torch.tensor(100 / 255))

@@ -22,6 +22,7 @@ from studio.core.data.types import (
     RawData,
     RawStream,
     no_progress,
+    picture_shape,
 )
 from studio.core.errors import DatasetError
 from studio.core.params import resolve
@@ -109,6 +110,7 @@ def _prepare_tensors(raw: RawData, spec: DataSpec, rng: np.random.Generator) -> 
         class_names=() if regression else raw.class_names,
         target_dim=y_train.shape[1] if regression else 0,
         preprocessing=preprocessing,
+        image_shape=picture_shape(raw.input_shape, raw.image_shape),
     )
 
 
@@ -133,6 +135,7 @@ def _prepare_stream(raw: RawStream, spec: DataSpec, rng: np.random.Generator, pr
         streaming=True,
         train_set=PreprocessedSubset(raw.dataset, train_idx, preprocessing),
         val_set=PreprocessedSubset(raw.dataset, val_idx, preprocessing),
+        image_shape=picture_shape(raw.input_shape, None),
     )
 
 

@@ -109,6 +109,14 @@ class DatasetType:
 DATASETS: Registry[DatasetType] = Registry("dataset")
 
 
+def picture_shape(input_shape: tuple[int, ...], flat_image_shape: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """(H, W) or (H, W, C) of one sample seen as a picture, or None when samples are not pictures."""
+    if len(input_shape) == 3 and input_shape[0] in (1, 3):
+        channels, height, width = input_shape
+        return (height, width) if channels == 1 else (height, width, channels)
+    return flat_image_shape
+
+
 @dataclass
 class PreparedData:
     """Split, subset and preprocessed data, ready for the engine.
@@ -118,6 +126,8 @@ class PreparedData:
     Streaming (image folders): the tensors are None and ``train_set``/``val_set`` are torch
     Datasets yielding preprocessed ``(x, class)`` pairs, for a DataLoader with workers.
     ``num_classes`` is 0 for regression, ``target_dim`` is 0 for classification.
+    ``image_shape`` says how one sample looks as a picture, (H, W) or (H, W, C), also for flat
+    rows such as digits' 64 features; None for points and tables.
     """
 
     x_train: torch.Tensor | None
@@ -133,6 +143,7 @@ class PreparedData:
     streaming: bool = False
     train_set: Dataset | None = None
     val_set: Dataset | None = None
+    image_shape: tuple[int, ...] | None = None
 
     @property
     def n_train(self) -> int:
