@@ -150,3 +150,12 @@ def test_locked_form_disables_every_editor(form: ParamForm) -> None:
     assert not any(form.field(p.name).isEnabled() for p in PARAMS)
     form.set_locked(False)
     assert form.field("units").isEnabled() and not form.field("patience").isEnabled()
+
+
+def test_out_of_range_value_is_shown_not_clamped_until_edited(qtbot, form: ParamForm) -> None:
+    form.set_values({"units": 0, "p": "not a number"})
+    assert form.values()["units"] == 0 and form.values()["p"] == 0.5
+    with qtbot.waitSignal(form.changed) as blocker:
+        form.field("units").stepBy(1)
+    assert blocker.args == ["units", 1]
+    assert form.field("units").minimum() == 1  # back to the parameter's range

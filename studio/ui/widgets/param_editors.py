@@ -49,40 +49,49 @@ class Editor:
         return self.get()
 
 
-class IntEditor(Editor):
-    def __init__(self, param: Param) -> None:
-        box = QSpinBox()
-        box.setRange(_bound(param.min, -_INT_LIMIT), _bound(param.max, _INT_LIMIT))
+class NumberEditor(Editor):
+    """A spin box. A value outside the parameter's range (a hand-edited project) is shown as it is, so the
+    form's error mark points at the real value instead of a silently clamped one; the range tightens again
+    as soon as an edit brings the value back inside."""
+
+    def __init__(self, param: Param, box: QSpinBox | FloatSpinBox, low: float, high: float, convert: type) -> None:
+        self.low, self.high, self.convert = low, high, convert
+        box.setRange(low, high)
         box.setKeyboardTracking(False)  # one change per committed edit, not per keystroke
         super().__init__(param, box)
 
-    def get(self) -> int:
+    def get(self) -> int | float:
         return self.widget.value()
 
     def set(self, value: Any) -> None:
-        self.widget.setValue(int(value))
+        try:
+            number = self.convert(value)
+        except (TypeError, ValueError):
+            return  # not a number at all: validation reports it; keep showing the last good value
+        self.widget.setRange(min(self.low, number), max(self.high, number))
+        self.widget.setValue(number)
 
     def on_change(self, slot: Callable[[], None]) -> None:
-        self.widget.valueChanged.connect(lambda _v: slot())
+        self.widget.valueChanged.connect(lambda _v: (self._tighten(), slot()))
+
+    def _tighten(self) -> None:
+        if self.low <= self.widget.value() <= self.high:
+            self.widget.setRange(self.low, self.high)
 
 
-class FloatEditor(Editor):
+class IntEditor(NumberEditor):
+    def __init__(self, param: Param) -> None:
+        low, high = _bound(param.min, -_INT_LIMIT), _bound(param.max, _INT_LIMIT)
+        super().__init__(param, QSpinBox(), low, high, int)
+
+
+class FloatEditor(NumberEditor):
     def __init__(self, param: Param) -> None:
         box = LogSpinBox() if param.log else FloatSpinBox()
+        box.setSingleStep(_linear_step(param))
         low = param.min if param.min is not None else -_FLOAT_LIMIT
         high = param.max if param.max is not None else _FLOAT_LIMIT
-        box.setRange(low, high)
-        box.setSingleStep(_linear_step(param))
-        super().__init__(param, box)
-
-    def get(self) -> float:
-        return self.widget.value()
-
-    def set(self, value: Any) -> None:
-        self.widget.setValue(float(value))
-
-    def on_change(self, slot: Callable[[], None]) -> None:
-        self.widget.valueChanged.connect(lambda _v: slot())
+        super().__init__(param, box, low, high, float)
 
 
 class BoolEditor(Editor):
