@@ -3,13 +3,56 @@
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from studio.core.callbacks import Callback
+from studio.core.engine import Trainer
 from studio.core.errors import ConfigError
-from studio.core.project import Project
+from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
+from studio.core.presets import default_project
+from studio.core.project import Choice, Project
 from studio.ui.workers import WorkerHost
+from studio.ui.workers.bridge import SignalCallback
+
+TRAINING_SIGNALS = ("trainingStarted", "fitStarted", "batchesEnded", "layerStats", "epochEnded", "fitEnded",
+                    "trainingFailed")  # fmt: skip
+
+
+def tiny_project(epochs: int = 2) -> Project:
+    """The default digits MLP on 16 training images per class: 10 batches of 16 per epoch."""
+    project = default_project()
+    project.data.subset_per_class = 16
+    project.training.epochs = epochs
+    project.training.batch_size = 16
+    project.training.stats_every = 3
+    return project
+
+
+def every_batch(project: Project, data: Any, callbacks: Any) -> Trainer:
+    """The real trainer, reporting every batch so that tests can count them."""
+    return Trainer(project, data=data, callbacks=callbacks, log_every=1)
+
+
+class StepCounter(Callback):
+    """Counts finished batches in the worker thread, where the engine calls it."""
+
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+        self.threads: set[int] = set()
+
+    def on_train_batch_end(self, trainer: Any, event: BatchEnd) -> None:
+        self.steps.append(event.step)
+        self.threads.add(threading.get_ident())
+
+
+def record_signals(worker: Any) -> list[tuple[str, tuple]]:
+    seen: list[tuple[str, tuple]] = []
+    for name in TRAINING_SIGNALS:
+        getattr(worker, name).connect(lambda *args, name=name: seen.append((name, args)))
+    return seen
 
 
 @pytest.fixture
@@ -30,6 +73,15 @@ def test_job_runs_in_the_worker_thread_and_returns_its_result(qtbot, host: Worke
     thread_name, total = finished.args[1]
     assert total == 5
     assert thread_name != threading.main_thread().name
+
+
+def test_plain_callables_connected_to_the_worker_run_in_the_gui_thread(qtbot, host: WorkerHost) -> None:
+    threads: list[int] = []
+    host.worker.jobFinished.connect(lambda job, result: threads.append(threading.get_ident()))
+    with qtbot.waitSignal(host.worker.jobFinished, timeout=5000) as finished:
+        host.worker.submit("ident", threading.get_ident)
+    assert threads == [threading.main_thread().ident]
+    assert finished.args[1] != threading.main_thread().ident
 
 
 def test_jobs_share_one_thread_and_run_in_order(qtbot, host: WorkerHost) -> None:
@@ -110,3 +162,152 @@ def test_training_failure_explains_and_the_worker_stays_usable(qtbot, exc, messa
         assert finished.args[1] == "alive"
     finally:
         host.shutdown()
+
+
+# --- training with the real engine --------------------------------------------------------------
+
+
+def test_training_emits_every_signal_in_order(qtbot, host: WorkerHost) -> None:
+    seen = record_signals(host.worker)
+    counter = StepCounter()
+    with qtbot.waitSignal(host.worker.fitEnded, timeout=60_000):
+        host.worker.start_training(tiny_project(), callbacks=[counter])
+    qtbot.waitUntil(lambda: not host.worker.is_training(), timeout=5000)
+
+    names = [name for name, _ in seen]
+    assert names[:2] == ["trainingStarted", "fitStarted"]
+    assert names[-1] == "fitEnded"
+    assert "trainingFailed" not in names
+    start: FitStart = seen[1][1][0]
+    assert start.steps_per_epoch == 10 and len(start.layer_names) == 5
+    batches = [event for name, args in seen if name == "batchesEnded" for event in args[0]]
+    assert all(isinstance(event, BatchEnd) for event in batches)
+    assert [event.step for event in batches] == sorted(event.step for event in batches)
+    assert batches[-1].step == 20
+    epochs = [args[0] for name, args in seen if name == "epochEnded"]
+    assert [event.epoch for event in epochs] == [1, 2] and all(isinstance(e, EpochEnd) for e in epochs)
+    # Each epoch's batches arrive before its EpochEnd.
+    first_epoch_end = names.index("epochEnded")
+    assert max(e.step for name, args in seen[:first_epoch_end] if name == "batchesEnded" for e in args[0]) == 10
+    stats = [args[0] for name, args in seen if name == "layerStats"]
+    assert stats and all(isinstance(event, LayerStats) for event in stats)
+    end: FitEnd = seen[-1][1][0]
+    assert end.reason == "completed" and end.epochs_completed == 2
+    assert threading.main_thread().ident not in counter.threads  # torch ran in the worker thread only
+
+
+class Emitted:
+    """Stands in for a signal: records what is emitted."""
+
+    def __init__(self, log: list, name: str) -> None:
+        self.log, self.name = log, name
+
+    def emit(self, *args: Any) -> None:
+        self.log.append((self.name, args))
+
+
+def test_batches_are_coalesced_by_time_and_flushed_before_other_events() -> None:
+    log: list[tuple[str, tuple]] = []
+    signals = SimpleNamespace(**{name: Emitted(log, name) for name in TRAINING_SIGNALS})
+    now = [0.0]
+    bridge = SignalCallback(signals, interval=0.05, clock=lambda: now[0])
+    batch = [BatchEnd(1, step, step, 1.0, 0.5, 1e-3, 100.0) for step in range(1, 8)]
+    bridge.on_train_batch_end(None, batch[0])  # the first batch goes out at once
+    for event in batch[1:4]:
+        now[0] += 0.01
+        bridge.on_train_batch_end(None, event)
+    assert [len(args[0]) for _, args in log] == [1]
+    now[0] += 0.03  # 50 ms after the last list: the pending batches go out together
+    bridge.on_train_batch_end(None, batch[4])
+    assert [len(args[0]) for _, args in log] == [1, 4]
+    bridge.on_train_batch_end(None, batch[5])
+    bridge.on_epoch_end(None, EpochEnd(1, 1.0, 0.5, None, None, 1.0, 1e-3, 100.0))
+    assert [name for name, _ in log[-2:]] == ["batchesEnded", "epochEnded"]
+    assert sum(len(args[0]) for name, args in log if name == "batchesEnded") == 6
+
+
+def test_stop_takes_effect_within_one_batch(qtbot) -> None:
+    host = WorkerHost(trainer_factory=every_batch)
+    try:
+        counter = StepCounter()
+        at_stop: list[int] = []
+
+        def stop_now(_batches: list) -> None:
+            if not at_stop:
+                host.worker.stop()
+                at_stop.append(len(counter.steps))
+
+        host.worker.batchesEnded.connect(stop_now)
+        with qtbot.waitSignal(host.worker.fitEnded, timeout=60_000) as ended:
+            host.worker.start_training(tiny_project(epochs=500), callbacks=[counter])
+        assert ended.args[0].reason == "stopped"
+        assert len(counter.steps) <= at_stop[0] + 1
+    finally:
+        host.shutdown()
+
+
+def test_pause_holds_training_and_resume_finishes_it(qtbot) -> None:
+    host = WorkerHost(trainer_factory=every_batch)
+    try:
+        counter = StepCounter()
+        at_pause: list[int] = []
+
+        def pause_now(_batches: list) -> None:
+            if not at_pause:
+                host.worker.pause()
+                at_pause.append(len(counter.steps))
+
+        host.worker.batchesEnded.connect(pause_now)
+        host.worker.start_training(tiny_project(epochs=3), callbacks=[counter])
+        qtbot.waitUntil(lambda: bool(at_pause), timeout=60_000)
+        qtbot.wait(300)  # let the event loop run: a paused fit must not move
+        assert len(counter.steps) <= at_pause[0] + 1
+        assert host.worker.is_training()
+        with qtbot.waitSignal(host.worker.fitEnded, timeout=60_000) as ended:
+            host.worker.resume()
+        assert ended.args[0].reason == "completed"
+        assert len(counter.steps) == 30
+    finally:
+        host.shutdown()
+
+
+def test_stop_releases_a_paused_run(qtbot, host: WorkerHost) -> None:
+    host.worker.batchesEnded.connect(lambda _batches: host.worker.pause())
+    host.worker.start_training(tiny_project(epochs=200))
+    qtbot.waitUntil(lambda: host.worker._trainer is not None and host.worker._trainer.paused, timeout=60_000)
+    with qtbot.waitSignal(host.worker.fitEnded, timeout=60_000) as ended:
+        host.worker.stop()
+    assert ended.args[0].reason == "stopped"
+
+
+def test_diverging_run_ends_and_explains(qtbot, host: WorkerHost) -> None:
+    project = tiny_project()
+    project.optimizer = Choice("sgd", {"lr": 10.0})  # the largest allowed: diverges at once
+    seen = record_signals(host.worker)
+    with qtbot.waitSignal(host.worker.trainingFailed, timeout=60_000):
+        host.worker.start_training(project)
+    (fit_end, (end,)), (failed, (message, hint)) = seen[-2:]
+    assert (fit_end, failed) == ("fitEnded", "trainingFailed")  # plots and history still get the end
+    assert end.reason == "non_finite" and message == end.message
+    assert "learning rate" in hint
+
+
+def test_user_error_in_the_project_fails_cleanly_then_training_works(qtbot, host: WorkerHost) -> None:
+    broken = tiny_project()
+    broken.training.batch_size = 0
+    with qtbot.waitSignal(host.worker.trainingFailed, timeout=60_000) as failed:
+        host.worker.start_training(broken)
+    assert "batch" in failed.args[0].lower()
+    assert "bug" not in failed.args[1]
+    qtbot.waitUntil(lambda: not host.worker.is_training(), timeout=5000)
+    with qtbot.waitSignal(host.worker.fitEnded, timeout=60_000) as ended:
+        host.worker.start_training(tiny_project(epochs=1))
+    assert ended.args[0].reason == "completed"
+
+
+def test_a_second_run_cannot_start_while_one_is_running(qtbot, host: WorkerHost) -> None:
+    host.worker.start_training(tiny_project(epochs=200))
+    with pytest.raises(RuntimeError):
+        host.worker.start_training(tiny_project())
+    with qtbot.waitSignal(host.worker.fitEnded, timeout=60_000):
+        host.worker.stop()

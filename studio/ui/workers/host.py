@@ -8,7 +8,7 @@ from studio.ui.workers.worker import TrainerFactory, Worker, engine_trainer
 
 
 class WorkerHost(QObject):
-    """Creates the :class:`Worker`, moves it to one ``QThread`` and starts that thread once.
+    """Creates the :class:`Worker`, gives its job runner one ``QThread`` and starts that thread once.
 
     The thread is never restarted or replaced (a second thread that runs torch ops would
     trigger the OpenMP slowdown); :meth:`shutdown` stops any run and joins it.
@@ -16,10 +16,10 @@ class WorkerHost(QObject):
 
     def __init__(self, trainer_factory: TrainerFactory = engine_trainer, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.worker = Worker(trainer_factory)
+        self.worker = Worker(trainer_factory, self)
         self.thread = QThread()
         self.thread.setObjectName("studio-worker")
-        self.worker.moveToThread(self.thread)
+        self.worker.move_runner_to(self.thread)
         self.thread.start()
 
     def is_running(self) -> bool:

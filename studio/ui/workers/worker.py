@@ -1,13 +1,15 @@
-"""The one object that runs torch work for the GUI, living in one long-lived thread.
+"""The GUI's handle on the one long-lived thread that runs all torch work.
 
 Every torch job (data preparation, training, evaluation, probes, export) goes through
 :meth:`Worker.submit` so that all torch operations run in the same thread: once a second
 thread has run a multi-threaded torch op, OpenMP throttles training to 0.2-0.7x (see
 ``shared/conventions.md``). Jobs run one after another in submission order.
 
-Training runs ``Trainer.fit`` as such a job. While it runs, the worker thread is busy inside
-``fit`` and cannot process queued slots, so :meth:`pause`, :meth:`resume` and :meth:`stop` are
-plain methods called from the GUI thread that set the trainer's thread-safe flags directly.
+Only the :class:`JobRunner` lives in that thread; the :class:`Worker` that owns the signals
+stays in the GUI thread so that every receiver runs there. Training runs ``Trainer.fit`` as a
+job. While it runs, the worker thread is busy inside ``fit`` and cannot process queued slots,
+so :meth:`pause`, :meth:`resume` and :meth:`stop` are plain methods called from the GUI thread
+that set the trainer's thread-safe flags directly.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from studio.core.project import Project
 from studio.ui.workers.advice import explain
@@ -55,8 +57,40 @@ def _accepts_progress(fn: Callable[..., object]) -> bool:
     return "progress" in parameters
 
 
+class JobRunner(QObject):
+    """The part that lives in the worker thread: runs queued jobs one by one, reports via ``worker``."""
+
+    def __init__(self, worker: Worker) -> None:
+        super().__init__()
+        self._worker = worker
+        self.closing = False
+
+    @Slot(int, str, object, object)
+    def run(self, job_id: int, name: str, fn: Callable[..., object], args: tuple[object, ...]) -> None:
+        if self.closing:  # queued before shutdown: start no new torch work while closing
+            return
+        worker = self._worker
+        worker.jobStarted.emit(job_id, name)
+        kwargs: dict[str, Any] = {}
+        if _accepts_progress(fn):
+            kwargs["progress"] = lambda fraction, message="": worker.jobProgress.emit(job_id, float(fraction), message)
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the GUI, never kill the thread
+            log.exception("job %s (%d) failed", name, job_id)
+            message, hint = explain(exc)
+            worker.jobFailed.emit(job_id, f"{name}: {message}" + (f" {hint}" if hint else ""))
+            return
+        worker.jobFinished.emit(job_id, result)
+
+
 class Worker(QObject):
-    """Runs jobs and training in its thread and reports through signals (queued to the GUI).
+    """The GUI's handle on the worker thread: submit jobs, train, and listen to the signals.
+
+    The Worker itself stays in the GUI thread and only its :class:`JobRunner` moves to the
+    worker thread. Signals are emitted from the worker thread on this GUI-thread object, so
+    every receiver, lambdas included, runs in the GUI thread (a signal of an object living in
+    the worker thread would call a plain function directly in the worker thread).
 
     Job signals carry the id returned by :meth:`submit`. Training signals carry the engine's
     events unchanged; ``batchesEnded`` carries a list of ``BatchEnd`` events (coalesced).
@@ -75,10 +109,10 @@ class Worker(QObject):
     fitEnded = Signal(object)
     trainingFailed = Signal(str, str)  # message, what to try
 
-    _queued = Signal(int, str, object, object)  # GUI thread -> worker thread: id, name, fn, args
+    _queued = Signal(int, str, object, object)  # to the runner in the worker thread: id, name, fn, args
 
-    def __init__(self, trainer_factory: TrainerFactory = engine_trainer) -> None:
-        super().__init__()
+    def __init__(self, trainer_factory: TrainerFactory = engine_trainer, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self._trainer_factory = trainer_factory
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -86,8 +120,12 @@ class Worker(QObject):
         self._training = False
         self._stop_requested = False
         self._paused = False
-        self._closing = False
-        self._queued.connect(self._run)
+        self.runner = JobRunner(self)
+
+    def move_runner_to(self, thread: QThread) -> None:
+        """Give the job runner to ``thread`` (done once by :class:`WorkerHost`)."""
+        self.runner.moveToThread(thread)
+        self._queued.connect(self.runner.run)
 
     # --- generic jobs -------------------------------------------------------------------------
 
@@ -100,23 +138,6 @@ class Worker(QObject):
             job_id = next(self._ids)
         self._queued.emit(job_id, name, fn, args)
         return job_id
-
-    @Slot(int, str, object, object)
-    def _run(self, job_id: int, name: str, fn: Callable[..., object], args: tuple[object, ...]) -> None:
-        if self._closing:  # queued before shutdown: do not start new torch work while closing
-            return
-        self.jobStarted.emit(job_id, name)
-        kwargs: dict[str, Any] = {}
-        if _accepts_progress(fn):
-            kwargs["progress"] = lambda fraction, message="": self.jobProgress.emit(job_id, float(fraction), message)
-        try:
-            result = fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the GUI, never kill the thread
-            log.exception("job %s (%d) failed", name, job_id)
-            message, hint = explain(exc)
-            self.jobFailed.emit(job_id, f"{name}: {message}" + (f" {hint}" if hint else ""))
-            return
-        self.jobFinished.emit(job_id, result)
 
     # --- training -----------------------------------------------------------------------------
 
@@ -191,5 +212,5 @@ class Worker(QObject):
 
     def close(self) -> None:
         """Refuse queued jobs from now on and stop training (called by the host before joining)."""
-        self._closing = True
+        self.runner.closing = True
         self.stop()
