@@ -89,6 +89,7 @@ def test_image_folder_preview_and_describe(tmp_path):
     pv = preview(_spec(tmp_path), n=5)
     assert pv.kind == "images" and pv.data.shape == (5, 8, 8, 3)
     assert pv.data.min() >= 0 and pv.data.max() <= 1 and pv.class_names == ("cats", "dogs")
+    assert list(pv.labels) == sorted(pv.labels)
     info = describe(_spec(tmp_path, params={"channels": "grayscale"}))
     assert (info.input_shape, info.class_names, info.num_classes) == ((1, 8, 8), ("cats", "dogs"), 2)
 

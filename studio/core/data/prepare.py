@@ -158,7 +158,8 @@ def preview(spec: DataSpec, n: int = 32) -> Preview:
     raw = _load(spec, no_progress)
     rng = np.random.default_rng(spec.seed)
     if isinstance(raw, RawStream):
-        picks = np.sort(rng.choice(len(raw.targets), size=min(n, len(raw.targets)), replace=False))
+        picks = rng.choice(len(raw.targets), size=min(n, len(raw.targets)), replace=False)
+        picks = picks[np.lexsort((picks, raw.targets[picks]))]  # grouped by class, like the in-memory preview
         x = torch.stack([raw.dataset[int(i)][0] for i in picks]) if len(picks) else torch.zeros(0, *raw.input_shape)
         return Preview("images", _images(x, None), raw.targets[picks], raw.class_names)
     picks = torch.from_numpy(np.sort(rng.choice(len(raw.y), size=min(n, len(raw.y)), replace=False)))
