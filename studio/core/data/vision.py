@@ -9,8 +9,8 @@ Two decisions, both made after reading torchvision's source:
 
 * MNIST-like sets: torchvision reads the uncompressed IDX files in ``<root>/<Class>/raw`` and
   checks only that they exist. Hand-downloaded ``.gz`` files are extracted there first (as
-  torchvision's own download does); torchvision would otherwise re-download them, because it
-  compares the archive md5 sums only when it is downloading.
+  torchvision's own download does): without that, torchvision reports them missing when
+  download is off, and re-downloads any archive whose md5 is not the official one when it is on.
 * CIFAR-10: torchvision compares every batch file with the md5 sum of the official release.
   That rules out any other well-formed batch (a tiny test batch, a learner's own batches), and
   the sum is what makes it safe to unpickle the files. We use torchvision's CIFAR10 with the
