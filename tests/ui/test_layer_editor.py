@@ -394,3 +394,28 @@ def test_enter_in_the_palette_adds_the_current_type(qtbot, editor: LayerEditor) 
     editor.layer_palette.select_type("Dropout")
     qtbot.keyClick(editor.layer_palette, Qt.Key.Key_Return)
     assert types(editor) == ["Dropout"]
+
+
+def test_shape_problem_greys_later_rows_and_shows_in_properties(editor: LayerEditor) -> None:
+    editor.set_input(MNIST, 10, "MNIST")
+    editor.set_model(
+        ModelSpec(
+            [
+                LayerSpec("Conv2d", {"kernel_size": 5}),
+                LayerSpec("MaxPool2d", {"kernel_size": 4}),
+                LayerSpec("Conv2d", {"kernel_size": 9}),
+                LayerSpec("Flatten"),
+                LayerSpec("Linear"),
+            ]
+        )
+    )
+    ok, reason = editor.is_valid()
+    assert not ok and reason.startswith("Layer 3 (Conv2d)")
+    assert editor.state().error_row == 2
+    assert cell(editor, 2, OUTPUT) == "—" and cell(editor, 3, OUTPUT) == ""
+    assert "Not checked" in cell(editor, 3, LAYER, Qt.ItemDataRole.ToolTipRole)
+    assert editor.findChild(QLabel, "totalParamsLabel").text() == "Total: unknown until the marked layer is fixed"
+    editor.stack_view.select_row(2)
+    assert editor.properties.form.error() == reason
+    editor.stack_view.select_row(1)
+    assert editor.properties.form.error() == ""

@@ -117,12 +117,15 @@ class LayerProperties(QWidget):
         self.set_error(None, "")
 
     def set_error(self, field: str | None, message: str) -> None:
-        """Mark the offending parameter of the shown layer (``field`` like ``layers[2].kernel_size``)."""
+        """Show the shown layer's problem: on its parameter (``field`` like ``layers[2].kernel_size``) or below."""
         if self._form is None:
             return
-        name = field.rsplit(".", 1)[-1] if field else None
-        known = name is not None and name in {p.name for p in self._form.params()}
-        self._form.set_error(name if known else None, message if known else "")
+        if not message:
+            self._form.set_error(None)
+            return
+        name = field.rsplit(".", 1)[-1] if field else ""
+        # A problem that is not one setting's (a shape mismatch) shows under the form.
+        self._form.set_error(name if name in {p.name for p in self._form.params()} else "", message)
 
     def set_locked(self, locked: bool) -> None:
         self._locked = locked
