@@ -157,3 +157,18 @@ def format_choice(choice: Choice) -> str:
         return choice.name
     return choice.name + ":" + ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                                         for k, v in choice.params.items())
+
+
+class EpochProgress(Callback):
+    """Reports a fit's epochs as a slice ``[start, start + span]`` of a longer job's progress."""
+
+    def __init__(self, progress: Progress, start: float, span: float, label: str) -> None:
+        self.progress, self.start, self.span, self.label = progress, start, span, label
+        self.total = 1
+
+    def on_fit_start(self, trainer: Any, event: FitStart) -> None:
+        self.total = max(event.total_epochs, 1)
+        self.progress(self.start, f"{self.label}: starting")
+
+    def on_epoch_end(self, trainer: Any, event: EpochEnd) -> None:
+        self.progress(self.start + self.span * event.epoch / self.total, f"{self.label}: epoch {event.epoch}")
