@@ -104,7 +104,7 @@ class LivePlot(pg.PlotWidget):
     def curve(self, key: str) -> pg.PlotDataItem:
         return self._curves[key].item
 
-    def keys(self) -> list[str]:
+    def curve_keys(self) -> list[str]:
         return list(self._curves)
 
     def set_data(self, key: str, x: np.ndarray, y: np.ndarray) -> None:
