@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QLineEdit, QPushButton, QSpinBox
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+)
 
 from studio.core.params import Param
+from studio.ui.widgets.param_editors import wants_folder
 from studio.ui.widgets.param_form import ParamForm
 from studio.ui.widgets.spin_boxes import LogSpinBox, format_number, log_step
 
@@ -159,3 +169,12 @@ def test_out_of_range_value_is_shown_not_clamped_until_edited(qtbot, form: Param
         form.field("units").stepBy(1)
     assert blocker.args == ["units", 1]
     assert form.field("units").minimum() == 1  # back to the parameter's range
+
+
+def test_browse_picks_a_folder_or_a_file_by_the_params_hint(qtbot, form: ParamForm, monkeypatch) -> None:
+    assert wants_folder(PARAMS[6])
+    assert not wants_folder(Param("path", "path", "", "The CSV file to read."))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *args: "/data/images"))
+    with qtbot.waitSignal(form.changed) as blocker:
+        qtbot.mouseClick(form.findChild(QPushButton, "param_root_browse"), Qt.MouseButton.LeftButton)
+    assert blocker.args == ["root", "/data/images"]
