@@ -56,7 +56,6 @@ class TrainingController(QObject):
         worker.jobFinished.connect(lambda job, _result: self._job_done(job))
         worker.jobFailed.connect(lambda job, _message: self._job_done(job))
         worker.trainingFailed.connect(self._training_failed)
-        worker.fitEnded.connect(self._fit_ended)
 
     def busy(self) -> bool:
         """True while a run is being prepared, runs, is paused or is stopping."""
@@ -119,11 +118,6 @@ class TrainingController(QObject):
     def _training_failed(self, message: str, hint: str) -> None:
         text = f"{message}\n\nWhat to try: {hint}" if hint else message
         self.dialogs.message(Message("error", "Training stopped with an error", text))
-
-    def _fit_ended(self, event: Any) -> None:
-        # A diverged run ends normally (the last good weights are kept) but the learner must notice.
-        if event.reason == "non_finite":
-            self.dialogs.message(Message("warning", "Training diverged", event.message))
 
     def _set_state(self, state: str) -> None:
         if state != self.state:

@@ -14,18 +14,9 @@ from studio.core.project import load_project, save_project
 from studio.ui import style
 from studio.ui.dialogs import ScriptedDialogs
 from studio.ui.main_window import MainWindow
-from tests.ui.window_fixtures import temp_settings, worker_host  # noqa: F401  (fixtures)
+from tests.ui.window_fixtures import open_window, temp_settings, worker_host  # noqa: F401  (fixtures)
 
 NAMES_FILE = Path(__file__).resolve().parents[2] / "docs" / "ui-names.md"
-LOAD_TIMEOUT_MS = 30_000
-
-
-def open_window(qtbot, host, dialogs=None) -> MainWindow:
-    window = MainWindow(host=host, dialogs=dialogs or ScriptedDialogs())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window.data_info is not None, timeout=LOAD_TIMEOUT_MS)
-    return window
 
 
 @pytest.fixture

@@ -7,7 +7,11 @@ import itertools
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 
+from studio.ui.dialogs import ScriptedDialogs
+from studio.ui.main_window import MainWindow
 from studio.ui.workers import WorkerHost
+
+LOAD_TIMEOUT_MS = 30_000
 
 _names = itertools.count()
 
@@ -31,3 +35,12 @@ def worker_host(qapp):
     host = WorkerHost()
     yield host
     host.shutdown()
+
+
+def open_window(qtbot, host, project=None, dialogs=None) -> MainWindow:
+    """A shown window whose data has finished loading (its dialogs answered by a script)."""
+    window = MainWindow(project=project, host=host, dialogs=dialogs or ScriptedDialogs())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.data_info is not None, timeout=LOAD_TIMEOUT_MS)
+    return window

@@ -1,0 +1,200 @@
+"""The learner's path through the window: build a network in the editor, pick data, train, watch
+every plot fill, pause/resume/stop, get a broken network refused with the reason, survive errors,
+and close while training without leaving a thread behind."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QSpinBox, QToolButton, QWidget
+
+from studio.core.events import FitEnd
+from studio.core.presets import default_project
+from studio.ui.plots import LivePlot
+from studio.ui.training import IDLE, PAUSED, RUNNING
+from studio.ui.workers import WorkerHost
+from tests.ui.window_fixtures import open_window, temp_settings, worker_host  # noqa: F401  (fixtures)
+
+RUN_TIMEOUT_MS = 90_000
+EVERY_PLOT = ("lossPlot", "accuracyPlot", "activationPlot", "gradientPlot")
+
+
+def click(qtbot, window, name: str) -> None:
+    qtbot.mouseClick(window.findChild(QToolButton, name), Qt.MouseButton.LeftButton)
+
+
+def long_project(epochs: int = 200):
+    project = default_project()
+    project.training.epochs = epochs
+    return project
+
+
+def plotted_points(plot: LivePlot) -> int:
+    keys = plot.keys()  # a LivePlot's curve names (not a dict)
+    xs = (plot.curve(key).getData()[0] for key in keys)
+    return sum(len(x) for x in xs if x is not None)
+
+
+@pytest.fixture
+def window(qtbot, temp_settings, worker_host):  # noqa: F811
+    win = open_window(qtbot, worker_host, project=long_project())
+    yield win
+    win.shutdown()
+
+
+def test_build_pick_data_train_and_see_every_plot(qtbot, temp_settings, worker_host):  # noqa: F811
+    empty = default_project()
+    empty.model.layers = []
+    window = open_window(qtbot, worker_host, project=empty)
+    window.show_tab("data")
+    combo = window.findChild(QComboBox, "datasetCombo")
+    with qtbot.waitSignal(window.data_panel.dataReady, timeout=RUN_TIMEOUT_MS):
+        combo.setCurrentIndex(combo.findData("moons"))
+    assert window.data_info.input_shape == (2,)
+
+    window.show_tab("network")
+    editor = window.editor
+    palette = window.findChild(QWidget, "layerPalette")
+    for layer in ("Linear", "ReLU", "Linear"):
+        palette.select_type(layer)
+        qtbot.mouseClick(editor.findChild(QToolButton, "addLayerButton"), Qt.MouseButton.LeftButton)
+    assert window.network_problem  # the last Linear has 64 outputs, the two moons need 2
+    editor.stack_view.select_row(2)
+    editor.properties.form.field("out_features").setValue(2)
+    assert window.network_problem is None
+    assert [layer.type for layer in window.document.project.model.layers] == ["Linear", "ReLU", "Linear"]
+
+    window.findChild(QSpinBox, "epochsSpin").setValue(2)
+    with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
+        click(qtbot, window, "trainButton")
+    assert ended.args[0].reason == "completed" and ended.args[0].epochs_completed == 2
+    for name in EVERY_PLOT:
+        plot = window.findChild(LivePlot, name)
+        qtbot.waitUntil(lambda p=plot: plotted_points(p) > 0, timeout=5_000)
+    qtbot.waitUntil(lambda: window.training.state == IDLE)
+    assert len(window.history.runs()) == 1
+    assert window.status.epochs.value() == 2
+    window.document.dirty = False
+    window.shutdown()
+
+
+def test_pause_resume_stop_and_locked_editing(qtbot, window):
+    worker = window.host.worker
+    with qtbot.waitSignal(worker.batchesEnded, timeout=RUN_TIMEOUT_MS):
+        window.actions["train"].trigger()
+    assert window.training.state == RUNNING
+    assert not window.findChild(QWidget, "layerPalette").isEnabled()
+    assert not window.findChild(QComboBox, "datasetCombo").isEnabled()
+    assert not window.findChild(QComboBox, "optimizerCombo").isEnabled()
+    assert not window.actions["train"].isEnabled() and not window.actions["open"].isEnabled()
+
+    click(qtbot, window, "pauseButton")
+    assert window.training.state == PAUSED
+    assert window.findChild(QToolButton, "pauseButton").accessibleName() == "Resume"
+    click(qtbot, window, "pauseButton")
+    assert window.training.state == RUNNING
+    with qtbot.waitSignal(worker.batchesEnded, timeout=RUN_TIMEOUT_MS):
+        pass  # batches arrive again after resuming
+
+    with qtbot.waitSignal(worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
+        click(qtbot, window, "stopButton")
+    assert ended.args[0].reason == "stopped" and ended.args[0].epochs_completed < 200
+    qtbot.waitUntil(lambda: window.training.state == IDLE)
+    assert window.findChild(QWidget, "layerPalette").isEnabled() and window.actions["train"].isEnabled()
+
+
+def test_stop_while_paused_ends_the_run(qtbot, window):
+    worker = window.host.worker
+    with qtbot.waitSignal(worker.batchesEnded, timeout=RUN_TIMEOUT_MS):
+        window.actions["train"].trigger()
+    window.actions["pause"].trigger()
+    with qtbot.waitSignal(worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
+        window.actions["stop"].trigger()
+    assert ended.args[0].reason == "stopped"
+
+
+def test_invalid_stack_is_refused_with_the_reason(qtbot, window):
+    window.editor.stack_view.select_row(4)
+    window.editor.properties.form.field("out_features").setValue(7)  # digits has 10 classes
+    reason = window.network_problem
+    assert reason
+    with qtbot.waitSignal(window.training.rejected) as refused:
+        window.actions["train"].trigger()
+    assert reason in refused.args[0]
+    shown = window.dialogs.shown[-1]
+    assert shown.kind == "error" and reason in shown.text
+    assert window.training.state == IDLE and not window.host.worker.is_training()
+
+
+def test_closing_during_training_asks_then_stops_cleanly(qtbot, window):
+    with qtbot.waitSignal(window.host.worker.batchesEnded, timeout=RUN_TIMEOUT_MS):
+        window.actions["train"].trigger()
+    window.dialogs.answers.append("no")
+    assert not window.close()
+    assert window.dialogs.shown[-1].title == "Training is running" and window.host.worker.is_training()
+    window.dialogs.answers.append("yes")
+    assert window.close()
+    assert not window.host.is_running() and not window.host.worker.is_training()
+
+
+class _FailingTrainer:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def fit(self, resume=None):
+        raise self.exc
+
+    def request_stop(self) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+
+
+class _DivergingTrainer(_FailingTrainer):
+    def __init__(self, callbacks) -> None:
+        super().__init__(RuntimeError())
+        self.callbacks = callbacks
+
+    def fit(self, resume=None):
+        end = FitEnd("non_finite", 0, 3, None, None, "The loss became NaN at step 3; try a lower learning rate.", ())
+        for callback in self.callbacks:
+            callback.on_fit_end(self, end)
+        return end
+
+
+def test_an_error_in_training_is_shown_with_what_to_try(qtbot, temp_settings):  # noqa: F811
+    host = WorkerHost(trainer_factory=lambda project, data, callbacks: _FailingTrainer(MemoryError()))
+    window = open_window(qtbot, host)
+    with qtbot.waitSignal(host.worker.trainingFailed, timeout=RUN_TIMEOUT_MS):
+        window.actions["train"].trigger()
+    qtbot.waitUntil(lambda: window.training.state == IDLE)
+    shown = window.dialogs.shown[-1]
+    assert shown.kind == "error" and "What to try" in shown.text and "batch size" in shown.text
+    assert window.actions["train"].isEnabled() and host.is_running()  # the app and its worker live on
+    window.shutdown()
+
+
+def test_a_diverged_run_is_reported(qtbot, temp_settings):  # noqa: F811
+    host = WorkerHost(trainer_factory=lambda project, data, callbacks: _DivergingTrainer(callbacks))
+    window = open_window(qtbot, host)
+    with qtbot.waitSignal(host.worker.fitEnded, timeout=RUN_TIMEOUT_MS):
+        window.actions["train"].trigger()
+    qtbot.waitUntil(lambda: window.training.state == IDLE)
+    assert len(window.dialogs.shown) == 1  # one message, not one per signal
+    assert window.dialogs.shown[0].kind == "error" and "lower learning rate" in window.dialogs.shown[0].text
+    window.shutdown()
+
+
+def test_train_before_the_data_is_loaded_waits_for_it(qtbot, temp_settings, worker_host):  # noqa: F811
+    project = default_project()
+    project.training.epochs = 1
+    window = open_window(qtbot, worker_host, project=project)
+    window.data_panel.request_load(immediate=True, force=True)  # as at start-up: loading in progress
+    assert window.data_panel.prepared() is None
+    with qtbot.waitSignal(worker_host.worker.fitEnded, timeout=RUN_TIMEOUT_MS):
+        window.actions["train"].trigger()
+    window.shutdown()
+
+
+def test_widgets_named_in_this_flow_exist(window):
+    for name in ("trainButton", "pauseButton", "stopButton", *EVERY_PLOT):
+        assert window.findChild(QWidget, name) is not None
