@@ -41,26 +41,20 @@ def _sigmoid(output: Tensor) -> Tensor:
     return p / p.sum(-1, keepdim=True).clamp_min(1e-12)
 
 
-def _one_hot_fit(output: Tensor) -> Tensor:
-    """Regression-style losses fit the one-hot vector: clip to [0, 1] and normalise (uniform when all <= 0)."""
-    p = output.clamp(0.0, 1.0)
-    total = p.sum(-1, keepdim=True)
-    uniform = torch.full_like(p, 1.0 / p.shape[-1])
-    return torch.where(total > 0, p / total.clamp_min(1e-12), uniform)
-
-
-# What a loss trains the outputs to mean decides how to read them as probabilities. Losses that do
-# not model probabilities (hinge, perceptron) get the softmax of their scores: a confidence, not a
-# calibrated probability, but it ranks the classes the way the loss's own prediction does.
+# What a loss trains the outputs to mean decides how to read them as probabilities: softmax for
+# cross-entropy, sigmoid for binary cross-entropy (and the single-output perceptron, whose sign
+# decides). Losses that do not model probabilities (hinge, squared or absolute error on one-hot
+# targets) get the softmax of their scores: a confidence rather than a calibrated probability,
+# but, like every reading here, it ranks the classes exactly as the loss's own prediction does.
 PROBABILITIES: Registry[Callable[[Tensor], Tensor]] = Registry("probability reading")
 for _name, _fn in (
     ("cross_entropy", _softmax),
     ("multi_margin", _softmax),
     ("bce_with_logits", _sigmoid),
     ("perceptron", _sigmoid),
-    ("mse", _one_hot_fit),
-    ("l1", _one_hot_fit),
-    ("huber", _one_hot_fit),
+    ("mse", _softmax),
+    ("l1", _softmax),
+    ("huber", _softmax),
 ):
     PROBABILITIES.register(_name, _fn)
 
