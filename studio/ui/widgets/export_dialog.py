@@ -1,0 +1,141 @@
+"""File > Export: pick a trained run (checkpoint or run folder), a format and a destination.
+
+The export itself (writing, then verifying the file with its real consumer) runs as a job on the
+one worker thread, like every torch operation of the GUI; the dialog shows the report or the
+error in place, so a learner sees the measured difference between the file and the app's model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.export import EXPORTERS, export
+from studio.ui.dialogs import Dialogs
+
+FOLDER_FORMATS = ("python", "bundle")
+
+
+class ExportDialog(QDialog):
+    """A small form around :func:`studio.core.export.export`; ``exported`` carries the ExportReport."""
+
+    exported = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, worker: Any, dialogs: Dialogs, source: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export trained model")
+        self.setObjectName("exportDialog")
+        self.worker, self.dialogs = worker, dialogs
+        self._job: int | None = None
+        self.source = _path_row(self, "exportSource", source, self._browse_source)
+        self.format = QComboBox(objectName="exportFormat")
+        for name, fmt in EXPORTERS.items():
+            self.format.addItem(fmt.label, name)
+        self.description = QLabel(wordWrap=True, objectName="exportDescription")
+        self.out = _path_row(self, "exportDestination", "", self._browse_out)
+        self.result = QLabel(wordWrap=True, objectName="exportResult")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.ActionRole)
+        self.export_button.setObjectName("exportButton")
+        self._lay_out()
+        self.format.currentIndexChanged.connect(self._format_changed)
+        self.export_button.clicked.connect(self.start)
+        self.buttons.rejected.connect(self.reject)
+        worker.jobFinished.connect(self._finished)
+        worker.jobFailed.connect(self._failed)
+        self._format_changed()
+
+    def _lay_out(self) -> None:
+        form = QFormLayout()
+        form.addRow("Trained run (checkpoint or run folder)", self.source.parentWidget())
+        form.addRow("Format", self.format)
+        form.addRow("", self.description)
+        form.addRow("Save to", self.out.parentWidget())
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.result)
+        layout.addWidget(self.buttons)
+
+    def format_name(self) -> str:
+        return str(self.format.currentData())
+
+    def start(self) -> int | None:
+        """Queue the export on the worker; returns the job id (None when a field is missing)."""
+        source, out = self.source.text().strip(), self.out.text().strip()
+        if not source or not out:
+            self._show_error("Choose a trained run and where to save the export.")
+            return None
+        self.export_button.setEnabled(False)
+        self.result.setText("Exporting and checking the exported model…")
+        self._job = self.worker.submit("Export", export, source, self.format_name(), out)
+        return self._job
+
+    def _finished(self, job: int, report: Any) -> None:
+        if job != self._job:
+            return
+        self._job = None
+        self.export_button.setEnabled(True)
+        self.result.setStyleSheet("")
+        self.result.setText(report.summary())
+        self.exported.emit(report)
+
+    def _failed(self, job: int, message: str) -> None:
+        if job != self._job:
+            return
+        self._job = None
+        self.export_button.setEnabled(True)
+        self._show_error(message)
+        self.failed.emit(message)
+
+    def _show_error(self, message: str) -> None:
+        self.result.setStyleSheet("color: #b00020;")
+        self.result.setText(message)
+
+    def _format_changed(self) -> None:
+        fmt = EXPORTERS.get(self.format_name())
+        self.description.setText(fmt.description)
+        current = self.out.text().strip()
+        if current:  # keep the folder the learner chose, switch to the format's usual name
+            self.out.setText(str(Path(current).parent / fmt.default_name))
+
+    def _browse_source(self) -> None:
+        path = self.dialogs.open_file("Trained run", "Checkpoints (*.ckpt);;All files (*)")
+        if path:
+            self.source.setText(path)
+
+    def _browse_out(self) -> None:
+        name = self.format_name()
+        if name in FOLDER_FORMATS:
+            path = self.dialogs.folder("Export into folder")
+        else:
+            path = self.dialogs.save_file("Export to", "All files (*)", EXPORTERS.get(name).default_name)
+        if path:
+            self.out.setText(path)
+
+
+def _path_row(parent: QWidget, name: str, text: str, browse: Any) -> QLineEdit:
+    """A line edit with a Browse button beside it; the edit's parent widget is the row."""
+    row = QWidget(parent)
+    edit = QLineEdit(text, row, objectName=name)
+    button = QPushButton("Browse…", row)
+    button.clicked.connect(browse)
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(edit, 1)
+    layout.addWidget(button)
+    return edit
