@@ -9,6 +9,7 @@ import torch
 from safetensors.torch import save_file
 
 from studio.core.build import build_model, layer_label
+from studio.core.checkpoint import ModelInfo, save_checkpoint
 from studio.core.errors import ConfigError
 from studio.core.finetune import (
     freeze_layers,
@@ -18,7 +19,7 @@ from studio.core.finetune import (
     replace_output_layer,
 )
 from studio.core.optim import build_model_optimizer
-from studio.core.project import Choice, LayerSpec, ModelSpec
+from studio.core.project import Choice, LayerSpec, ModelSpec, Project
 
 
 def _spec(n_classes: int = 10, dropout: bool = False) -> ModelSpec:
@@ -105,3 +106,14 @@ def test_replace_output_layer_errors_and_does_not_touch_the_original() -> None:
         replace_output_layer(ModelSpec(layers=[LayerSpec("ReLU")]), 2)
     with pytest.raises(ConfigError, match="at least 1"):
         replace_output_layer(spec, 0)
+
+
+def test_loads_from_a_checkpoint_file_and_a_folder(tmp_path: Path) -> None:
+    old = build_model(_spec(10), (64,), seed=1)
+    state = {"model": old.state_dict(), "epoch": 2, "step": 8, "history": []}
+    path = save_checkpoint(tmp_path / "run" / "epoch-0002.ckpt", Project(model=_spec(10)), state, ModelInfo((64,)))
+    for source in (path, tmp_path / "run"):
+        new = build_model(_spec(10), (64,), seed=2)
+        report = load_pretrained(new, source)
+        assert len(report.loaded) == 3 and not report.skipped
+        assert torch.equal(new[4].weight, old[4].weight)
