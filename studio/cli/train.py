@@ -9,9 +9,11 @@ from pathlib import Path
 from studio.cli.commands import register
 from studio.cli.reporting import JsonLines, ProgressBar, plain
 from studio.core.callbacks import Callback
+from studio.core.checkpoint import CheckpointCallback, load_checkpoint, resume_fit
 from studio.core.data import prepare_data
 from studio.core.engine import Trainer
 from studio.core.errors import ConfigError
+from studio.core.events import FitEnd
 from studio.core.presets import load_preset
 from studio.core.project import Project, load_project
 from studio.core.runs import save_run
@@ -21,6 +23,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("project", nargs="?", help="project file (.json)")
     source.add_argument("--preset", metavar="NAME", help="a ready-made project (see `python main.py presets`)")
+    source.add_argument("--resume", metavar="CHECKPOINT", help="continue a run exactly from a checkpoint (or folder)")
     parser.add_argument("--epochs", type=int, metavar="N", help="override the number of epochs")
     parser.add_argument("--out", type=Path, metavar="DIR", help="run folder for the final weights and metrics")
     parser.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
@@ -37,16 +40,32 @@ def load_source(args: argparse.Namespace) -> Project:
 
 
 def run(args: argparse.Namespace) -> int:
-    project = load_source(args)
-    reporter: Callback = JsonLines(sys.stdout) if args.json else ProgressBar(sys.stderr)
-    data = prepare_data(project.data, progress=None if args.json else _data_progress)
-    trainer = Trainer(project, data=data, callbacks=[reporter])
-    result = trainer.fit()
+    callbacks: list[Callback] = [JsonLines(sys.stdout) if args.json else ProgressBar(sys.stderr)]
+    if args.resume:
+        trainer, result = _resume(args, callbacks)
+    else:
+        project = load_source(args)
+        if args.out is not None:
+            callbacks.append(CheckpointCallback.from_project(args.out / "checkpoints", project))
+        data = prepare_data(project.data, progress=None if args.json else _data_progress)
+        trainer = Trainer(project, data=data, callbacks=callbacks)
+        result = trainer.fit()
     if args.out is not None:
-        folder = save_run(args.out, project, trainer.model, plain(result))
+        folder = save_run(args.out, trainer.project, trainer.model, plain(result))
         if not args.json:
             print(f"saved run to {folder}", file=sys.stderr)
     return 0
+
+
+def _resume(args: argparse.Namespace, callbacks: list[Callback]) -> tuple[Trainer, FitEnd]:
+    """Continue a checkpointed run; its snapshots keep going to ``--out`` or next to the checkpoint."""
+    if args.epochs is not None and args.epochs < 1:
+        raise ConfigError("--epochs must be at least 1", field="epochs")
+    source = Path(args.resume)
+    checkpoint = load_checkpoint(source)
+    folder = args.out / "checkpoints" if args.out is not None else (source if source.is_dir() else source.parent)
+    callbacks.append(CheckpointCallback.from_project(folder, checkpoint.project))
+    return resume_fit(source, callbacks, epochs=args.epochs)
 
 
 def _data_progress(fraction: float, message: str) -> None:

@@ -77,3 +77,21 @@ def test_presets_and_schema():
     assert "Linear" in schema["$defs"]["LayerSpec"]["properties"]["type"]["enum"]
     assert "adam" in schema["properties"]["optimizer"]["allOf"][1]["properties"]["name"]["enum"]
     assert "digits" in schema["$defs"]["DataSpec"]["properties"]["dataset"]["enum"]
+
+
+def test_resume_from_checkpoint_and_export(tmp_path):
+    out = tmp_path / "run"
+    first = run_cli("train", "--preset", "digits-mlp", "--epochs", "1", "--json", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    checkpoints = sorted((out / "checkpoints").glob("*.ckpt"))
+    assert [p.name for p in checkpoints] == ["epoch-0001.ckpt"]
+    resumed = run_cli("train", "--resume", str(checkpoints[0]), "--epochs", "2", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    epochs = [json.loads(line)["epoch"] for line in resumed.stdout.splitlines() if '"epoch_end"' in line]
+    assert epochs == [2]
+    onnx_path = tmp_path / "model.onnx"
+    exported = run_cli("export", str(out), "--format", "onnx", "--out", str(onnx_path))
+    assert exported.returncode == 0, exported.stderr
+    assert onnx_path.is_file() and "max abs difference" in exported.stdout
+    missing = run_cli("export", str(tmp_path / "nothing"), "--format", "onnx", "--out", str(onnx_path))
+    assert missing.returncode == 2 and "nothing to export" in missing.stderr

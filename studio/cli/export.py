@@ -1,0 +1,25 @@
+"""``python main.py export``: take a trained model out of the studio, verified on real inputs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from studio.cli.commands import register
+from studio.core.export import EXPORTERS, export
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", metavar="RUN_OR_CHECKPOINT", help="a run folder (train --out) or a checkpoint")
+    parser.add_argument("--format", required=True, choices=EXPORTERS.names(), help="what to write")
+    parser.add_argument("--out", required=True, type=Path, metavar="PATH", help="file or folder to write")
+
+
+def run(args: argparse.Namespace) -> int:
+    report = export(args.source, args.format, args.out)
+    print(report.summary())
+    return 0
+
+
+register("export", "export a trained model (state_dict, safetensors, pt2, torchscript, onnx, python, bundle)",
+         configure, run)
