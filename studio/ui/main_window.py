@@ -78,19 +78,20 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(scrollable(self.editor), "Network")
         self.tabs.addTab(self.data_panel, "Data")
         self.tabs.addTab(self.optimizer_panel, "Optimizer")
-        self.right = QSplitter(Qt.Orientation.Vertical)
-        self.right.setObjectName("plotSplitter")
-        self.right.addWidget(scrollable(self.plots))
-        self.right.addWidget(self.history)
-        self.right.setStretchFactor(0, 4)
-        self.right.setStretchFactor(1, 1)
-        self.split = QSplitter(Qt.Orientation.Horizontal)
+        # Editors and run history on top, the live plots across the full width below: at 1280×800 both
+        # the three-column layer editor and the 3×2 plot grid get their natural width.
+        self.top = QSplitter(Qt.Orientation.Horizontal)
+        self.top.setObjectName("topSplitter")
+        self.top.addWidget(self.tabs)
+        self.top.addWidget(self.history)
+        self.top.setStretchFactor(0, 1)
+        self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.setObjectName("mainSplitter")
-        self.split.addWidget(self.tabs)
-        self.split.addWidget(self.right)
+        self.split.addWidget(self.top)
+        self.split.addWidget(scrollable(self.plots))
         self.split.setStretchFactor(1, 1)
-        self.split.setSizes([520, 760])
-        self.right.setSizes([600, 150])
+        self.top.setSizes([820, 460])
+        self.split.setSizes([340, 400])
         self.setCentralWidget(self.split)
         toolbar = QToolBar("Main")
         toolbar.setObjectName("mainToolbar")
@@ -103,7 +104,7 @@ class MainWindow(QMainWindow):
         self.toolbar = toolbar
 
     def splitters(self) -> list[QSplitter]:
-        return [self.split, self.right]
+        return [self.split, self.top]
 
     def show_tab(self, name: str) -> None:
         self.tabs.setCurrentIndex(TABS.index(name))

@@ -99,15 +99,19 @@ class DatasetPanel(QScrollArea):
         worker.jobFailed.connect(self._failed)
 
     def _build(self) -> None:
+        # Settings on the left, what they produce (summary, preview) on the right: both visible at once.
         body = QWidget()
-        layout = QVBoxLayout(body)
+        layout = QHBoxLayout(body)
+        settings = QVBoxLayout()
         self.dataset = ChoiceSection(DATASETS, "datasetCombo", "Dataset")
         self.preparation = ParamForm(preparation_params(), owner="data")
         for param, object_name in PREPARATION_FIELDS.items():
             self.preparation.field(param).setObjectName(object_name)
-        layout.addWidget(_group("Dataset", self.dataset))
-        layout.addWidget(_group("Preparation", self.preparation))
-        layout.addWidget(_group("Samples", self._build_samples()))
+        settings.addWidget(_group("Dataset", self.dataset))
+        settings.addWidget(_group("Preparation", self.preparation))
+        settings.addStretch(1)
+        layout.addLayout(settings, 1)
+        layout.addWidget(_group("Samples", self._build_samples()), 1)
         self.setWidget(body)
         self.dataset.edited.connect(self._spec_edited)
         self.preparation.changed.connect(self._preparation_edited)
@@ -129,6 +133,7 @@ class DatasetPanel(QScrollArea):
         self.progress.hide()
         row.addWidget(self.load_button)
         row.addWidget(self.progress, 1)
+        row.addStretch(0)
         column.addLayout(row)
         self.summary = QLabel("Not loaded yet")
         self.summary.setObjectName("dataSummary")
@@ -142,8 +147,9 @@ class DatasetPanel(QScrollArea):
         self.error.setWordWrap(True)
         self.error.hide()
         self.preview = DataPreview()
-        for widget in (self.summary, self.error, self.preview):
+        for widget in (self.summary, self.error):
             column.addWidget(widget)
+        column.addWidget(self.preview, 1)
         return box
 
     # --- project ↔ panel -----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGroupBox, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from studio.core.optim import LOSSES, OPTIMIZERS, SCHEDULES
 from studio.core.params import Param
@@ -61,7 +61,7 @@ class OptimizerPanel(QScrollArea):
         self.setObjectName("optimizerPanel")
         self.setWidgetResizable(True)
         body = QWidget()
-        layout = QVBoxLayout(body)
+        layout = QHBoxLayout(body)
         self.optimizer = ChoiceSection(
             OPTIMIZERS, "optimizerCombo", "Optimizer", {"lr": "learningRateSpin", "weight_decay": "weightDecaySpin"}
         )
@@ -71,14 +71,14 @@ class OptimizerPanel(QScrollArea):
         for param, object_name in TRAINING_FIELDS.items():
             field = self.training.field(param)
             field.setObjectName(object_name)
-        for title, widget in (
-            ("Optimizer", self.optimizer),
-            ("Loss", self.loss),
-            ("Learning-rate schedule", self.schedule),
-            ("Training", self.training),
-        ):
-            layout.addWidget(_group(title, widget))
-        layout.addStretch(1)
+        # Two columns: the update rule (optimizer, its schedule), and what is minimised for how long.
+        for column in ((("Optimizer", self.optimizer), ("Learning-rate schedule", self.schedule)),
+                       (("Loss", self.loss), ("Training", self.training))):
+            stack = QVBoxLayout()
+            for title, widget in column:
+                stack.addWidget(_group(title, widget))
+            stack.addStretch(1)
+            layout.addLayout(stack, 1)
         self.setWidget(body)
         for section in (self.optimizer, self.schedule):
             section.edited.connect(self.edited)
