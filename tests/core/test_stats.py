@@ -101,3 +101,18 @@ def test_trainer_samples_every_n_steps_and_removes_hooks() -> None:
     assert events[0].names == ("1 Linear 16", "2 ReLU", "3 Linear 3")
     assert np.isfinite(events[-1].grad_norm[[0, 2]]).all() and np.isnan(events[-1].grad_norm[1])
     assert all(not layer._forward_hooks for layer in trainer.model)
+
+
+def test_an_output_overwritten_in_place_is_measured_before_the_overwrite() -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(inplace=True))
+    collector = LayerStatsCollector(model, ("lin", "relu"))
+    x = torch.randn(16, 4)
+    with torch.no_grad():
+        expected = model[0](x)
+    collector.begin()
+    model(x).sum().backward()
+    collector.after_backward()
+    event = collector.finish(1, 1)
+    assert event.act_mean[0] == pytest.approx(expected.mean().item(), abs=1e-6)
+    assert event.frac_zero[0] == 0 and event.frac_zero[1] > 0
