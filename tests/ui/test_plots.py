@@ -13,6 +13,7 @@ from studio.core.history import RunRecord
 from studio.core.project import Project
 from studio.ui.plots import PlotsPanel
 from studio.ui.plots.buffers import Series, SmoothedSeries, ema
+from studio.ui.plots.ranges import next_x_range, next_y_range, padded
 
 NAMES = ("1 Linear 16", "2 ReLU", "3 Linear 10")
 STEPS_PER_EPOCH = 20
@@ -204,3 +205,12 @@ def test_ema_is_debiased_and_incremental() -> None:
     _ = series.smoothed
     series.extend(np.arange(20, 50), values[20:])
     np.testing.assert_allclose(series.smoothed, ema(values, 0.8)[0])
+
+
+def test_ranges_move_only_when_the_data_needs_it() -> None:
+    assert next_x_range((0.1, 0.5), (0.0, 10.0), None) == pytest.approx((-0.3, 10.3))  # the whole run at once
+    assert next_x_range((0.1, 3.0), (0.0, 10.0), (-0.3, 10.3)) is None
+    assert next_y_range((1.0, 2.0), (0.9, 2.1)) is None  # inside and filling the view: keep it
+    assert next_y_range((0.5, 2.0), (0.9, 2.1)) == pytest.approx(padded(0.5, 2.0))  # left the view: expand
+    assert next_y_range((1.0, 1.2), (0.9, 2.1)) == pytest.approx(padded(1.0, 1.2))  # shrank: zoom in
+    assert padded(3.0, 3.0) == pytest.approx((2.7, 3.3))

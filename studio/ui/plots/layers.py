@@ -76,7 +76,7 @@ class LayerCurves:
             value = colour(len(self._series))
             self._series[name] = {key: Series() for key in self._plots}
             for plot in self._plots.values():
-                plot.add_curve(f"layer:{name}", name=name, pen=pen(value, width=1.6))
+                plot.add_curve(f"layer:{name}", name=name, pen=pen(value, width=1.0))
                 plot.set_curve_visible(f"layer:{name}", name not in self._hidden)
             self._list.add_layer(name, value, checked=name not in self._hidden)
 

@@ -8,7 +8,6 @@ until the learner zooms or pans; "Follow the data" in the context menu turns it 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from studio.ui.plots.export import EXPORT_FILTER, export_plot
+from studio.ui.plots.ranges import Range, next_x_range, next_y_range
 from studio.ui.plots.style import BACKGROUND, FOREGROUND
 
 LEFT_AXIS_WIDTH = 64
@@ -62,14 +62,16 @@ class LivePlot(pg.PlotWidget):
             axis.enableAutoSIPrefix(False)
         # A fixed width aligns the plots of a column and leaves room for ticks like "0.0009".
         item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
-        item.showGrid(x=True, y=True, alpha=0.25)
+        item.showGrid(x=False, y=True, alpha=0.2)
         item.setLogMode(y=log_y)
         item.hideButtons()  # the "A" button would switch pyqtgraph's auto-range back on
         item.vb.disableAutoRange()
         item.vb.sigRangeChangedManually.connect(self._stop_following)
         self.legend: pg.LegendItem | None = None
         self._curves: dict[str, _Curve] = {}
+        self.x_span: Range | None = None  # the run's planned x extent, shown from the start
         self._following = True
+        self._ranged = False  # False until the plot first set its own range
         self._range_dirty = False
         self._add_menu_actions()
 
@@ -144,6 +146,7 @@ class LivePlot(pg.PlotWidget):
     def follow(self) -> None:
         """Track the data again after the learner zoomed or panned."""
         self._following = True
+        self._ranged = False
         self._range_dirty = True
         self.refresh(force=True)
 
@@ -152,11 +155,17 @@ class LivePlot(pg.PlotWidget):
 
     def _follow_range(self) -> None:
         bounds = self._data_bounds()
-        if bounds is not None:
-            (x0, x1), (y0, y1) = bounds
-            self.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.04)
+        if bounds is None:
+            return
+        vb = self.getPlotItem().vb
+        view_x, view_y = vb.viewRange() if self._ranged else (None, None)
+        x = next_x_range(bounds[0], self.x_span, view_x)
+        y = next_y_range(bounds[1], view_y)
+        if x is not None or y is not None:
+            vb.setRange(xRange=x or view_x, yRange=y or view_y, padding=0)
+            self._ranged = True
 
-    def _data_bounds(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    def _data_bounds(self) -> tuple[Range, Range] | None:
         """Finite bounds of the visible curves, in view coordinates (log10 on a log axis)."""
         log_y = bool(self.getPlotItem().vb.state["logMode"][1])
         xs, ys = [], []
@@ -173,14 +182,7 @@ class LivePlot(pg.PlotWidget):
                 ys.extend((float(y[keep].min()), float(y[keep].max())))
         if not xs:
             return None
-        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-        # A single point or a flat line still needs a visible range.
-        if math.isclose(x0, x1):
-            x0, x1 = x0 - 0.5, x1 + 0.5
-        if math.isclose(y0, y1):
-            pad = abs(y0) * 0.1 or 0.5
-            y0, y1 = y0 - pad, y1 + pad
-        return (x0, x1), (y0, y1)
+        return (min(xs), max(xs)), (min(ys), max(ys))
 
     # --- export -------------------------------------------------------------------------------
 
