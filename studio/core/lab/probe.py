@@ -60,7 +60,7 @@ def resolve_scheme(text: str) -> ProbeScheme:
         return SCHEMES.get(text)
     choice = parse_choice(text, "scheme")
     if choice.name not in INITS:
-        known = ", ".join([*SCHEMES.names(), *INITS.names()])
+        known = ", ".join(dict.fromkeys([*SCHEMES.names(), *INITS.names()]))
         raise ConfigError(f"unknown initialisation {choice.name!r}; choose one of: {known}", field="schemes")
     resolve(INITS.get(choice.name).params, choice.params, f"initialisation {choice.name}")
     return ProbeScheme(text, choice.name, choice.params)
@@ -217,7 +217,8 @@ def _row_stats(layer: nn.Module, output: torch.Tensor, bins: int) -> dict[str, A
         "act_mean_square": float((a * a).mean()),
         "frac_zero": float((a == 0).double().mean()),
         "frac_saturated": saturated,
-        "act_grad_norm": float(output.grad.norm()) if output.grad is not None else np.nan,
+        # float64: a float32 norm of gradients around 1e20 would overflow to inf when squared.
+        "act_grad_norm": float(output.grad.double().norm()) if output.grad is not None else np.nan,
         "weight_grad_norm": float(torch.sqrt(sum(g.double().pow(2).sum() for g in grads))) if grads else np.nan,
         "counts": counts.astype(np.int64),
         "edges": edges,
