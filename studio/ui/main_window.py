@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         self.split.addWidget(self.top)
         self.split.addWidget(scrollable(self.plots))
         self.split.setStretchFactor(1, 1)
-        self.top.setSizes([820, 460])
+        self.top.setSizes([850, 430])
         self.split.setSizes([340, 400])
         self.setCentralWidget(self.split)
         toolbar = QToolBar("Main")

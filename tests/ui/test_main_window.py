@@ -133,3 +133,15 @@ def test_icons_render_for_the_main_actions(qapp):
     for name in ("play", "pause", "stop", "add", "delete", "up", "down", "duplicate"):
         pixmap = style.icon(name).pixmap(32, 32)
         assert not pixmap.isNull() and pixmap.toImage().pixelColor(16, 16).alpha() >= 0
+
+
+def test_create_app_names_the_settings_and_applies_the_theme(temp_settings, qapp):  # noqa: F811
+    from PySide6.QtCore import QCoreApplication
+
+    from studio.app import APPLICATION, ORGANIZATION, create_app
+
+    assert create_app(["studio"]) is qapp  # reuses the running application
+    assert (QCoreApplication.organizationName(), QCoreApplication.applicationName()) == (ORGANIZATION, APPLICATION)
+    assert "QToolBar" in qapp.styleSheet()
+    expected = style.make_palette(style.wants_dark(qapp)).color(QPalette.ColorRole.Window)
+    assert qapp.palette().color(QPalette.ColorRole.Window) == expected
