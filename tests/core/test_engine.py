@@ -293,3 +293,33 @@ def test_a_given_model_trains_as_one_group() -> None:
     result = Trainer(mlp_project(), data=blobs(), model=model).fit()
     assert isinstance(result, FitEnd) and result.reason == "completed"
     assert result.history[-1].train_loss < result.history[0].train_loss
+
+
+def test_an_empty_training_split_is_a_config_error() -> None:
+    data = blobs()
+    data.x_train, data.y_train = data.x_train[:0], data.y_train[:0]
+    with pytest.raises(ConfigError, match="training split is empty"):
+        Trainer(mlp_project(), data=data)
+
+
+def test_pausing_reports_the_pending_batches_first() -> None:
+    class PauseAtStats(Callback):
+        """Pauses at the statistics of step 3; the BatchEnd sent on pausing resumes."""
+
+        def __init__(self) -> None:
+            self.steps: list[int] = []
+
+        def on_layer_stats(self, trainer, event):
+            if event.step == 3:
+                trainer.pause()
+
+        def on_train_batch_end(self, trainer, event):
+            self.steps.append(event.step)
+            if trainer.paused:
+                trainer.resume()
+
+    unpaused = Trainer(mlp_project(), data=blobs(), log_every=4).fit()
+    recorder = PauseAtStats()
+    result = Trainer(mlp_project(), data=blobs(), callbacks=[recorder], log_every=4).fit()
+    assert recorder.steps[:3] == [3, 4, 6]  # 3: flushed on pausing; then the usual windows of the epoch
+    assert metrics(result.history) == metrics(unpaused.history)

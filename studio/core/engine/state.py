@@ -72,6 +72,8 @@ def capture(model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedu
     rng: dict[str, Any] = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["cuda"] = torch.cuda.get_rng_state_all()
+    if torch.backends.mps.is_available():
+        rng["mps"] = torch.mps.get_rng_state()
     return {
         "version": STATE_VERSION,
         "model": {name: tensor.detach().clone() for name, tensor in model.state_dict().items()},
@@ -98,4 +100,6 @@ def restore(
         torch.set_rng_state(rng["torch"])
     if "cuda" in rng and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(rng["cuda"])
+    if "mps" in rng and torch.backends.mps.is_available():
+        torch.mps.set_rng_state(rng["mps"])
     return progress

@@ -69,6 +69,8 @@ class Trainer:
         _check_training(self.training, log_every)
         self.log_every = log_every
         self.data = data if data is not None else prepare_data(self.project.data)
+        if not self.data.n_train:
+            raise ConfigError("the training split is empty: lower the validation fraction or add data", field="data")
         self.device = pick_device(self.training.device)
         torch.manual_seed(self.training.seed)
         if model is None:
@@ -241,16 +243,18 @@ class Trainer:
         self._clock = now
 
     def _interrupt(self) -> Verdict | None:
-        """At a batch boundary with a flag set: wait out a pause; on a stop, report and end."""
+        """At a batch boundary with a flag set: report the pending batches, then wait out a pause or stop."""
+        verdict = self._flush() if len(self._window) else None  # the plots are current while paused
+        if verdict is not None:
+            return verdict
         if not self._running.is_set():
             self._add_time()
             self._running.wait()
             self._clock = self._window_start = time.perf_counter()
         if not self._stop.is_set():
             return None
-        verdict = self._flush() if len(self._window) else None
         self._add_time()
-        return verdict or ("stopped", stopping.stopped_message(self.progress))
+        return "stopped", stopping.stopped_message(self.progress)
 
     def _flush(self) -> Verdict | None:
         """Fetch the window, check its losses and send a BatchEnd; a verdict when a loss was not finite."""
