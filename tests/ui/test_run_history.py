@@ -101,8 +101,8 @@ def test_selected_runs_are_overlaid_in_the_plots(qtbot, history: RunHistory) -> 
     play_run(history, project(lr=0.1))
     play_run(history, project(lr=0.01))
     history.select_runs([2])
-    assert "run:2" in panel.plots["loss"].curve_keys() and "run:1" not in panel.plots["loss"].curve_keys()
-    assert "run:2" in panel.plots["accuracy"].curve_keys()
+    assert panel.plots["loss"].has_curve("run:2") and not panel.plots["loss"].has_curve("run:1")
+    assert panel.plots["accuracy"].has_curve("run:2")
 
 
 def test_recorder_places_batches_on_an_epoch_axis() -> None:

@@ -106,7 +106,8 @@ class LivePlot(pg.PlotWidget):
     def curve(self, key: str) -> pg.PlotDataItem:
         return self._curves[key].item
 
-    def curve_keys(self) -> list[str]:
+    def keys(self) -> list[str]:
+        """The keys of the curves in creation order."""
         return list(self._curves)
 
     def set_data(self, key: str, x: np.ndarray, y: np.ndarray) -> None:
