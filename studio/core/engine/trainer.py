@@ -22,7 +22,7 @@ from studio.core.callbacks import Callback, CallbackList
 from studio.core.data import PreparedData, prepare_data
 from studio.core.device import pick_device
 from studio.core.engine import stopping
-from studio.core.engine.batching import LoaderBatches, TensorBatches, sequential_batches
+from studio.core.engine.batching import LoaderBatches, TensorBatches
 from studio.core.engine.evaluate import EVAL_BATCH, evaluate_batches
 from studio.core.engine.metrics import BatchWindow, EpochTotals
 from studio.core.engine.snapshot import WeightSnapshot
@@ -41,6 +41,7 @@ from studio.core.optim import (
 from studio.core.project import Project, TrainingSpec
 from studio.core.stats import LayerStatsCollector
 
+Batches = TensorBatches | LoaderBatches
 Verdict = tuple[str, str]  # (FitEnd reason, message for the learner)
 
 # How often (in steps) batch losses are fetched from the device and a BatchEnd is sent.
@@ -77,11 +78,9 @@ class Trainer:
             model = build_model(self.project.model, self.data.input_shape, self.training.seed)
         self.model = model.to(self.device)
         self.layer_names = self._layer_names()
-        self._val: tuple[torch.Tensor, torch.Tensor] | None = None
-        self._val_loader: LoaderBatches | None = None
         self.loss_fn = build_loss(self.project.loss, self.data.task, self.data.num_classes or None)
         self.optimizer = build_optimizer(self.project.optimizer, self._param_groups())
-        self._batches = self._make_batches()
+        self._batches, self._val_batches = self._make_batches()
         self.schedule = build_schedule(self.project.schedule, self.optimizer, self.training.epochs, len(self._batches))
         self.callbacks = CallbackList(callbacks)
         self.progress = Progress()
@@ -107,18 +106,19 @@ class Trainer:
             raise ConfigError("nothing to train: the network has no trainable weights", field="layers")
         return [{"params": params}]
 
-    def _make_batches(self) -> TensorBatches | LoaderBatches:
+    def _make_batches(self) -> tuple[Batches, Batches | None]:
+        """Training and validation batches; in-memory data moves to the device once, here."""
         t, data = self.training, self.data
+        val_size = max(t.batch_size, EVAL_BATCH)
         if data.streaming:
-            if data.val_set is not None and len(data.val_set):
-                size = max(t.batch_size, EVAL_BATCH)
-                self._val_loader = LoaderBatches(data.val_set, size, False, t.seed, self.device)
-            return LoaderBatches(data.train_set, t.batch_size, t.shuffle, t.seed, self.device)
-        # The data moves to the device once; every batch afterwards is an index_select there.
-        x, y = data.x_train.to(self.device), data.y_train.to(self.device)
-        if data.x_val is not None and data.y_val is not None:
-            self._val = (data.x_val.to(self.device), data.y_val.to(self.device))
-        return TensorBatches(x, y, t.batch_size, t.shuffle, t.seed)
+            train = LoaderBatches(data.train_set, t.batch_size, t.shuffle, t.seed, self.device)
+            has_val = data.val_set is not None and len(data.val_set) > 0
+            return train, LoaderBatches(data.val_set, val_size, False, t.seed, self.device) if has_val else None
+        device = self.device
+        train = TensorBatches(data.x_train.to(device), data.y_train.to(device), t.batch_size, t.shuffle, t.seed)
+        if data.x_val is None or data.y_val is None or not len(data.y_val):
+            return train, None
+        return train, TensorBatches(data.x_val.to(device), data.y_val.to(device), val_size, False, t.seed)
 
     # --- control from other threads ---------------------------------------------------------------
 
@@ -303,13 +303,9 @@ class Trainer:
         return event
 
     def _validate(self) -> tuple[float | None, float | None]:
-        if not self.data.n_val:
+        if self._val_batches is None:
             return None, None
-        if self._val_loader is not None:
-            batches = self._val_loader.epoch(0)
-        else:
-            batches = sequential_batches(*self._val, max(self.training.batch_size, EVAL_BATCH))
-        return evaluate_batches(self.model, batches, self.loss_fn)
+        return evaluate_batches(self.model, self._val_batches.epoch(0), self.loss_fn)
 
 
 def _check_training(training: TrainingSpec, log_every: int) -> None:
