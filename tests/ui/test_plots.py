@@ -214,3 +214,13 @@ def test_ranges_move_only_when_the_data_needs_it() -> None:
     assert next_y_range((0.5, 2.0), (0.9, 2.1)) == pytest.approx(padded(0.5, 2.0))  # left the view: expand
     assert next_y_range((1.0, 1.2), (0.9, 2.1)) == pytest.approx(padded(1.0, 1.2))  # shrank: zoom in
     assert padded(3.0, 3.0) == pytest.approx((2.7, 3.3))
+
+
+def test_every_plot_is_named_and_offers_follow_and_save(panel: PlotsPanel) -> None:
+    names = {plot.objectName() for plot in panel.plots.values()}
+    assert {"lossPlot", "accuracyPlot", "activationPlot", "gradientPlot", "lrPlot"} <= names
+    for plot in panel.plots.values():
+        assert plot.accessibleName()
+        texts = [action.text() for action in plot.getPlotItem().vb.menu.actions()]
+        assert "Follow the data" in texts
+        assert any(text.startswith("Save plot as") for text in texts)
