@@ -323,3 +323,11 @@ def test_pausing_reports_the_pending_batches_first() -> None:
     result = Trainer(mlp_project(), data=blobs(), callbacks=[recorder], log_every=4).fit()
     assert recorder.steps[:3] == [3, 4, 6]  # 3: flushed on pausing; then the usual windows of the epoch
     assert metrics(result.history) == metrics(unpaused.history)
+
+
+def test_fit_summary_is_flat_and_plain() -> None:
+    result = Trainer(mlp_project(), data=blobs()).fit()
+    summary = result.summary()
+    assert summary["reason"] == "completed" and summary["epochs_completed"] == 2
+    assert summary["val_acc"] == result.history[-1].val_acc and "history" not in summary
+    assert all(isinstance(v, (int, float, str, type(None))) for v in summary.values())
