@@ -86,7 +86,7 @@ class TrainingStatus:
         elapsed = self._clock() - self._started
         if done > 0 and elapsed > 0:
             remaining = (self._total_steps - last.step) * elapsed / done
-            self.eta.setText(f"{format_duration(remaining)} left")
+            self.eta.setText(f"{format_duration(remaining)} left" if remaining >= 1 else "under 1 s left")
 
     def on_epoch_end(self, event) -> None:
         self.epochs.setValue(event.epoch)

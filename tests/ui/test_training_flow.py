@@ -198,3 +198,23 @@ def test_train_before_the_data_is_loaded_waits_for_it(qtbot, temp_settings, work
 def test_widgets_named_in_this_flow_exist(window):
     for name in ("trainButton", "pauseButton", "stopButton", *EVERY_PLOT):
         assert window.findChild(QWidget, name) is not None
+
+
+def test_status_bar_shows_progress_speed_and_time_left(qtbot):
+    from PySide6.QtWidgets import QMainWindow
+
+    from studio.core.events import BatchEnd, EpochEnd, FitStart
+    from studio.ui.status import TrainingStatus, format_duration
+
+    now = [100.0]
+    host = QMainWindow()
+    qtbot.addWidget(host)
+    status = TrainingStatus(host.statusBar(), clock=lambda: now[0])
+    status.on_fit_started(FitStart(4, 10, 640, 160, "cpu", ("1 Linear 10",), 650, 0))
+    now[0] += 5.0  # 10 of 40 steps in 5 s: 15 s to go
+    status.on_batches([BatchEnd(1, 10, 10, 0.5, 0.8, 1e-3, 1280.0)])
+    assert status.speed.text() == "1,280 samples/s" and status.eta.text() == "0:15 left"
+    status.on_epoch_end(EpochEnd(1, 0.5, 0.8, 0.6, 0.75, 5.0, 1e-3, 1280.0))
+    assert (status.epochs.value(), status.epochs.maximum()) == (1, 4)
+    assert "validation accuracy 75.0%" in status.message.text()
+    assert format_duration(3700) == "1:01:40"
