@@ -218,3 +218,13 @@ def test_status_bar_shows_progress_speed_and_time_left(qtbot):
     assert (status.epochs.value(), status.epochs.maximum()) == (1, 4)
     assert "validation accuracy 75.0%" in status.message.text()
     assert format_duration(3700) == "1:01:40"
+
+
+def test_ctrl_enter_trains_and_escape_stops(qtbot, window):
+    window.activateWindow()
+    qtbot.waitActive(window)
+    with qtbot.waitSignal(window.host.worker.batchesEnded, timeout=RUN_TIMEOUT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert ended.args[0].reason == "stopped"
