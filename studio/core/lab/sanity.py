@@ -73,12 +73,14 @@ def _tiny_data(project: Project) -> PreparedData:
     spec = project.data
     if DATASETS.get(spec.dataset).task == CLASSIFICATION:
         return prepare_data(spec)
-    data = prepare_data(replace(spec, subset_per_class=None))
+    # prepare_data cannot reshape empty regression targets, so split off a validation part and drop it.
+    data = prepare_data(replace(spec, subset_per_class=None, val_fraction=0.2))
     if data.task == CLASSIFICATION:
         return prepare_data(spec)
     project.data.subset_per_class = None
     n = DEFAULT_REGRESSION_SAMPLES
-    return replace(data, x_train=data.x_train[:n], y_train=data.y_train[:n])
+    return replace(data, x_train=data.x_train[:n], y_train=data.y_train[:n], x_val=data.x_val[:0],
+                   y_val=data.y_val[:0])
 
 
 class _StopWhenMemorised(Callback):
