@@ -46,15 +46,21 @@ def connect_commands(w: MainWindow) -> None:
         "show_optimizer": lambda: w.show_tab("optimizer"),
         "about": lambda: w.dialogs.message(Message("info", "About Training Studio", ABOUT)),
     })
-    w.undo_stack.canUndoChanged.connect(w.actions["undo"].setEnabled)
-    w.undo_stack.canRedoChanged.connect(w.actions["redo"].setEnabled)
-    w.actions["undo"].setEnabled(False)
-    w.actions["redo"].setEnabled(False)
+    w.undo_stack.canUndoChanged.connect(lambda _can: sync_undo(w))
+    w.undo_stack.canRedoChanged.connect(lambda _can: sync_undo(w))
+    sync_undo(w)
     w.document.replaced.connect(w.load_project_into_panels)
     w.document.dirtyChanged.connect(lambda _dirty: w.setWindowTitle(w.document.title()))
     w.document.pathChanged.connect(lambda _path: w.setWindowTitle(w.document.title()))
     w.document.recentChanged.connect(lambda _paths: fill_recent_menu(w))
     fill_recent_menu(w)
+
+
+def sync_undo(w: MainWindow) -> None:
+    """Undo and redo change the network, so they are off while a run trains it."""
+    idle = not w.training.busy()
+    w.actions["undo"].setEnabled(idle and w.undo_stack.canUndo())
+    w.actions["redo"].setEnabled(idle and w.undo_stack.canRedo())
 
 
 def fill_recent_menu(w: MainWindow) -> None:
@@ -157,5 +163,6 @@ def apply_state(w: MainWindow, state: str) -> None:
     button.setAccessibleName("Resume" if paused else "Pause")
     for panel in (w.editor, w.data_panel, w.optimizer_panel):
         panel.set_locked(busy)
+    sync_undo(w)
     if state in _STATE_MESSAGES:
         w.status.show_message(_STATE_MESSAGES[state])

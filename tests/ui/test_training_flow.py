@@ -80,6 +80,9 @@ def test_build_pick_data_train_and_see_every_plot(qtbot, temp_settings, worker_h
 
 def test_pause_resume_stop_and_locked_editing(qtbot, window):
     worker = window.host.worker
+    window.editor.stack_view.select_row(0)
+    window.editor.properties.form.field("out_features").setValue(100)  # an edit that could be undone
+    assert window.actions["undo"].isEnabled()
     with qtbot.waitSignal(worker.batchesEnded, timeout=RUN_TIMEOUT_MS):
         window.actions["train"].trigger()
     assert window.training.state == RUNNING
@@ -87,6 +90,7 @@ def test_pause_resume_stop_and_locked_editing(qtbot, window):
     assert not window.findChild(QComboBox, "datasetCombo").isEnabled()
     assert not window.findChild(QComboBox, "optimizerCombo").isEnabled()
     assert not window.actions["train"].isEnabled() and not window.actions["open"].isEnabled()
+    assert not window.actions["undo"].isEnabled()  # undo would change the network under the run
 
     click(qtbot, window, "pauseButton")
     assert window.training.state == PAUSED
@@ -101,6 +105,7 @@ def test_pause_resume_stop_and_locked_editing(qtbot, window):
     assert ended.args[0].reason == "stopped" and ended.args[0].epochs_completed < 200
     qtbot.waitUntil(lambda: window.training.state == IDLE)
     assert window.findChild(QWidget, "layerPalette").isEnabled() and window.actions["train"].isEnabled()
+    assert window.actions["undo"].isEnabled()
 
 
 def test_stop_while_paused_ends_the_run(qtbot, window):
