@@ -27,6 +27,7 @@ DEFAULT_START = 1e-6
 DEFAULT_END = 1.0
 DEFAULT_STEPS = 100
 SMOOTHING = 0.9  # exponential moving average of the loss, bias-corrected
+MIN_FALL = 0.01  # the smoothed loss must fall by at least this share of its start for a suggestion
 DIVERGE_FACTOR = 4.0  # stop once the smoothed loss exceeds this multiple of its best
 
 
@@ -129,9 +130,12 @@ def suggest(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray, diverged:
         slopes = np.gradient(values, log_lr)
         skip = max(1, len(idx) // 10)  # the first smoothed values still carry the start-up transient
         steepest_i = skip + int(np.argmin(slopes[skip:])) if len(idx) > skip else int(np.argmin(slopes))
-        if slopes[steepest_i] < 0:
+        fell = values.min() < (1 - MIN_FALL) * values[0]
+        if fell and slopes[steepest_i] < 0:
             steepest = float(lrs[idx[steepest_i]])
         min_lr = float(lrs[idx[int(np.argmin(values))]])
+        if not fell:
+            min_lr = None
     suggested = steepest if steepest is not None else (min_lr / 10 if min_lr is not None else None)
     if suggested is None:
         message = "The loss never fell over this range: try a wider range, or check the network with a sanity check."
