@@ -4,7 +4,7 @@ preview in the right form, errors shown in place."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox
+from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QWidget
 
 from studio.core.data import DATASETS
 from studio.core.presets import default_project
@@ -99,3 +99,22 @@ def test_locked_panel_cannot_be_edited(panel):
     panel.set_locked(True)
     assert not panel.findChild(QComboBox, "datasetCombo").isEnabled()
     assert not panel.findChild(QSpinBox, "batchSizeSpin").isEnabled()
+
+
+def test_csv_file_loads_into_a_table_preview(panel, qtbot, tmp_path):
+    path = tmp_path / "points.csv"
+    rows = ["a,b,label"] + [f"{i * 0.1:.1f},{(i % 3) * 0.5:.1f},{'yes' if i % 2 else 'no'}" for i in range(40)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    prepared = choose(panel, qtbot, "csv", path=str(path), label_column="label")
+    assert prepared.input_shape == (2,) and prepared.num_classes == 2
+    assert panel.preview.kind() in ("table", "points")
+
+
+def test_missing_files_show_an_error_not_a_crash(panel, qtbot, tmp_path):
+    combo = panel.findChild(QComboBox, "datasetCombo")
+    combo.setCurrentIndex(combo.findData("mnist"))
+    panel.dataset.form.set_values({"root": str(tmp_path / "nowhere"), "download": False})
+    with qtbot.waitSignal(panel.loadFailed, timeout=LOAD_TIMEOUT_MS) as blocker:
+        panel.request_load(immediate=True)
+    assert blocker.args[0] and panel.findChild(QLabel, "dataError").isVisibleTo(panel)
+    assert panel.findChild(QWidget, "param_root_browse") is not None  # the folder chooser is there
