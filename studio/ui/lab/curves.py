@@ -53,8 +53,10 @@ class TaggedCurves(QObject):
     Accuracy: validation accuracy per epoch, or training accuracy where there is no validation split.
     """
 
-    def __init__(self, loss: LivePlot, accuracy: LivePlot, parent: QObject | None = None) -> None:
+    def __init__(self, loss: LivePlot, accuracy: LivePlot, parent: QObject | None = None,
+                 span_epochs: bool = True) -> None:
         super().__init__(parent)
+        self.span_epochs = span_epochs  # False where a run may stop long before its planned epochs (sanity)
         self.loss, self.accuracy = loss, accuracy
         self._runs: dict[str, _Run] = {}
         self._labels: dict[str, str] = {}
@@ -96,6 +98,9 @@ class TaggedCurves(QObject):
     def on_event(self, tag: str, event: object) -> None:
         if isinstance(event, FitStart):
             self._run(tag).steps_per_epoch = max(event.steps_per_epoch, 1)
+            if self.span_epochs:  # the x axis spans the whole run from the start, as in the training plots
+                for plot in (self.loss, self.accuracy):
+                    plot.x_span = (0.0, float(event.total_epochs))
         elif isinstance(event, BatchEnd):
             run = self._run(tag)
             run.loss.append(epoch_position(event.epoch, event.batch, run.steps_per_epoch), event.loss)
@@ -125,6 +130,9 @@ class TaggedCurves(QObject):
             for event in run.epochs:
                 self._add_epoch(run.tag, event)
             self._mark(run.tag)
+        for plot in (self.loss, self.accuracy):
+            plot.x_span = None
+            plot.follow()  # fit the finished curves, even after the learner zoomed during the run
         self.refresh()
 
     # --- repainting -------------------------------------------------------------------------------

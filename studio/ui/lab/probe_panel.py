@@ -143,7 +143,8 @@ class ProbePanel(QWidget):
                                   f"{result.batch_size} samples.")
 
     def _fill_stat(self, plot: LivePlot, field: str, result: ProbeResult) -> None:
-        for key in plot.curve_keys():
+        old = plot.keys()  # a list copy: removing while iterating is safe
+        for key in old:
             plot.remove_curve(key)
         x = np.arange(1, len(result.layer_names) + 1, dtype=np.float64)
         log_y = plot.getPlotItem().vb.state["logMode"][1]

@@ -38,7 +38,7 @@ class SanityPanel(QWidget):
         self.causes = named(wrapping_label(), "sanityCauses", "Likely causes")
         self.curves = TaggedCurves(loss_plot("sanityLossPlot", "Training loss on the tiny subset."),
                                    accuracy_plot("sanityAccuracyPlot", "Training accuracy on the tiny subset."),
-                                   self)
+                                   self, span_epochs=False)
         self._lay_out()
         self.run_bar.run_button.clicked.connect(self.start)
         self.runner.event.connect(self.curves.on_event)
