@@ -8,6 +8,8 @@ Whoever starts a training run adds :meth:`HintsPanel.callback` to the run's call
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
@@ -89,9 +91,9 @@ class HintsPanel(QWidget):
         layout.addWidget(scroll, 1)
         self.hintArrived.connect(self.add_hint)
 
-    def callback(self) -> Diagnostics:
-        """A fresh Diagnostics callback for one run; its hints arrive in this panel."""
-        return Diagnostics(on_hint=self.hintArrived.emit)
+    def callback(self, rules: Sequence[str] | None = None) -> Diagnostics:
+        """A fresh Diagnostics callback for one run (all rules, or the named ``rules``); hints arrive here."""
+        return Diagnostics(rules, on_hint=self.hintArrived.emit)
 
     def connect_worker(self, worker: object) -> None:
         """Clear at each new run and report a healthy finish (the worker's training signals)."""
