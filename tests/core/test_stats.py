@@ -116,3 +116,15 @@ def test_an_output_overwritten_in_place_is_measured_before_the_overwrite() -> No
     event = collector.finish(1, 1)
     assert event.act_mean[0] == pytest.approx(expected.mean().item(), abs=1e-6)
     assert event.frac_zero[0] == 0 and event.frac_zero[1] > 0
+
+
+def test_a_diverged_step_gives_nan_not_an_error() -> None:
+    model = network()
+    collector = LayerStatsCollector(model, NAMES)
+    collector.begin()
+    model(torch.full((4, 4), float("nan"))).sum().backward()
+    collector.after_backward()
+    event = collector.finish(1, 1)
+    for values in (event.act_mean, event.act_var, event.frac_zero, event.grad_norm[[0, 2]]):
+        assert np.isnan(values).all()
+    assert np.isnan(event.frac_saturated).all()
