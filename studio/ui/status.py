@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 
@@ -31,10 +32,14 @@ def _bar(object_name: str, accessible: str, fmt: str) -> QProgressBar:
     return bar
 
 
-class TrainingStatus:
-    """Fills ``bar`` with a message on the left and progress, speed and time remaining on the right."""
+class TrainingStatus(QObject):
+    """Fills ``bar`` with a message on the left and progress, speed and time remaining on the right.
+
+    A QObject child of the bar, so its slots are disconnected when the window goes away.
+    """
 
     def __init__(self, bar: QStatusBar, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(bar)
         self.bar = bar
         self._clock = clock
         self.message = QLabel("Ready")

@@ -53,8 +53,10 @@ class TrainingController(QObject):
         self._job: int | None = None
         data.dataReady.connect(self._data_ready)
         data.loadFailed.connect(self._data_failed)
-        worker.jobFinished.connect(lambda job, _result: self._job_done(job))
-        worker.jobFailed.connect(lambda job, _message: self._job_done(job))
+        # Bound methods, not lambdas: Qt disconnects them when this controller is destroyed, so a
+        # worker that outlives the window never calls into a deleted object.
+        worker.jobFinished.connect(self._job_finished)
+        worker.jobFailed.connect(self._job_failed)
         worker.trainingFailed.connect(self._training_failed)
 
     def busy(self) -> bool:
@@ -109,6 +111,12 @@ class TrainingController(QObject):
         if self.state == PREPARING:
             self._set_state(IDLE)
             self.rejected.emit(message)
+
+    def _job_finished(self, job: int, _result: Any) -> None:
+        self._job_done(job)
+
+    def _job_failed(self, job: int, _message: str) -> None:
+        self._job_done(job)
 
     def _job_done(self, job: int) -> None:
         if job == self._job:

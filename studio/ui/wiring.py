@@ -46,8 +46,9 @@ def connect_commands(w: MainWindow) -> None:
         "show_optimizer": lambda: w.show_tab("optimizer"),
         "about": lambda: w.dialogs.message(Message("info", "About Training Studio", ABOUT)),
     })
-    w.undo_stack.canUndoChanged.connect(lambda _can: sync_undo(w))
-    w.undo_stack.canRedoChanged.connect(lambda _can: sync_undo(w))
+    # Use the signal's value, not the stack: the stack also emits while it is being destroyed.
+    w.undo_stack.canUndoChanged.connect(lambda can: w.actions["undo"].setEnabled(can and not w.training.busy()))
+    w.undo_stack.canRedoChanged.connect(lambda can: w.actions["redo"].setEnabled(can and not w.training.busy()))
     sync_undo(w)
     w.document.replaced.connect(w.load_project_into_panels)
     w.document.dirtyChanged.connect(lambda _dirty: w.setWindowTitle(w.document.title()))
