@@ -85,3 +85,11 @@ def test_bad_subset_size(bad):
     with pytest.raises(ConfigError, match="subset per class must be a whole number") as err:
         prepare_data(DataSpec(subset_per_class=bad))
     assert err.value.field == "subset_per_class"
+
+
+def test_regression_without_validation_split():
+    from studio.core.data import prepare_data
+    from studio.core.project import DataSpec
+
+    data = prepare_data(DataSpec("sine", val_fraction=0.0))
+    assert data.y_val.shape == (0, 1) and data.y_train.shape == (len(data.x_train), 1)

@@ -4,7 +4,7 @@ Importing this package registers every dataset type in :data:`DATASETS`, in the 
 lists them: bundled digits, synthetic sets, torchvision sets, image folders, CSV files.
 """
 
-from studio.core.data import bundled, csv_file, image_folder, synthetic, vision
+from studio.core.data import bundled, csv_file, image_folder, synthetic, table, vision
 from studio.core.data.prepare import describe, prepare_data, preview
 from studio.core.data.preprocess import PREPROCESSINGS, Moments, Preprocessing, PreprocessingType
 from studio.core.data.types import (
@@ -19,7 +19,7 @@ from studio.core.data.types import (
     StaticInfo,
 )
 
-for _module in (bundled, synthetic, vision, image_folder, csv_file):
+for _module in (bundled, synthetic, table, vision, image_folder, csv_file):
     for _dataset in _module.DATASET_TYPES:
         DATASETS.register(_dataset.name, _dataset)
 

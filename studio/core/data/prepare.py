@@ -98,7 +98,8 @@ def _prepare_tensors(raw: RawData, spec: DataSpec, rng: np.random.Generator) -> 
     preprocessing.apply_(x_val)
     regression = raw.task == "regression"
     if regression:
-        y_train, y_val = (y.to(torch.float32).reshape(len(y), -1) for y in (y_train, y_val))
+        width = int(np.prod(raw.y.shape[1:], dtype=np.int64))  # explicit: an empty split cannot infer -1
+        y_train, y_val = (y.to(torch.float32).reshape(len(y), width) for y in (y_train, y_val))
     return PreparedData(
         x_train=x_train,
         y_train=y_train if regression else y_train.to(torch.int64),

@@ -6,11 +6,3 @@ hooks (see :mod:`studio.core.lab.common`). The GUI runs them in its worker threa
 runs them directly (``python main.py probe|race|compare|sanity|lr-find``).
 """
 
-
-from studio.core.data import DATASETS, table
-
-# The perceptron preset's typed-in table. studio.core.data registers its modules' DATASET_TYPES; until it
-# lists ``table`` among them, the lab registers it (the check keeps this a no-op once it does).
-for _dataset in table.DATASET_TYPES:
-    if _dataset.name not in DATASETS:
-        DATASETS.register(_dataset.name, _dataset)
