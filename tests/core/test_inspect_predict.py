@@ -112,7 +112,6 @@ def test_unreadable_files_and_non_pictures_are_clear_errors(digits, tmp_path):
     bad.write_text("not an image")
     with pytest.raises(DatasetError, match="cannot read .*notes.png as an image"):
         predict_file(digits, bad)
-    points = ModelSnapshot(digits.project, digits.model, digits.data)
-    points.__dict__["image_shape"] = None  # what a 2-D point set reports
+    points = ModelSnapshot(digits.project, digits.model, digits.data, image_shape=None)  # as 2-D points report
     with pytest.raises(DatasetError, match="not pictures"):
         predict_file(points, ink_on_paper(tmp_path))

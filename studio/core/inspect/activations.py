@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from torch import Tensor, nn
 
-from studio.core.inspect.snapshot import evaluating
+from studio.core.inspect.predict import Prediction, predict_raw, sample_raw
+from studio.core.inspect.snapshot import ModelSnapshot, evaluating
 
 MAPS, VECTOR = "maps", "vector"
 MAX_UNITS = 64  # weight pictures of at most this many units / filters: more are unreadable anyway
@@ -110,3 +111,27 @@ def _as_pictures(w: Tensor, image_shape: tuple[int, ...]) -> np.ndarray:
         return w.reshape(len(w), channels, height, width).permute(0, 2, 3, 1).numpy()
     return w.reshape(len(w), *image_shape).numpy()
 
+
+
+@dataclass(frozen=True)
+class SampleLayers:
+    """Everything the layer view shows for one sample: the prediction, each layer's output, the weights."""
+
+    index: int
+    prediction: Prediction
+    activations: list[LayerActivation]
+    weights: WeightImages | None
+
+
+def sample_layers(snapshot: ModelSnapshot, index: int) -> SampleLayers:
+    """Run sample ``index`` of the inspected split through the snapshot's network, layer by layer."""
+    raw, y = sample_raw(snapshot, index)
+    true = int(y) if snapshot.classify else float(y.reshape(-1)[0])
+    names = snapshot.layer_names()
+    x = snapshot.data.preprocessing.apply(raw)
+    return SampleLayers(
+        index,
+        predict_raw(snapshot, raw, true),
+        layer_activations(snapshot.model, x, names),
+        first_layer_weights(snapshot.model, names, snapshot.image_shape),
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -150,25 +149,31 @@ def batched(x: Tensor, device: torch.device, size: int = BATCH) -> Iterable[Tens
 
 @dataclass
 class ModelSnapshot:
-    """A trained network (CPU copy, eval mode) with the project and the prepared data it was trained on."""
+    """A trained network (CPU copy, eval mode) with the project and the prepared data it was trained on.
+
+    ``image_shape`` is looked up once in the worker (see :func:`image_shape_of`), so the GUI can read
+    it, like ``class_names`` and ``task``, without running anything.
+    """
 
     project: Project
     model: nn.Module
     data: PreparedData
     epoch: int = 0
+    image_shape: tuple[int, ...] | None = None
 
     @classmethod
     def from_trainer(cls, trainer: Any) -> ModelSnapshot:
         """Copy ``trainer``'s model (call in the training thread, between batches or at the fit's end)."""
         model = copy.deepcopy(trainer.model).cpu().eval()
-        return cls(trainer.project.copy(), model, trainer.data, trainer.progress.epoch)
+        project, data = trainer.project.copy(), trainer.data
+        return cls(project, model, data, trainer.progress.epoch, image_shape_of(project.data, data.input_shape))
 
     @classmethod
     def from_state(cls, project: Project, state_dict: dict[str, Tensor], data: PreparedData) -> ModelSnapshot:
         """Rebuild the project's network and load weights (a run folder's ``state_dict``)."""
         model = build_model(project.model, data.input_shape, project.training.seed)
         model.load_state_dict(state_dict)
-        return cls(project.copy(), model.eval(), data)
+        return cls(project.copy(), model.eval(), data, image_shape=image_shape_of(project.data, data.input_shape))
 
     @property
     def classify(self) -> bool:
@@ -183,8 +188,3 @@ class ModelSnapshot:
 
     def layer_names(self) -> tuple[str, ...]:
         return layer_names(self.project, self.model)
-
-    @functools.cached_property
-    def image_shape(self) -> tuple[int, ...] | None:
-        """(H, W) or (H, W, 3) when samples are pictures, else None (looked up once)."""
-        return image_shape_of(self.project.data, self.data.input_shape)

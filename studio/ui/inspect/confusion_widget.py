@@ -22,14 +22,21 @@ WRONG = QColor("#c0392b")
 EMPTY = QColor("#ffffff")
 GRID = QColor("#d0d4dc")
 SELECTED = QColor("#111111")
+ZERO = QColor("#b8bdc7")  # zeros are written faintly so the counts that matter stand out
 PNG_SIZE = QSize(900, 800)
 AXIS_GAP = 6
 
 
 def cell_colour(fraction: float, diagonal: bool) -> QColor:
-    """White for 0, the full diagonal/mistake colour for 1 (linear in between)."""
-    base = RIGHT if diagonal else WRONG
+    """White for 0, the full diagonal/mistake colour for 1.
+
+    Mistakes use a square-root scale from a visible minimum: one wrong sample out of 40 must
+    still catch the eye, which a linear scale (2.5 % tint) would not.
+    """
     f = max(0.0, min(1.0, fraction))
+    base = RIGHT
+    if not diagonal:
+        base, f = WRONG, (0.18 + 0.82 * f**0.5 if f > 0 else 0.0)
     return QColor.fromRgbF(*(1 - f + f * c for c in (base.redF(), base.greenF(), base.blueF())))
 
 
@@ -79,7 +86,8 @@ def paint_confusion(painter: QPainter, rect: QRectF, report: MetricsReport, sele
             r = g.cell_rect(row, column)
             painter.fillRect(r, cell_colour(fraction, row == column) if counts[row, column] else EMPTY)
             if g.cell >= metrics.horizontalAdvance(str(counts[row, column])) + 4 and g.cell >= metrics.height():
-                painter.setPen(QColor("white") if fraction > 0.55 else QColor("#1d2330"))
+                dark = cell_colour(fraction, row == column).lightnessF() < 0.6
+                painter.setPen(QColor("white") if dark else ZERO if not counts[row, column] else QColor("#1d2330"))
                 painter.drawText(r, Qt.AlignmentFlag.AlignCenter, str(counts[row, column]))
     painter.setPen(GRID)
     for i in range(g.n + 1):

@@ -73,6 +73,7 @@ class InspectPanel(QWidget):
         self.export_curves_button.setEnabled(False)
         self.export_curves_button.clicked.connect(self.choose_curves_export)
         top = QHBoxLayout()
+        top.setContentsMargins(6, 4, 6, 0)
         top.addWidget(self.status, 1)
         top.addWidget(self.export_curves_button)
         layout = QVBoxLayout(self)
