@@ -61,6 +61,7 @@ class RunBar(QWidget):
         runner.started.connect(lambda: self.show_message("Running…"))
         runner.progress.connect(self._progress)
         runner.failed.connect(self.show_error)
+        runner.finished.connect(lambda _result: self.progress_bar.setValue(self.progress_bar.maximum()))
         self._busy(False)
 
     def set_locked(self, locked: bool, reason: str = "") -> None:

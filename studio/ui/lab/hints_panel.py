@@ -33,7 +33,7 @@ def hint_html(hint: Hint) -> str:
     when = f"epoch {hint.epoch}" if hint.epoch is not None else "first epoch"
     colour = SEVERITY_COLOURS.get(hint.severity, "#333333")
     parts = [f"<span style='color:{colour}'><b>{SEVERITY_TEXT.get(hint.severity, hint.severity)}: {rule}</b></span>"
-             f" <span style='color:#666666'>({when})</span>",
+             f" ({when})",
              f"{hint.message}",
              f"<b>Evidence:</b> {hint.evidence}",
              f"<b>Try:</b> {hint.action}"]
@@ -51,7 +51,7 @@ class HintCard(QFrame):
         self.setObjectName("hintCard")
         self.setAccessibleName(f"Hint: {hint.message}")
         colour = SEVERITY_COLOURS.get(hint.severity, "#333333")
-        self.setStyleSheet(f"#hintCard {{ background: white; border: 1px solid #dddddd; "
+        self.setStyleSheet(f"#hintCard {{ background: palette(base); border: 1px solid palette(mid); "
                            f"border-left: 5px solid {colour}; border-radius: 3px; }}")
         self.text = wrapping_label(hint_html(hint))
         self.text.setTextFormat(Qt.TextFormat.RichText)

@@ -181,14 +181,19 @@ class ModesView(QWidget):
         item.clear()
         use_acc = all(m.acc is not None for m in result.metrics)
         item.getAxis("left").setLabel("accuracy" if use_acc else "loss")
-        legend = item.addLegend(offset=(-6, 6), labelTextColor=FOREGROUND, brush=pg.mkBrush(255, 255, 255, 210))
+        # The key is the title: a legend inside the view would cover the labels on top of the bars.
+        item.setTitle("&nbsp;&nbsp;".join(f"<span style='color:{MODE_COLOURS[m]}'>■</span> {m} mode" for m in MODES),
+                      color=FOREGROUND, size="10pt")
         top = 0.0
         for offset, mode in ((-0.18, "train"), (0.18, "eval")):
             values = [(result.get(s, mode).acc if use_acc else result.get(s, mode).loss) for s in splits]
             bars = pg.BarGraphItem(x=np.arange(len(splits)) + offset, height=values, width=0.34,
                                    brush=MODE_COLOURS[mode], pen=None)
             item.addItem(bars)
-            legend.addItem(bars, f"{mode} mode")
+            for x, value in zip(np.arange(len(splits)) + offset, values, strict=True):
+                label = pg.TextItem(_number(value, percent=use_acc), color=FOREGROUND, anchor=(0.5, 1.0))
+                label.setPos(float(x), value)
+                item.addItem(label)
             top = max(top, *values)
         item.getAxis("bottom").setTicks([[(i, SPLIT_TEXT[s]) for i, s in enumerate(splits)]])
-        item.vb.setRange(xRange=(-0.6, len(splits) - 0.4), yRange=(0, top * 1.4 or 1.0), padding=0)
+        item.vb.setRange(xRange=(-0.6, len(splits) - 0.4), yRange=(0, top * 1.15 or 1.0), padding=0)

@@ -49,9 +49,21 @@ def scheme_text(name: str) -> str:
     return SCHEME_TEXT.get(name, name)
 
 
+MAX_NAMED_TICKS = 8  # beyond this many rows, type names overlap: ticks show row numbers only
+
+
 def layer_ticks(names: tuple[str, ...]) -> list[tuple[float, str]]:
-    """Tick per row: ``"1 Linear"`` (number and type; the full label with width is in the layer box)."""
+    """Tick per row: ``"1 Linear"`` (number and type) for short stacks, the row number for long ones."""
+    if len(names) > MAX_NAMED_TICKS:
+        return [(i + 1, str(i + 1)) for i in range(len(names))]
     return [(i + 1, " ".join(name.split()[:2])) for i, name in enumerate(names)]
+
+
+def layer_list(names: list[str]) -> str:
+    """``"1 Linear 128, 3 Linear 64"``; a long list keeps its ends: ``"11 layers (1 Linear 500 … 21 Linear 10)"``."""
+    if len(names) <= 3:
+        return ", ".join(names)
+    return f"{len(names)} layers ({names[0]} … {names[-1]})"
 
 
 class ProbePanel(QWidget):
@@ -67,7 +79,7 @@ class ProbePanel(QWidget):
                               "Run one batch forward and backward under each chosen initialisation.", "probeStopButton")
         self.checks = {name: self._check(name) for name in SCHEMES.names()}
         self.plots = {key: self._stat_plot(key, *spec) for key, spec in STATS.items()}
-        self.plots["mean"].add_legend(offset=(8, 8))
+        self.key = named(wrapping_label(), "probeKey", "Colour of each initialisation")
         self.layer_combo = named(QComboBox(), "probeLayerCombo", "Layer shown in the histograms")
         self.layer_combo.currentIndexChanged.connect(self._show_histograms)
         self.histograms: dict[str, LivePlot] = {}
@@ -108,6 +120,7 @@ class ProbePanel(QWidget):
         layout.addLayout(schemes)
         layout.addWidget(self.run_bar)
         layout.addWidget(self.warning)
+        layout.addWidget(self.key)
         layout.addLayout(grid, 3)
         layout.addLayout(layer_row)
         layout.addLayout(self.histogram_row, 1)
@@ -136,6 +149,9 @@ class ProbePanel(QWidget):
         for key, plot in self.plots.items():
             self._fill_stat(plot, STATS[key][0], result)
         self._fill_layers(result)
+        self.key.setText("Colours: " + "&nbsp;&nbsp;&nbsp;".join(
+            f"<span style='color:{colour(i).name()}'>■</span> {scheme_text(p.scheme.label)}"
+            for i, p in enumerate(result.schemes)))
         self._make_histograms(result)
         self._show_histograms()
         self._show_warnings(result)
@@ -210,8 +226,8 @@ class ProbePanel(QWidget):
         lines = []
         for probe in result.schemes:
             if probe.symmetry_failure:
-                layers = ", ".join(result.layer_names[i] for i in probe.symmetric_rows)
-                lines.append(f"⚠ <b>{scheme_text(probe.scheme.label)}: symmetry failure</b> in layers {layers}. "
+                layers = layer_list([result.layer_names[i] for i in probe.symmetric_rows])
+                lines.append(f"⚠ <b>{scheme_text(probe.scheme.label)}: symmetry failure</b> in {layers}. "
                              "All units of such a layer start with the same weights and get the same gradient, so "
                              "they stay identical however long you train. Use a random initialisation (Xavier "
                              "or He).")

@@ -4,8 +4,10 @@ likely cause. A network that cannot memorise 100 samples has a bug or a bad sett
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from studio.core.lab.sanity import DEFAULT_EPOCHS, DEFAULT_PER_CLASS, SanityResult, sanity_check
 from studio.ui.lab.controls import FAIL_STYLE, PASS_STYLE, RunBar, named, wrapping_label
@@ -51,9 +53,15 @@ class SanityPanel(QWidget):
         return spin
 
     def _lay_out(self) -> None:
-        form = QFormLayout()
-        form.addRow("Samples per class", self.per_class)
-        form.addRow("At most epochs", self.max_epochs)
+        form = QHBoxLayout()
+        for text, field in (("Samples per class", self.per_class), ("At most epochs", self.max_epochs)):
+            label = QLabel(text)
+            label.setBuddy(field)
+            field.setMinimumWidth(80)
+            form.addWidget(label)
+            form.addWidget(field)
+            form.addSpacing(12)
+        form.addStretch(1)
         plots = QHBoxLayout()
         plots.addWidget(self.curves.loss)
         plots.addWidget(self.curves.accuracy)
@@ -81,6 +89,12 @@ class SanityPanel(QWidget):
     def show_result(self, result: SanityResult) -> None:
         self.result = result
         self.curves.show_runs([result.run])
+        # The goal is a loss near zero and 100% accuracy: show both from zero, so that a loss stuck at 2.3
+        # looks flat instead of being magnified into a curve.
+        top = max([result.initial_loss, *(v for v in result.run.batch_loss if math.isfinite(v))])
+        self.curves.loss.getPlotItem().vb.setYRange(0.0, top * 1.05 if math.isfinite(top) and top > 0 else 1.0)
+        if result.train_acc is not None:
+            self.curves.accuracy.getPlotItem().vb.setYRange(0.0, 1.02)
         self.verdict.setStyleSheet(PASS_STYLE if result.passed else FAIL_STYLE)
         self.verdict.setText(("✔ " if result.passed else "✘ ") + result.verdict)
         if result.causes:
