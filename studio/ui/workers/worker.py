@@ -146,11 +146,20 @@ class Worker(QObject):
         with self._lock:
             return self._training
 
-    def start_training(self, project: Project, data: Any = None, callbacks: Sequence[Any] = ()) -> int:
+    def start_training(
+        self,
+        project: Project,
+        data: Any = None,
+        callbacks: Sequence[Any] = (),
+        resume: dict[str, Any] | None = None,
+        prepare: Callable[[TrainerLike], object] | None = None,
+    ) -> int:
         """Queue a training run of a copy of ``project``; returns its job id.
 
         ``data`` is a ``PreparedData`` (None: the trainer prepares it); ``callbacks`` are extra
-        engine callbacks, called in the worker thread. The job finishes with the engine's
+        engine callbacks, called in the worker thread. ``resume`` is a ``training_state()`` to
+        continue exactly (``fit(resume=...)``); ``prepare(trainer)`` runs in the worker thread
+        before the fit (e.g. loading pretrained weights). The job finishes with the engine's
         ``FitResult``, or ``None`` after ``trainingFailed``.
         """
         with self._lock:
@@ -159,15 +168,24 @@ class Worker(QObject):
             self._training = True
             self._stop_requested = False
             self._paused = False
-        return self.submit("Training", self._train, project.copy(), data, tuple(callbacks))
+        return self.submit("Training", self._train, project.copy(), data, tuple(callbacks), resume, prepare)
 
-    def _train(self, project: Project, data: Any, callbacks: tuple[Any, ...]) -> Any:
+    def _train(
+        self,
+        project: Project,
+        data: Any,
+        callbacks: tuple[Any, ...],
+        resume: dict[str, Any] | None = None,
+        prepare: Callable[[TrainerLike], object] | None = None,
+    ) -> Any:
         bridge = SignalCallback(self)
         self.trainingStarted.emit(project)
         try:
             trainer = self._trainer_factory(project, data, [*callbacks, bridge])
+            if prepare is not None:
+                prepare(trainer)
             self._attach(trainer)
-            return trainer.fit()
+            return trainer.fit(resume=resume)
         except Exception as exc:  # noqa: BLE001 - reported to the learner, the thread lives on
             log.exception("training failed")
             bridge.flush()
