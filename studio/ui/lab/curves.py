@@ -17,7 +17,6 @@ from studio.core.history import epoch_position
 from studio.core.lab.common import LabRun
 from studio.ui.plots import LivePlot
 from studio.ui.plots.buffers import Series, SmoothedSeries
-from studio.ui.plots.live_plot import LEFT_AXIS_WIDTH
 from studio.ui.plots.panel import REFRESH_MS
 from studio.ui.plots.style import PALETTE, pen
 
@@ -26,7 +25,7 @@ SMOOTHING = 0.6
 
 def loss_plot(object_name: str, description: str) -> LivePlot:
     plot = LivePlot(object_name, "Loss", "epoch", "loss", description)
-    plot.add_legend(offset=(LEFT_AXIS_WIDTH + 12, -8))  # loss falls to the bottom right: bottom left stays free
+    plot.add_legend()  # top right, as in the training plots: trained runs' losses end low
     return plot
 
 
