@@ -3,11 +3,13 @@
 The controller decides *when* training may start (a valid network, loaded data) and tracks the
 run's state; the window maps states to enabled actions and locked editors. The data source is
 the dataset panel: when its data is not loaded yet, Train asks it to load and starts when ready.
+Each run gets the engine callbacks of ``run_callbacks(project)`` (snapshots into a run folder) and
+may continue a saved state (``train(resume=...)``) or start from ``prepare_next`` (pretrained weights).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal, SignalInstance
@@ -51,6 +53,10 @@ class TrainingController(QObject):
         self._data = data
         self.dialogs = dialogs
         self._job: int | None = None
+        self._resume: dict[str, Any] | None = None
+        # Extra engine callbacks for each run, and a one-shot step run on the trainer in the worker before the fit.
+        self.run_callbacks: Callable[[Project], Sequence[Any]] = lambda _project: ()
+        self.prepare_next: Callable[[Any], object] | None = None
         data.dataReady.connect(self._data_ready)
         data.loadFailed.connect(self._data_failed)
         # Bound methods, not lambdas: Qt disconnects them when this controller is destroyed, so a
@@ -64,8 +70,8 @@ class TrainingController(QObject):
         return self.state != IDLE
 
     # --- commands ------------------------------------------------------------------------------
-    def train(self) -> bool:
-        """Start a run, or say why not; returns whether a run is starting."""
+    def train(self, resume: dict[str, Any] | None = None) -> bool:
+        """Start a run (continuing the engine state ``resume`` if given), or say why not; True if it starts."""
         if self.state != IDLE:
             return False
         reason = self._check()
@@ -73,6 +79,7 @@ class TrainingController(QObject):
             self.rejected.emit(reason)
             self.dialogs.message(Message("error", "Cannot train yet", reason))
             return False
+        self._resume = resume
         data = self._data.prepared()
         if data is None:
             self._set_state(PREPARING)
@@ -93,6 +100,7 @@ class TrainingController(QObject):
     def stop(self) -> None:
         """Stop after the current batch (a pending start is simply cancelled)."""
         if self.state == PREPARING:
+            self._resume = None
             self._set_state(IDLE)
         elif self.state in (RUNNING, PAUSED):
             self.worker.stop()
@@ -100,7 +108,11 @@ class TrainingController(QObject):
 
     # --- events --------------------------------------------------------------------------------
     def _start(self, data: Any) -> None:
-        self._job = self.worker.start_training(self._project(), data)
+        project = self._project()
+        resume, self._resume = self._resume, None
+        prepare, self.prepare_next = self.prepare_next, None
+        callbacks = self.run_callbacks(project)
+        self._job = self.worker.start_training(project, data, callbacks, resume=resume, prepare=prepare)
         self._set_state(RUNNING)
 
     def _data_ready(self, data: Any) -> None:
@@ -109,6 +121,7 @@ class TrainingController(QObject):
 
     def _data_failed(self, message: str) -> None:
         if self.state == PREPARING:
+            self._resume = None
             self._set_state(IDLE)
             self.rejected.emit(message)
 
