@@ -331,3 +331,11 @@ def test_fit_summary_is_flat_and_plain() -> None:
     assert summary["reason"] == "completed" and summary["epochs_completed"] == 2
     assert summary["val_acc"] == result.history[-1].val_acc and "history" not in summary
     assert all(isinstance(v, (int, float, str, type(None))) for v in summary.values())
+
+
+def test_layers_with_the_same_settings_share_one_optimizer_group() -> None:
+    project = mlp_project()
+    assert [g["layers"] for g in Trainer(project, data=blobs()).optimizer.param_groups] == [[0, 2]]
+    project.model.layers[2].lr_mult = 0.5
+    groups = Trainer(project, data=blobs()).optimizer.param_groups
+    assert [(g["layers"], g["lr"]) for g in groups] == [([0], 0.05), ([2], 0.025)]

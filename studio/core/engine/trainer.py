@@ -100,7 +100,7 @@ class Trainer:
     def _param_groups(self) -> list[dict]:
         specs = self.project.model.layers
         if isinstance(self.model, nn.Sequential) and len(specs) == len(self.model):
-            return param_groups(self.model, specs, optimizer_lr(self.project.optimizer))
+            return merge_groups(param_groups(self.model, specs, optimizer_lr(self.project.optimizer)))
         params = [p for p in self.model.parameters() if p.requires_grad]
         if not params:
             raise ConfigError("nothing to train: the network has no trainable weights", field="layers")
@@ -306,6 +306,23 @@ class Trainer:
         if self._val_batches is None:
             return None, None
         return evaluate_batches(self.model, self._val_batches.epoch(0), self.loss_fn)
+
+
+def merge_groups(groups: list[dict]) -> list[dict]:
+    """Join the per-layer groups that share every setting (usually all of them) into one group.
+
+    The update is the same either way, but each group costs a pass through the optimizer's Python
+    code: three Adam groups instead of one took about 10% of a small MLP's step. A merged group
+    lists its rows in ``"layers"``; layers with their own learning rate keep their own group.
+    """
+    merged: dict[str, dict] = {}
+    for group in groups:
+        settings = {k: v for k, v in group.items() if k not in ("params", "layer")}
+        key = repr(sorted(settings.items()))  # values may be unhashable (lists)
+        target = merged.setdefault(key, {"params": [], "layers": [], **settings})
+        target["params"] += list(group["params"])
+        target["layers"].append(group.get("layer"))
+    return list(merged.values())
 
 
 def _check_training(training: TrainingSpec, log_every: int) -> None:
