@@ -88,6 +88,7 @@ def test_tensorboard_event_files_hold_the_scalars(tmp_path):
     folder = write_tensorboard(tmp_path, epochs())
     events = EventAccumulator(str(folder))
     events.Reload()
-    assert [(s.step, s.value) for s in events.Scalars("loss/train")] == [(1, pytest.approx(0.9)), (2, pytest.approx(0.5))]
+    train = [(s.step, s.value) for s in events.Scalars("loss/train")]
+    assert train == [(1, pytest.approx(0.9)), (2, pytest.approx(0.5))]
     assert [s.step for s in events.Scalars("loss/validation")] == [1]
     assert all(math.isfinite(s.value) for s in events.Scalars("learning_rate"))
