@@ -15,6 +15,7 @@ from studio.ui import persist, style, wiring
 from studio.ui.actions import Actions
 from studio.ui.dialogs import Dialogs, Message
 from studio.ui.document import ProjectDocument
+from studio.ui.lab.window import attach_lab
 from studio.ui.plots import PlotsPanel
 from studio.ui.status import TrainingStatus
 from studio.ui.training import TrainingController
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         )
         self._lay_out()
         wiring.connect_all(self)
+        self.lab = attach_lab(self)  # last: the lab adds its diagnostics to the run callbacks set above
         persist.restore_window(self, self.splitters(), self.tabs)
         self.load_project_into_panels()
 
