@@ -237,3 +237,21 @@ def test_every_control_has_a_stable_name_and_an_accessible_name(qtbot, worker_ho
         widget = panel if name == "inspectPanel" else panel.findChild(QWidget, name)
         assert widget is not None, name
         assert widget.accessibleName(), name
+
+
+def test_regression_shows_the_curve_for_one_input_and_only_predicted_vs_true_otherwise(qtbot):
+    from studio.core.inspect import RegressionFit
+    from studio.ui.inspect.boundary_view import BoundaryView
+
+    view = BoundaryView()
+    qtbot.addWidget(view)
+    view.show()
+    x = np.linspace(-3, 3, 20, dtype=np.float32)
+    curve = RegressionFit(np.sin(x)[:, None], np.sin(x)[:, None] * 0.9, x, x, np.sin(x) * 0.9, epoch=4)
+    view.set_fit(curve)
+    assert view.plane.isVisible() and view.fit_plot.isVisible()
+    np.testing.assert_allclose(view.curve.yData, np.sin(x) * 0.9)
+    assert "R² 0.9" in view.fit_plot.plotItem.titleLabel.text
+    view.set_fit(RegressionFit(np.ones((5, 2)), np.zeros((5, 2))))
+    assert view.fit_plot.isVisible() and not view.plane.isVisible()
+    assert len(view.fit_points.data) == 10  # both targets
