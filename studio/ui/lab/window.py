@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QTabWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QTabWidget, QWidget
 
 from studio.core.data import PreparedData
 from studio.core.project import Project
@@ -30,10 +30,19 @@ def attach_lab(w: MainWindow) -> LabPanel:
     tabs.setObjectName("workspaceTabs")
     tabs.setAccessibleName("Train or experiment in the lab")
     tabs.addTab(train_view, TRAIN_TAB)
-    tabs.addTab(lab, LAB_TAB)
+    tabs.addTab(_scrollable(lab), LAB_TAB)
     w.setCentralWidget(tabs)
     _connect(w, lab)
     return lab
+
+
+def _scrollable(widget: QWidget) -> QScrollArea:
+    """The lab's pages need room; scrolling keeps their minimum size from forcing the window's."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    return area
 
 
 def _connect(w: MainWindow, lab: LabPanel) -> None:
