@@ -6,7 +6,7 @@ validation split. Runs alternate (a, b, a, b, ...) so machine noise hits both al
 script prints the median of the per-pair ratios of samples/s (engine / plain; above 1 means
 the engine is faster). Goals: ≥ 1.0 for the MLPs, ≥ 0.95 for LeNet.
 
-    python benchmarks/engine_vs_pytorch.py [--repeats 5] [--epochs 1] [--only lenet]
+    python benchmarks/engine_vs_pytorch.py [--repeats 5] [--epochs 1] [--samples 60000] [--only lenet]
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ def synthetic_28x28(n: int = 60_000, seed: int = 0) -> PreparedData:
     )
 
 
-def cases(epochs: int) -> list[Case]:
-    mnist = synthetic_28x28()
+def cases(epochs: int, samples: int = 60_000) -> list[Case]:
+    mnist = synthetic_28x28(samples)
     mlp = [("Flatten", {}), ("Linear", {"out_features": 128}), ("ReLU", {}), ("Linear", {"out_features": 10})]
     lenet = [
         ("Conv2d", {"out_channels": 6, "kernel_size": 5, "padding": 2}), ("ReLU", {}),
@@ -69,8 +69,8 @@ def cases(epochs: int) -> list[Case]:
               ("Linear", {"out_features": 10})]
     return [
         Case("mlp-digits", _layers(*digits), digits_data(), 32, 5 * epochs),
-        Case("mlp-60k-28x28", _layers(*mlp), mnist, 64, epochs),
-        Case("lenet-60k-28x28", _layers(*lenet), mnist, 64, epochs),
+        Case(f"mlp-{samples // 1000}k-28x28", _layers(*mlp), mnist, 64, epochs),
+        Case(f"lenet-{samples // 1000}k-28x28", _layers(*lenet), mnist, 64, epochs),
     ]
 
 
@@ -109,10 +109,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="pairs of runs per model")
     parser.add_argument("--epochs", type=int, default=1, help="epochs per run (digits runs 5× this)")
+    parser.add_argument("--samples", type=int, default=60_000, help="size of the 28×28 training set")
     parser.add_argument("--only", help="run only the cases whose name contains this")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    for case in cases(args.epochs):
+    for case in cases(args.epochs, args.samples):
         if args.only and args.only not in case.name:
             continue
         plain_loop(case), engine(case)  # warm-up: allocator, kernels, first-call imports
