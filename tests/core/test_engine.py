@@ -339,3 +339,13 @@ def test_layers_with_the_same_settings_share_one_optimizer_group() -> None:
     project.model.layers[2].lr_mult = 0.5
     groups = Trainer(project, data=blobs()).optimizer.param_groups
     assert [(g["layers"], g["lr"]) for g in groups] == [([0], 0.05), ([2], 0.025)]
+
+
+def test_evaluate_on_either_split() -> None:
+    trainer = Trainer(mlp_project(epochs=3), data=blobs())
+    result = trainer.fit()
+    loss, acc = evaluate(trainer.model, trainer.data, trainer.loss_fn, split="train")
+    assert 0 <= acc <= 1 and loss < result.history[0].train_loss
+    assert trainer.model.training  # the model's mode is restored
+    with pytest.raises(ValueError, match="split"):
+        evaluate(trainer.model, trainer.data, trainer.loss_fn, split="test")
