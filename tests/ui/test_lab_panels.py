@@ -163,3 +163,25 @@ def test_modes_view_says_when_nothing_depends_on_the_mode(qtbot, host):
     panel = shown(qtbot, ModesView(host.worker, LabSource(tiny_project)))
     panel.update_note()
     assert panel.note.isVisible() and "no dropout or batch norm" in panel.note.text()
+
+
+def test_closing_the_worker_stops_a_long_experiment(qtbot, qapp):
+    host = WorkerHost()
+    panel = shown(qtbot, RacePanel(host.worker, LabSource(tiny_project)))
+    panel.epochs.setValue(1000)
+    with qtbot.waitSignal(panel.runner.event, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(panel.run_bar.run_button, Qt.MouseButton.LeftButton)
+    host.shutdown()  # joins the thread: returns only because the race saw the worker closing
+    assert not host.is_running()
+
+
+def test_stop_button_ends_the_race_with_what_it_has(qtbot, host):
+    panel = shown(qtbot, RacePanel(host.worker, LabSource(tiny_project)))
+    panel.epochs.setValue(1000)
+    with qtbot.waitSignal(panel.runner.event, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(panel.run_bar.run_button, Qt.MouseButton.LeftButton)
+    assert panel.run_bar.stop_button.isEnabled() and not panel.run_bar.run_button.isEnabled()
+    with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT_MS) as finished:
+        qtbot.mouseClick(panel.run_bar.stop_button, Qt.MouseButton.LeftButton)
+    assert {c.run.reason for c in finished.args[0].contestants} == {"stopped"}
+    assert panel.run_bar.run_button.isEnabled()

@@ -46,9 +46,12 @@ class ExperimentRunner(QObject):
         """Queue ``fn(*args, **kwargs, stop=..., [on_event=...])`` in the worker; returns the job id."""
         if self._job is not None:
             raise RuntimeError(f"{self.name} is already running")
-        self._stop = threading.Event()
+        self._stop = stop = threading.Event()
         if stoppable:
-            kwargs["stop"] = self._stop.is_set
+            # Also stop when the worker is closing (the window shuts down): the host joins the worker
+            # thread, and a long experiment must not keep the window from closing.
+            job_runner = getattr(self.worker, "runner", None)
+            kwargs["stop"] = lambda: stop.is_set() or bool(getattr(job_runner, "closing", False))
         if live:
             kwargs["on_event"] = self.event.emit  # called in the worker thread; queued to the GUI thread
         self._job = self.worker.submit(self.name, functools.partial(fn, *args, **kwargs))
