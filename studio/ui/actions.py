@@ -35,6 +35,9 @@ ACTIONS: list[ActionSpec] = [
     ActionSpec("open", "&Open…", (QKeySequence.StandardKey.Open,), "open", "Open a project file", "openButton"),
     ActionSpec("save", "&Save", (QKeySequence.StandardKey.Save,), "save", "Save the project", "saveButton"),
     ActionSpec("save_as", "Save &As…", (QKeySequence.StandardKey.SaveAs,), "", "Save the project under a new name"),
+    ActionSpec("resume_run", "&Resume Run…", (), "", "Continue a saved run exactly where it stopped"),
+    ActionSpec("fine_tune", "&Fine-tune From…", (), "", "Start the next run from trained weights"),
+    ActionSpec("export", "&Export…", ("Ctrl+E",), "", "Export the trained model of the latest run"),
     ActionSpec("quit", "&Quit", (QKeySequence.StandardKey.Quit,), "", "Close Training Studio"),
     ActionSpec("undo", "&Undo", (QKeySequence.StandardKey.Undo,), "", "Undo the last change to the network"),
     ActionSpec("redo", "&Redo", (QKeySequence.StandardKey.Redo,), "", "Redo the change to the network"),
@@ -51,7 +54,9 @@ ACTIONS: list[ActionSpec] = [
 
 # "@recent" is the Recent Files submenu; None is a separator.
 MENUS: dict[str, list[str | None]] = {
-    "&File": ["new", "open", "@recent", None, "save", "save_as", None, "quit"],
+    "&File": [
+        "new", "open", "@recent", None, "save", "save_as", None, "resume_run", "fine_tune", "export", None, "quit",
+    ],
     "&Edit": ["undo", "redo"],
     "&Training": ["train", "pause", "stop"],
     "&View": ["show_network", "show_data", "show_optimizer"],

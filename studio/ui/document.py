@@ -85,6 +85,13 @@ class ProjectDocument(QObject):
         self._remember_recent(Path(path))
         return True
 
+    def adopt(self, project: Project) -> None:
+        """Show ``project`` (e.g. the one saved in a checkpoint) as a document without a file yet.
+
+        The caller asks about unsaved changes first (:meth:`maybe_save`).
+        """
+        self._replace(project, None)
+
     def save(self) -> bool:
         """Save to the current file, or ask for one; returns False when cancelled or failed."""
         if self.path is None:

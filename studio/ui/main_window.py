@@ -17,6 +17,7 @@ from studio.ui.dialogs import Dialogs, Message
 from studio.ui.document import ProjectDocument
 from studio.ui.lab.window import attach_lab
 from studio.ui.plots import PlotsPanel
+from studio.ui.run_commands import RunCommands
 from studio.ui.status import TrainingStatus
 from studio.ui.training import TrainingController
 from studio.ui.widgets.dataset_panel import DatasetPanel
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         )
         self._lay_out()
         wiring.connect_all(self)
+        self.runs = RunCommands(self)  # resume, fine-tune, export; after the wiring, see its docstring
         self.lab = attach_lab(self)  # last: the lab adds its diagnostics to the run callbacks set above
         persist.restore_window(self, self.splitters(), self.tabs)
         self.load_project_into_panels()

@@ -24,6 +24,7 @@ def temp_settings(qapp, tmp_path):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     QCoreApplication.setOrganizationName(f"studio-test-{next(_names)}")
     QCoreApplication.setApplicationName("Training Studio Test")
+    QSettings().setValue("runs/folder", str(tmp_path / "runs"))  # run folders of GUI training stay in the test
     yield tmp_path / "settings"
     QCoreApplication.setOrganizationName(old[0])
     QCoreApplication.setApplicationName(old[1])

@@ -65,6 +65,7 @@ class RunHistory(QWidget):
         self.setObjectName("runHistory")
         self.setAccessibleName("Run history")
         self._records: list[RunRecord] = []
+        self._folders: dict[int, str] = {}  # run id -> the run folder it was saved in
         self._recorder: RunRecorder | None = None
         self._ids = itertools.count(1)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -100,6 +101,20 @@ class RunHistory(QWidget):
             item.setToolTip(record.message or text(record))
             self.table.setItem(row, column, item)
         self.runAdded.emit(record)
+
+    def set_run_folder(self, run_id: int, folder: str) -> None:
+        """Say where a run was saved (in the tooltips of its row), to resume, export or fine-tune from it."""
+        self._folders[run_id] = folder
+        for row, record in enumerate(self._records):
+            if record.id != run_id:
+                continue
+            for column in range(self.table.columnCount()):
+                item = self.table.item(row, column)
+                item.setToolTip(f"{record.message or item.text()}\nSaved in {folder}")
+
+    def run_folder(self, run_id: int) -> str | None:
+        """The folder ``run_id`` was saved in, if it was saved."""
+        return self._folders.get(run_id)
 
     def selected_runs(self) -> list[RunRecord]:
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})

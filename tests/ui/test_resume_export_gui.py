@@ -1,0 +1,226 @@
+"""Run folders, File > Resume Run… and File > Export… from the window, and project files from other versions.
+
+Every GUI run snapshots into its own folder; a run resumed from one of its checkpoints continues
+exactly (the same losses as the unbroken run); a crafted pickle is refused with a message.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QSpinBox
+
+from studio.core import project as project_module
+from studio.core.checkpoint import list_checkpoints
+from studio.core.presets import default_project
+from studio.core.project import load_project, save_project
+from studio.core.runs import is_run_folder
+from studio.ui.plots import LivePlot
+from studio.ui.runs import CHECKPOINTS
+from studio.ui.training import IDLE
+from tests.ui.window_fixtures import open_window, temp_settings, worker_host  # noqa: F401  (fixtures)
+
+RUN_TIMEOUT_MS = 90_000
+METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
+
+
+def small_project(epochs: int = 2):
+    project = default_project()
+    project.data.subset_per_class = 20
+    project.training.epochs = epochs
+    project.training.snapshot_every = 1
+    project.training.keep_snapshots = 3
+    return project
+
+
+@pytest.fixture
+def window(qtbot, temp_settings, worker_host):  # noqa: F811
+    win = open_window(qtbot, worker_host, project=small_project())
+    yield win
+    win.document.dirty = False
+    win.shutdown()
+
+
+def train(qtbot, window):
+    """Press Train and wait until the run has ended and the window is idle again; the FitEnd."""
+    with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
+        window.actions["train"].trigger()
+    qtbot.waitUntil(lambda: window.training.state == IDLE, timeout=RUN_TIMEOUT_MS)
+    return ended.args[0]
+
+
+def run_folders(temp_settings) -> list[Path]:  # noqa: F811
+    root = temp_settings.parent / "runs"
+    return sorted(p for p in root.iterdir() if p.is_dir())
+
+
+def metrics(event) -> tuple[float, ...]:
+    return tuple(getattr(event, name) for name in METRICS)
+
+
+def test_each_run_snapshots_into_its_own_folder(qtbot, window, temp_settings):  # noqa: F811
+    window.document.project.training.keep_snapshots = 1
+    end = train(qtbot, window)
+    assert end.reason == "completed"
+    [folder] = run_folders(temp_settings)
+    assert [p.name for p in list_checkpoints(folder / CHECKPOINTS)] == ["epoch-0002.ckpt"]  # keep 1
+    assert is_run_folder(folder)  # project.json + model.safetensors: the CLI's run-folder layout
+    assert json.loads((folder / "metrics.json").read_text())["reason"] == "completed"
+    assert f"Saved in {folder}" in window.status.message.text()
+    record = window.history.runs()[0]
+    assert window.history.run_folder(record.id) == str(folder)
+    assert str(folder) in window.history.table.item(0, 0).toolTip()
+    assert window.runs.tracker.latest_checkpoint() == folder / CHECKPOINTS / "epoch-0002.ckpt"
+
+    train(qtbot, window)
+    assert len(run_folders(temp_settings)) == 2  # a second run never overwrites the first
+
+
+def test_stop_leaves_a_final_checkpoint(qtbot, window, temp_settings):  # noqa: F811
+    window.document.project.training.epochs = 200
+    window.document.project.training.snapshot_every = 0  # only the final checkpoint
+    with qtbot.waitSignal(window.host.worker.batchesEnded, timeout=RUN_TIMEOUT_MS):
+        window.actions["train"].trigger()
+    with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
+        window.actions["stop"].trigger()
+    assert ended.args[0].reason == "stopped"
+    [folder] = run_folders(temp_settings)
+    assert len(list_checkpoints(folder / CHECKPOINTS)) == 1
+
+
+def test_resume_run_continues_exactly_and_the_plots_continue(qtbot, window, temp_settings):  # noqa: F811
+    unbroken = train(qtbot, window)
+    [first] = run_folders(temp_settings)
+    after_one = first / CHECKPOINTS / "epoch-0001.ckpt"
+    window.document.project.name = "edited since"  # the checkpoint's project replaces this one
+    window.document.dirty = False
+
+    window.dialogs.paths.append(str(after_one))
+    with qtbot.waitSignal(window.host.worker.fitStarted, timeout=RUN_TIMEOUT_MS) as started:
+        window.actions["resume_run"].trigger()
+    assert started.args[0].start_epoch == 1
+    with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
+        pass
+    resumed = ended.args[0]
+    assert resumed.epochs_completed == 2
+    assert metrics(resumed.history[1]) == metrics(unbroken.history[1])  # bit for bit on the CPU
+    assert window.document.project.name == small_project().name
+    assert window.status.epochs.value() == 2
+
+    window.plots.refresh()
+    val_x = window.findChild(LivePlot, "lossPlot").curve("val").getData()[0]
+    assert list(val_x) == [1.0, 2.0]  # epoch 1 from the checkpoint, epoch 2 from the resumed fit
+    loss_x = window.findChild(LivePlot, "lossPlot").curve("raw").getData()[0]
+    assert min(loss_x) > 1.0  # per-batch losses start after the checkpoint's epoch
+    assert len(run_folders(temp_settings)) == 2  # the resumed run has a new folder; the old one is intact
+    assert [p.name for p in list_checkpoints(first / CHECKPOINTS)] == ["epoch-0001.ckpt", "epoch-0002.ckpt"]
+
+
+def test_resuming_a_finished_run_offers_to_train_longer(qtbot, window, temp_settings):  # noqa: F811
+    train(qtbot, window)
+    [first] = run_folders(temp_settings)
+    window.dialogs.answers.append("yes")
+    window.runs.resume_run(str(first))  # a run folder: its newest checkpoint
+    with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
+        pass
+    assert window.dialogs.shown[-1].title == "Train longer?"
+    assert ended.args[0].epochs_completed == 4
+    assert window.document.project.training.epochs == 4
+
+
+class _Pwn:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204 - pickle protocol
+        return (Path.touch, (self.marker,))
+
+
+def test_a_crafted_checkpoint_is_refused_and_nothing_changes(qtbot, window, tmp_path):
+    evil, marker = tmp_path / "epoch-0001.ckpt", tmp_path / "pwned"
+    torch.save({"format": "training-studio-checkpoint", "payload": _Pwn(marker)}, evil)
+    before = window.document.project.to_dict()
+    with qtbot.waitSignal(window.host.worker.jobFailed, timeout=RUN_TIMEOUT_MS):
+        window.runs.resume_run(str(evil))
+    qtbot.waitUntil(lambda: bool(window.dialogs.shown))
+    shown = window.dialogs.shown[-1]
+    assert shown.kind == "error" and "refused to load" in shown.text and "code" in shown.text
+    assert not marker.exists()
+    assert window.document.project.to_dict() == before and window.training.state == IDLE
+
+
+def test_export_opens_on_the_latest_checkpoint_and_exports(qtbot, window, tmp_path):
+    train(qtbot, window)
+    latest = window.runs.tracker.latest_checkpoint()
+    window.actions["export"].trigger()
+    dialog = window.runs.export_dialog
+    assert dialog.isVisible() and dialog.source.text() == str(latest)
+    dialog.format.setCurrentIndex(dialog.format.findData("state_dict"))
+    dialog.out.setText(str(tmp_path / "weights.pt"))
+    with qtbot.waitSignal(dialog.exported, timeout=RUN_TIMEOUT_MS):
+        dialog.export_button.click()
+    assert (tmp_path / "weights.pt").is_file()
+
+    chosen = window.runs.export(str(tmp_path / "other.ckpt"))
+    assert chosen.source.text() == str(tmp_path / "other.ckpt") and window.runs.export_dialog is chosen
+
+
+def test_run_commands_are_off_while_training(qtbot, window):
+    window.document.project.training.epochs = 200
+    with qtbot.waitSignal(window.host.worker.batchesEnded, timeout=RUN_TIMEOUT_MS):
+        window.actions["train"].trigger()
+    assert not any(window.actions[key].isEnabled() for key in ("resume_run", "fine_tune", "export"))
+    with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS):
+        window.actions["stop"].trigger()
+    qtbot.waitUntil(lambda: window.actions["export"].isEnabled())
+
+
+def test_actions_have_stable_names(window):
+    for name in ("resumeRunAction", "fineTuneAction", "exportAction"):
+        action = window.findChild(QAction, name)
+        assert action is not None and action in window.actions.menus["file"].actions()
+
+
+# --- project files from other versions ---------------------------------------------------------------
+
+
+def test_an_older_project_file_is_migrated_when_opened(window, tmp_path, monkeypatch):
+    old = small_project(epochs=7).to_dict()
+    old["training"]["epoch_count"] = old["training"].pop("epochs")  # what a version-1 file might have said
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old), encoding="utf-8")
+
+    def rename_epochs(data):
+        data["training"]["epochs"] = data["training"].pop("epoch_count")
+        return data
+
+    monkeypatch.setattr(project_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(project_module, "MIGRATIONS", {1: rename_epochs})
+    assert window.document.open(path)
+    assert window.document.project.training.epochs == 7
+    assert window.findChild(QSpinBox, "epochsSpin").value() == 7
+    window.document.save()
+    assert json.loads(path.read_text())["schema_version"] == 2  # saved in the current schema
+
+
+def test_a_project_from_a_newer_version_is_refused_and_nothing_changes(window, tmp_path):
+    data = small_project().to_dict()
+    data["schema_version"] = 99
+    path = tmp_path / "future.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    before = window.document.project.to_dict()
+    assert not window.document.open(path)
+    shown = window.dialogs.shown[-1]
+    assert shown.kind == "error" and "newer Training Studio" in shown.text and "future.json" in shown.text
+    assert window.document.project.to_dict() == before and window.document.path is None
+
+
+def test_open_save_round_trip_keeps_the_project(window, tmp_path):
+    path = tmp_path / "p.json"
+    save_project(path, small_project(epochs=5))
+    assert window.document.open(path)
+    assert load_project(path).to_dict() == window.document.project.to_dict()
