@@ -80,12 +80,14 @@ class ProbePanel(QWidget):
         self.checks = {name: self._check(name) for name in SCHEMES.names()}
         self.plots = {key: self._stat_plot(key, *spec) for key, spec in STATS.items()}
         self.key = named(wrapping_label(), "probeKey", "Colour of each initialisation")
+        self.key.setVisible(False)
         self.layer_combo = named(QComboBox(), "probeLayerCombo", "Layer shown in the histograms")
         self.layer_combo.currentIndexChanged.connect(self._show_histograms)
         self.histograms: dict[str, LivePlot] = {}
         self.histogram_row = QHBoxLayout()
         self.warning = named(wrapping_label(), "probeWarning", "Initialisation warnings")
         self.warning.setStyleSheet("color: #b71c1c;")
+        self.warning.setVisible(False)  # shown when a scheme fails; the key once there are curves
         self._lay_out()
         self.run_bar.run_button.clicked.connect(self.start)
         self.runner.finished.connect(self.show_result)
@@ -152,6 +154,7 @@ class ProbePanel(QWidget):
         self.key.setText("Colours: " + "&nbsp;&nbsp;&nbsp;".join(
             f"<span style='color:{colour(i).name()}'>■</span> {scheme_text(p.scheme.label)}"
             for i, p in enumerate(result.schemes)))
+        self.key.setVisible(True)
         self._make_histograms(result)
         self._show_histograms()
         self._show_warnings(result)
