@@ -10,7 +10,7 @@ from studio.core.params import defaults, resolve
 from studio.core.project import DataSpec
 
 ALL_NAMES = [
-    "digits", "moons", "circles", "spirals", "xor", "blobs", "quadratic", "sine",
+    "digits", "moons", "circles", "spirals", "xor", "blobs", "quadratic", "sine", "table",
     "mnist", "fashion_mnist", "kmnist", "cifar10", "image_folder", "csv",
 ]
 SYNTHETIC_2D = ["moons", "circles", "spirals", "xor", "blobs"]
