@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from studio.ui.main_window import MainWindow
 
 CHECKPOINT_FILTER = "Checkpoints (*.ckpt);;All files (*)"
+EXPORT_WIDTH = 720
 # Stable automation names of the menu commands (QAction objectName).
 ACTION_NAMES = {"resume_run": "resumeRunAction", "fine_tune": "fineTuneAction", "export": "exportAction"}
 
@@ -188,6 +189,7 @@ class RunCommands(QObject):
         if source is None:
             source = str(self.tracker.latest_checkpoint() or "")
         dialog = ExportDialog(self.w.host.worker, self.w.dialogs, source=source, parent=self.w)
+        dialog.resize(max(dialog.sizeHint().width(), EXPORT_WIDTH), dialog.sizeHint().height())  # paths are long
         self._replace_dialog("export_dialog", dialog)
         dialog.open()
         return dialog

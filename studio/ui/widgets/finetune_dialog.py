@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -152,14 +151,11 @@ class FineTuneDialog(QDialog):
         self._freeze_label_changed(self.freeze_count.value())
 
         options = QGroupBox("Adapt the network (changes can be undone with Edit > Undo)")
-        grid = QGridLayout(options)
-        grid.addWidget(self.replace, 0, 0, 1, 3)
-        grid.addWidget(self.freeze, 1, 0)
-        grid.addWidget(self.freeze_count, 1, 1)
-        grid.addWidget(self.freeze_label, 1, 2)
-        grid.addWidget(self.ramp, 2, 0)
-        grid.addWidget(self.ramp_first, 2, 1)
-        grid.setColumnStretch(2, 1)
+        column = QVBoxLayout(options)
+        column.addLayout(_row(self.replace))
+        column.addLayout(_row(self.freeze, self.freeze_count, self.freeze_label))
+        rising = QLabel("of the learning rate, rising to ×1 at the last layer")
+        column.addLayout(_row(self.ramp, self.ramp_first, rising))
 
         self.report = QPlainTextEdit(objectName="fineTuneReport", readOnly=True)
         self.report.setAccessibleName("Which layers get the trained weights")
@@ -252,6 +248,15 @@ class FineTuneDialog(QDialog):
         if path:
             self.source.setText(path)
             self.preview()
+
+
+def _row(*widgets: QWidget) -> QHBoxLayout:
+    """Widgets side by side, left-aligned."""
+    row = QHBoxLayout()
+    for widget in widgets:
+        row.addWidget(widget)
+    row.addStretch(1)
+    return row
 
 
 def _check(name: str, text: str, tip: str) -> QCheckBox:
