@@ -167,6 +167,7 @@ class TryPanel(QWidget):
     def set_snapshot(self, snapshot: ModelSnapshot | None) -> None:
         """Work on ``snapshot`` (None: nothing trained yet); the pad takes the dataset's picture size."""
         self.snapshot = snapshot
+        self.prediction = None
         pictures = snapshot is not None and snapshot.image_shape is not None
         for widget in (self.pad, self.clear_button, self.brush_spin, self.load_button):
             widget.setEnabled(pictures)
