@@ -15,6 +15,7 @@ from studio.ui import persist, style, wiring
 from studio.ui.actions import Actions
 from studio.ui.dialogs import Dialogs, Message
 from studio.ui.document import ProjectDocument
+from studio.ui.inspect.window import attach_inspect
 from studio.ui.lab.window import attach_lab
 from studio.ui.plots import PlotsPanel
 from studio.ui.run_commands import RunCommands
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         wiring.connect_all(self)
         self.runs = RunCommands(self)  # resume, fine-tune, export; after the wiring, see its docstring
         self.lab = attach_lab(self)  # last: the lab adds its diagnostics to the run callbacks set above
+        self.inspect = attach_inspect(self)  # an Inspect tab beside Train and Lab; live views on every run
         persist.restore_window(self, self.splitters(), self.tabs)
         self.load_project_into_panels()
 
