@@ -16,9 +16,10 @@ from tests.core.test_engine import CallAt, blobs, metrics, mlp_project, weights
 
 
 def resumable_project() -> Project:
-    """Dropout (the global RNG), momentum (optimizer state) and a step schedule (schedule state)."""
+    """Dropout (the global RNG), batch norm (buffers), momentum (optimizer state), a step schedule."""
     project = mlp_project(epochs=4)
-    project.model.layers.insert(2, LayerSpec("Dropout", {"p": 0.2}))
+    project.model.layers.insert(1, LayerSpec("BatchNorm1d"))
+    project.model.layers.insert(3, LayerSpec("Dropout", {"p": 0.2}))
     project.schedule = Choice("step", {"step_size": 1, "gamma": 0.5})
     return project
 
