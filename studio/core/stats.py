@@ -1,9 +1,10 @@
 """Per-layer activation and gradient statistics of a ``nn.Sequential``, sampled every N steps.
 
 Like fastai's ``ActivationStats``, forward hooks on each top-level layer read the outputs of a
-training step; unlike it, the hooks exist only during a sampled step (a module with hooks takes
-PyTorch's slower call path on every forward) and every number stays on the device until one
-``.cpu()`` per sample (an ``.item()`` per number cost 8-21% of a small model's speed).
+training step. The hooks stay registered for the whole fit and return at once on steps that are
+not sampled (about 0.3 µs per layer per step, less than registering them anew for every sample),
+and every number stays on the device until one ``.cpu()`` per sample (an ``.item()`` per number
+cost 8-21% of a small model's speed).
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ class LayerStatsCollector:
     """Collects :class:`LayerStats` for one sampled step: ``begin``, ``after_backward``, ``finish``.
 
     Call ``begin()`` before the forward pass, ``after_backward()`` between ``backward()`` and
-    ``optimizer.step()``, then ``finish(step, epoch)`` after the step. ``remove()`` drops any
-    hook left behind (an exception mid-step); the trainer calls it when a fit ends.
+    ``optimizer.step()``, then ``finish(step, epoch)`` after the step. The first ``begin()``
+    registers the hooks; ``remove()`` removes them (the trainer calls it when a fit ends).
 
     Cost: a sum and a norm per layer in the hooks, then one ``_foreach_norm`` over all outputs,
     gradients and weights together, one stack and one copy to the host.
@@ -76,19 +77,21 @@ class LayerStatsCollector:
         self._sat_rows: list[tuple[int, int]] = []
         self._grads: list[torch.Tensor] = []
         self._grad_owner = self._owner[:0]
+        self._active = False
 
     def begin(self) -> None:
-        """Hook every layer for the coming forward pass."""
+        """Record the coming forward pass (hooking every layer the first time)."""
+        if not self._handles:
+            self._handles = [layer.register_forward_hook(self._hook(i)) for i, layer in enumerate(self.layers)]
         self._outs, self._sums, self._nonzero, self._saturated = [], [], [], []
         self._out_rows, self._sat_rows = [], []
-        for index, layer in enumerate(self.layers):
-            self._handles.append(layer.register_forward_hook(self._hook(index)))
+        self._active = True
 
     def _hook(self, index: int) -> Callable[[nn.Module, object, object], None]:
         bounds, copy = self._bounds[index], self._copy[index]
 
         def hook(_module: nn.Module, _inputs: object, output: object) -> None:
-            if not isinstance(output, torch.Tensor) or output.numel() == 0:
+            if not self._active or not isinstance(output, torch.Tensor) or output.numel() == 0:
                 return
             a = output.detach()
             a = a.clone() if copy else a
@@ -109,8 +112,8 @@ class LayerStatsCollector:
 
     @torch.no_grad()
     def after_backward(self) -> None:
-        """Remove the hooks; keep the gradients and a copy of the weights before the update."""
-        self.remove()
+        """Stop recording; keep the gradients and a copy of the weights before the update."""
+        self._active = False
         with_grad = [i for i, p in enumerate(self._params) if p.grad is not None]
         self._grads = [self._params[i].grad for i in with_grad]
         self._grad_owner = self._owner[with_grad]
@@ -158,6 +161,7 @@ class LayerStatsCollector:
 
     def remove(self) -> None:
         """Remove all hooks (idempotent)."""
+        self._active = False
         for handle in self._handles:
             handle.remove()
-        self._handles.clear()
+        self._handles = []

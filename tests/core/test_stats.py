@@ -71,15 +71,18 @@ def test_statistics_match_direct_computation() -> None:
         assert isinstance(array, np.ndarray) and array.dtype == np.float64 and array.shape == (6,)
 
 
-def test_hooks_exist_only_during_a_sampled_forward() -> None:
+def test_hooks_record_only_sampled_steps_and_are_removed() -> None:
     model = network()
     collector = LayerStatsCollector(model, NAMES)
     collector.begin()
     assert all(len(layer._forward_hooks) == 1 for layer in model)
     model(torch.randn(2, 4)).sum().backward()
     collector.after_backward()
-    assert all(not layer._forward_hooks for layer in model)
-    collector.begin()
+    assert len(collector._sums) == len(NAMES)
+    model(torch.randn(2, 4))  # not sampled: the hooks return at once
+    assert len(collector._sums) == len(NAMES)
+    collector.begin()  # hooks are registered once
+    assert all(len(layer._forward_hooks) == 1 for layer in model)
     collector.remove()
     collector.remove()  # idempotent
     assert all(not layer._forward_hooks for layer in model)
