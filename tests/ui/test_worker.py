@@ -274,7 +274,7 @@ def test_pause_holds_training_and_resume_finishes_it(qtbot) -> None:
 def test_stop_releases_a_paused_run(qtbot, host: WorkerHost) -> None:
     host.worker.batchesEnded.connect(lambda _batches: host.worker.pause())
     host.worker.start_training(tiny_project(epochs=200))
-    qtbot.waitUntil(lambda: host.worker._trainer is not None and host.worker._trainer.paused, timeout=60_000)
+    qtbot.waitUntil(host.worker.is_paused, timeout=60_000)
     with qtbot.waitSignal(host.worker.fitEnded, timeout=60_000) as ended:
         host.worker.stop()
     assert ended.args[0].reason == "stopped"

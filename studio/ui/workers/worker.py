@@ -76,7 +76,7 @@ class JobRunner(QObject):
             kwargs["progress"] = lambda fraction, message="": worker.jobProgress.emit(job_id, float(fraction), message)
         try:
             result = fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the GUI, never kill the thread
+        except Exception as exc:  # every failure must reach the GUI and never end the thread
             log.exception("job %s (%d) failed", name, job_id)
             message, hint = explain(exc)
             worker.jobFailed.emit(job_id, f"{name}: {message}" + (f" {hint}" if hint else ""))
@@ -186,7 +186,7 @@ class Worker(QObject):
                 prepare(trainer)
             self._attach(trainer)
             return trainer.fit(resume=resume)
-        except Exception as exc:  # noqa: BLE001 - reported to the learner, the thread lives on
+        except Exception as exc:  # reported to the learner; the thread lives on
             log.exception("training failed")
             bridge.flush()
             self.trainingFailed.emit(*explain(exc))
@@ -204,6 +204,11 @@ class Worker(QObject):
                 trainer.request_stop()
             elif self._paused:
                 trainer.pause()
+
+    def is_paused(self) -> bool:
+        """True while a run exists and is asked to hold (it stops at the next batch boundary)."""
+        with self._lock:
+            return self._trainer is not None and self._paused
 
     def pause(self) -> None:
         """Hold training at the next batch boundary (called from the GUI thread)."""
