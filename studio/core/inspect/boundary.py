@@ -36,12 +36,13 @@ def is_curve(data: PreparedData) -> bool:
 
 @dataclass(frozen=True)
 class PointSet:
-    """The training and validation points in raw coordinates, with their classes."""
+    """The training and validation points in raw coordinates, with their classes and the classes' names."""
 
     train: np.ndarray
     train_labels: np.ndarray
     val: np.ndarray
     val_labels: np.ndarray
+    class_names: tuple[str, ...] = ()
 
     def extent(self, margin: float = MARGIN) -> Extent:
         points = np.concatenate([self.train, self.val]) if len(self.val) else self.train
@@ -55,7 +56,7 @@ def point_set(data: PreparedData) -> PointSet:
     prep = data.preprocessing
     val = np.zeros((0, 2), np.float32) if data.x_val is None else raw_values(prep, data.x_val.numpy())
     val_labels = np.zeros(0, np.int64) if data.y_val is None else data.y_val.numpy()
-    return PointSet(raw_values(prep, data.x_train.numpy()), data.y_train.numpy(), val, val_labels)
+    return PointSet(raw_values(prep, data.x_train.numpy()), data.y_train.numpy(), val, val_labels, data.class_names)
 
 
 @dataclass(frozen=True)

@@ -98,14 +98,14 @@ class BoundaryView(QWidget):
         self.show_mode(None)
 
     # --- 2-D classification ---------------------------------------------------------------------
-    def set_points(self, points: PointSet, class_names: tuple[str, ...] = ()) -> None:
+    def set_points(self, points: PointSet) -> None:
         """The data points, drawn over the boundary (once per fit)."""
         self.clear()
         self.plane.setTitle("Decision boundary", color="#333333")
         self.plane.setLabel("bottom", "x₁")
         self.plane.setLabel("left", "x₂")
         n = int(max(points.train_labels.max(initial=0), points.val_labels.max(initial=0))) + 1
-        names = class_names or tuple(str(k) for k in range(n))
+        names = points.class_names or tuple(str(k) for k in range(n))
         for k in range(n):
             colour = CLASS_COLORS[k % len(CLASS_COLORS)]
             train = points.train[points.train_labels == k]

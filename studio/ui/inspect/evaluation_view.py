@@ -127,6 +127,16 @@ class EvaluationView(QWidget):
         layout.addLayout(top)
         layout.addWidget(split, 1)
 
+    def clear(self) -> None:
+        """Back to the empty state (a new run starts)."""
+        self.evaluation = None
+        self.confusion.set_report(None)
+        self.table.setRowCount(0)
+        self.gallery.clear()
+        self.gallery_title.setText("Click a cell of the confusion matrix to see its samples here.")
+        self.summary.setText("Waiting for the first epoch…")
+        self.export_button.setEnabled(False)
+
     def set_evaluation(self, evaluation: Evaluation) -> None:
         """Show a new evaluation; the chosen cell's gallery follows it."""
         self.evaluation = evaluation

@@ -143,7 +143,11 @@ class LayerView(QWidget):
             self.sample_spin.blockSignals(False)
 
     def request(self, index: int) -> None:
+        """Ask the worker for sample ``index``'s layer outputs (the spin box follows)."""
         if self.snapshot is not None:
+            self.sample_spin.blockSignals(True)
+            self.sample_spin.setValue(int(index))
+            self.sample_spin.blockSignals(False)
             self.job.request(sample_layers, self.snapshot, int(index))
 
     def _clear_rows(self) -> None:

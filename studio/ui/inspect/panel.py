@@ -54,7 +54,6 @@ class InspectPanel(QWidget):
         self.dialogs = dialogs or Dialogs(self)
         self.snapshot: ModelSnapshot | None = None
         self.recorder: RunRecorder | None = None
-        self._class_names: tuple[str, ...] = ()
         self.evaluation = EvaluationView(self.dialogs)
         self.boundary = BoundaryView()
         self.try_panel = TryPanel(worker, self.dialogs)
@@ -82,7 +81,7 @@ class InspectPanel(QWidget):
         layout.addWidget(self.tabs, 1)
         self._views: dict[type, Callable[[Any], None]] = {
             Evaluation: self.evaluation.set_evaluation,
-            PointSet: lambda points: self.boundary.set_points(points, self._class_names),
+            PointSet: self.boundary.set_points,
             BoundaryGrid: self.boundary.set_grid,
             RegressionFit: self.boundary.set_fit,
             ModelSnapshot: self.set_model_source,
@@ -94,6 +93,8 @@ class InspectPanel(QWidget):
         """Record the run's curves for export (the same events the plots draw)."""
         def started(project: Any) -> None:
             self.recorder = RunRecorder(0, project)
+            self.evaluation.clear()  # another run may bring other data: nothing stale stays on screen
+            self.boundary.clear()
             self.status.setText("Training… the views update as it learns.")
 
         def record(what: str) -> Callable[[Any], None]:
@@ -118,15 +119,12 @@ class InspectPanel(QWidget):
         """Show one record from the callback in the view that draws its type."""
         view = self._views.get(type(result))
         if view is not None:
-            if isinstance(result, Evaluation):
-                self._class_names = result.class_names
             view(result)
 
     def set_model_source(self, snapshot: ModelSnapshot | None) -> None:
         """Work on ``snapshot`` from now on (the try-it and layer views need one)."""
         self.snapshot = snapshot
         if snapshot is not None:
-            self._class_names = snapshot.data.class_names
             self.status.setText(f"Trained model after {snapshot.epoch} epoch(s): try it or look inside its layers.")
         self.try_panel.set_snapshot(snapshot)
         self.layers.set_snapshot(snapshot)

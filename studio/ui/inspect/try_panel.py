@@ -62,13 +62,13 @@ class ProbabilityBars(QWidget):
         metrics = painter.fontMetrics()
         n = len(p.probabilities)
         row = min(self.height() / max(n, 1), 2.2 * metrics.height())
-        label = min(max(metrics.horizontalAdvance(name) for name in p.class_names) + 8, self.width() * 0.35)
+        label = min(max(metrics.horizontalAdvance(name) for name in p.class_names) + 14, self.width() * 0.35)
         number = metrics.horizontalAdvance("100%") + 8
         span = max(self.width() - label - number, 10)
         for c, probability in enumerate(p.probabilities):
             top = c * row
             painter.setPen(TRUE if c == p.true else text)
-            name = metrics.elidedText(p.class_names[c], Qt.TextElideMode.ElideRight, int(label - 8))
+            name = metrics.elidedText(p.class_names[c], Qt.TextElideMode.ElideRight, int(label - 6))
             right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
             painter.drawText(QRectF(0, top, label - 6, row), right, name)
             colour = QColor(BAR) if c == p.predicted else QColor(BAR.lighter(170))
