@@ -97,9 +97,11 @@ class RunCommands(QObject):
                 f"{checkpoint.epoch + planned})?", ("yes", "no"), "yes",
             )
             if self.w.dialogs.message(more) != "yes":
+                self.w.status.show_message("Resume cancelled.")
                 return
             project.training.epochs = checkpoint.epoch + planned
         if not self.w.document.maybe_save():
+            self.w.status.show_message("Resume cancelled.")
             return
         self.w.document.adopt(project)
         self._pending = checkpoint

@@ -136,6 +136,18 @@ def test_resuming_a_finished_run_offers_to_train_longer(qtbot, window, temp_sett
     assert window.document.project.training.epochs == 4
 
 
+def test_declining_to_train_longer_changes_nothing(qtbot, window, temp_settings):  # noqa: F811
+    train(qtbot, window)
+    [first] = run_folders(temp_settings)
+    window.document.project.name = "mine"
+    window.dialogs.answers.append("no")
+    with qtbot.waitSignal(window.host.worker.jobFinished, timeout=RUN_TIMEOUT_MS):
+        window.runs.resume_run(str(first))
+    assert window.dialogs.shown[-1].title == "Train longer?"
+    assert window.document.project.name == "mine" and window.training.state == IDLE
+    assert window.status.message.text() == "Resume cancelled."
+
+
 class _Pwn:
     def __init__(self, marker: Path) -> None:
         self.marker = marker
