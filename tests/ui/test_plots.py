@@ -224,3 +224,17 @@ def test_every_plot_is_named_and_offers_follow_and_save(panel: PlotsPanel) -> No
         texts = [action.text() for action in plot.getPlotItem().vb.menu.actions()]
         assert "Follow the data" in texts
         assert any(text.startswith("Save plot as") for text in texts)
+
+
+def test_a_new_run_of_the_same_network_keeps_its_layer_curves(panel: PlotsPanel) -> None:
+    panel.on_fit_started(fit_start())
+    panel.on_layer_stats(layer_stats(10))
+    curve = panel.plots["gradient"].curve(f"layer:{NAMES[0]}")
+    panel.on_fit_started(fit_start())
+    assert panel.plots["gradient"].curve(f"layer:{NAMES[0]}") is curve
+    assert len(panel.layers.series(NAMES[0], "gradient")) == 0
+    other = FitStart(2, STEPS_PER_EPOCH, 640, 160, "cpu", ("1 Conv2d 8", "2 ReLU"), 99, 0)
+    panel.on_fit_started(other)
+    assert panel.layers.names() == ["1 Conv2d 8", "2 ReLU"]
+    assert not panel.plots["gradient"].has_curve(f"layer:{NAMES[0]}")
+    assert panel.layer_list.count() == 2

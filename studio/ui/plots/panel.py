@@ -146,12 +146,13 @@ class PlotsPanel(QWidget):
 
     @Slot(object)
     def on_fit_started(self, event: FitStart) -> None:
-        """A new run: clear the live curves (overlays stay) and prepare one curve per layer."""
-        self.clear()
+        """A new run: empty the live curves (overlays stay) and prepare one curve per layer."""
+        self._clear_series()
+        self.layers.start(event.layer_names)
         self._steps_per_epoch = max(event.steps_per_epoch, 1)
         for plot in self.plots.values():
             plot.x_span = (0.0, float(event.total_epochs))
-        self.layers.ensure(event.layer_names)
+        self._mark()
 
     @Slot(list)
     def on_batches(self, events: Sequence[BatchEnd]) -> None:
@@ -186,11 +187,14 @@ class PlotsPanel(QWidget):
 
     def clear(self) -> None:
         """Empty the live curves and the layer list; past-run overlays are kept."""
+        self._clear_series()
+        self.layers.clear()
+        self._mark()
+
+    def _clear_series(self) -> None:
         self._loss.clear()
         for series in self._series.values():
             series.clear()
-        self.layers.clear()
-        self._mark()
 
     def show_runs(self, records: list[RunRecord]) -> None:
         """Overlay the curves of ``records`` (e.g. the runs selected in the run history)."""
