@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from PySide6.QtWidgets import QWidget
 from safetensors.torch import save_file
 
 from studio.core.build import build_model
@@ -139,3 +140,14 @@ def test_opening_another_project_drops_the_chosen_weights(qtbot, window, tmp_pat
     assert window.training.prepare_next is not None and window.runs.fine_tune_plan is not None
     window.actions["new"].trigger()
     assert window.training.prepare_next is None and window.runs.fine_tune_plan is None
+
+
+def test_dialog_controls_have_stable_and_accessible_names(qtbot, window):
+    dialog = window.runs.fine_tune("")
+    names = ("fineTuneSource", "fineTuneBrowseFile", "fineTuneBrowseFolder", "fineTuneReplaceOutput", "fineTuneFreeze",
+             "fineTuneFreezeCount", "fineTuneFreezeLabel", "fineTuneLrRamp", "fineTuneLrFirst", "fineTuneReport",
+             "fineTuneError", "fineTuneAccept")
+    for name in names:
+        control = dialog.findChild(QWidget, name)
+        assert control is not None and control.accessibleName(), name
+    assert dialog.objectName() == "fineTuneDialog" and not dialog.ok.isEnabled()

@@ -135,6 +135,7 @@ class FineTuneDialog(QDialog):
         self.freeze_count.setValue(max(1, layers // 2))
         self.freeze_count.setSuffix(" layers")
         self.freeze_label = QLabel(objectName="fineTuneFreezeLabel")
+        self.freeze_label.setAccessibleName("Last frozen layer")
         self.freeze_count.valueChanged.connect(self._freeze_label_changed)
         self.freeze.toggled.connect(self.freeze_count.setEnabled)
         self.ramp = _check("fineTuneLrRamp", "Learning-rate ramp: the first layer learns at",
@@ -162,11 +163,13 @@ class FineTuneDialog(QDialog):
         self.report.setMinimumHeight(120)
         self.error = QLabel(wordWrap=True, objectName="fineTuneError")
         self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setAccessibleName("Why these weights cannot be used")
         self.error.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         accept = QDialogButtonBox.ButtonRole.AcceptRole
         self.ok = self.buttons.addButton("Start the next run from these weights", accept)
         self.ok.setObjectName("fineTuneAccept")
+        self.ok.setAccessibleName("Start the next run from these weights")
         self.ok.setEnabled(False)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
