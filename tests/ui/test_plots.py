@@ -13,6 +13,7 @@ from studio.core.history import RunRecord
 from studio.core.project import Project
 from studio.ui.plots import PlotsPanel
 from studio.ui.plots.buffers import Series, SmoothedSeries, ema
+from studio.ui.plots.pacing import RepaintPacer
 from studio.ui.plots.ranges import next_x_range, next_y_range, padded
 
 NAMES = ("1 Linear 16", "2 ReLU", "3 Linear 10")
@@ -238,3 +239,22 @@ def test_a_new_run_of_the_same_network_keeps_its_layer_curves(panel: PlotsPanel)
     assert panel.layers.names() == ["1 Conv2d 8", "2 ReLU"]
     assert not panel.plots["gradient"].has_curve(f"layer:{NAMES[0]}")
     assert panel.layer_list.count() == 2
+
+
+def test_repaints_are_paced_by_their_measured_cost() -> None:
+    pacer = RepaintPacer(budget=0.02, min_ms=250, max_ms=2000)
+    assert pacer.interval_ms() == 250  # nothing measured yet: as lively as allowed
+    pacer.record(0.002)
+    assert pacer.interval_ms() == 250  # cheap repaints: the minimum interval
+    pacer.record(0.030)
+    assert 250 < pacer.interval_ms() <= 2000  # dearer repaints are spaced out to keep within budget
+    for _ in range(20):
+        pacer.record(1.0)
+    assert pacer.interval_ms() == 2000
+
+
+def test_panel_measures_its_repaints(qtbot, panel: PlotsPanel) -> None:
+    panel.on_fit_started(fit_start())
+    panel.on_batches(batches(1, 1, 10))
+    panel.refresh()
+    assert panel.pacer.cost_s is not None and panel.pacer.cost_s > 0

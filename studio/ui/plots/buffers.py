@@ -30,18 +30,25 @@ class Series:
         return self._data[1, : self._size]
 
     def append(self, x: float, y: float) -> None:
-        self.extend((x,), (y,))
+        """Append one point (the per-layer statistics path: kept free of temporary arrays)."""
+        self._reserve(self._size + 1)
+        self._data[0, self._size] = x
+        self._data[1, self._size] = y
+        self._size += 1
 
     def extend(self, xs: Sequence[float] | np.ndarray, ys: Sequence[float] | np.ndarray) -> None:
         """Append many points at once (one copy per call, not per point)."""
         chunk = np.stack([np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)])
         needed = self._size + chunk.shape[1]
+        self._reserve(needed)
+        self._data[:, self._size : needed] = chunk
+        self._size = needed
+
+    def _reserve(self, needed: int) -> None:
         if needed > self._data.shape[1]:
             grown = np.empty((2, max(needed, 2 * self._data.shape[1])), dtype=np.float64)
             grown[:, : self._size] = self._data[:, : self._size]
             self._data = grown
-        self._data[:, self._size : needed] = chunk
-        self._size = needed
 
     def clear(self) -> None:
         self._size = 0

@@ -8,12 +8,13 @@ until the learner zooms or pans; "Follow the data" in the context menu turns it 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from studio.ui.plots.export import EXPORT_FILTER, export_plot
@@ -73,6 +74,7 @@ class LivePlot(pg.PlotWidget):
         self._following = True
         self._ranged = False  # False until the plot first set its own range
         self._range_dirty = False
+        self._paint_seconds = 0.0
         self._add_menu_actions()
 
     # --- curves -------------------------------------------------------------------------------
@@ -125,6 +127,16 @@ class LivePlot(pg.PlotWidget):
     def pending(self) -> bool:
         """True when data or visibility changed since the last :meth:`refresh`."""
         return self._range_dirty or any(curve.dirty for curve in self._curves.values())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        start = time.thread_time()
+        super().paintEvent(event)
+        self._paint_seconds += time.thread_time() - start
+
+    def take_paint_seconds(self) -> float:
+        """CPU seconds spent painting since the last call (for the panel's repaint pacing)."""
+        seconds, self._paint_seconds = self._paint_seconds, 0.0
+        return seconds
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         # A plot hidden in another tab skipped its refreshes; catch up when it appears.

@@ -1,13 +1,14 @@
 """The live training dashboard: loss, accuracy, learning rate and per-layer statistics.
 
-Slots only append to numpy buffers; one timer pushes the buffers to the curves a few times a
-second and skips hidden plots. Painting competes with training for the same cores (one plot
-at 60 frames/s cost a tiny MLP 27-60% of its speed), so the repaint rate, not the event rate,
-sets the GUI's cost.
+Slots only append to numpy buffers; one timer pushes the buffers to the curves at most a few
+times a second and skips hidden plots. Painting competes with training for the same cores (one
+plot at 60 frames/s cost a tiny MLP 27-60% of its speed), so the repaint rate, not the event
+rate, sets the GUI's cost; :class:`RepaintPacer` keeps it within a measured CPU budget.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, QTimer, Slot
@@ -27,9 +28,9 @@ from studio.ui.plots.buffers import Series, SmoothedSeries
 from studio.ui.plots.layers import LayerCurves, LayerList
 from studio.ui.plots.live_plot import LivePlot
 from studio.ui.plots.overlays import RunOverlays
+from studio.ui.plots.pacing import RepaintPacer
 from studio.ui.plots.style import RAW_ALPHA, TRAIN, VALIDATION, pen
 
-REFRESH_MS = 300  # ~3 repaints a second: smooth enough to watch; all six plots cost ~12 ms a repaint
 DEFAULT_SMOOTHING = 0.6
 
 # key: (objectName, title, y label, description, log y); the x axis is always "epoch".
@@ -66,8 +67,9 @@ class PlotsPanel(QWidget):
         self._steps_per_epoch = 1
         self._series = {key: Series() for key in ("val_loss", "train_acc_batch", "train_acc", "val_acc", "lr")}
         self._loss = SmoothedSeries(DEFAULT_SMOOTHING)
+        self.pacer = RepaintPacer()
         self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
+        self._timer.setInterval(self.pacer.interval_ms())
         self._timer.timeout.connect(self.refresh)
         self._create_curves()
         self._build_layout()
@@ -241,8 +243,15 @@ class PlotsPanel(QWidget):
 
     @Slot()
     def refresh(self) -> None:
-        """Push pending data to every visible plot; the timer stops once nothing is pending."""
+        """Push pending data to every visible plot; the timer stops once nothing is pending.
+
+        The CPU time of this and of the paints since the last refresh sets the next interval.
+        """
+        start = time.thread_time()
         for plot in self.plots.values():
             plot.refresh()
+        painted = sum(plot.take_paint_seconds() for plot in self.plots.values())
+        self.pacer.record(time.thread_time() - start + painted)
+        self._timer.setInterval(self.pacer.interval_ms())
         if not any(plot.pending() for plot in self.plots.values() if plot.isVisible()):
             self._timer.stop()
