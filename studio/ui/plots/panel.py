@@ -31,6 +31,8 @@ from studio.ui.plots.overlays import RunOverlays
 from studio.ui.plots.pacing import RepaintPacer
 from studio.ui.plots.style import RAW_ALPHA, TRAIN, VALIDATION, pen
 
+# The fastest repaint interval; the pacer spaces repaints further when they are dear.
+REFRESH_MS = 250
 DEFAULT_SMOOTHING = 0.6
 
 # key: (objectName, title, y label, description, log y); the x axis is always "epoch".
@@ -67,7 +69,7 @@ class PlotsPanel(QWidget):
         self._steps_per_epoch = 1
         self._series = {key: Series() for key in ("val_loss", "train_acc_batch", "train_acc", "val_acc", "lr")}
         self._loss = SmoothedSeries(DEFAULT_SMOOTHING)
-        self.pacer = RepaintPacer()
+        self.pacer = RepaintPacer(min_ms=REFRESH_MS)
         self._timer = QTimer(self)
         self._timer.setInterval(self.pacer.interval_ms())
         self._timer.timeout.connect(self.refresh)
