@@ -6,7 +6,6 @@ and unticking a layer hides its curve everywhere.
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
@@ -60,6 +59,7 @@ class LayerCurves:
         self._list = layer_list
         self._series: dict[str, dict[str, Series]] = {}  # layer name -> plot key -> series
         self._hidden: set[str] = set()
+        self._dirty = False  # data added since the last push
         layer_list.layerToggled.connect(self.set_visible)
 
     def names(self) -> list[str]:
@@ -78,10 +78,10 @@ class LayerCurves:
             self.clear()
             self.ensure(names)
             return
-        for name, by_plot in self._series.items():
-            for key, series in by_plot.items():
+        for by_plot in self._series.values():
+            for series in by_plot.values():
                 series.clear()
-                self._plots[key].set_data(f"layer:{name}", series.x, series.y)
+        self._dirty = True
 
     def ensure(self, names: tuple[str, ...]) -> None:
         """Create buffers, curves and list rows for layers not seen yet, in order."""
@@ -96,13 +96,21 @@ class LayerCurves:
             self._list.add_layer(name, value, checked=name not in self._hidden)
 
     def add(self, event: LayerStats, x: float) -> None:
+        """Append one sample per layer and plot; the curves get it at the next :meth:`push`."""
         self.ensure(event.names)
         for key, field in LAYER_FIELDS.items():
-            values = np.asarray(getattr(event, field), dtype=np.float64)
-            for name, value in zip(event.names, values, strict=True):
-                series = self._series[name][key]
-                series.append(x, value)
+            for name, value in zip(event.names, getattr(event, field).tolist(), strict=True):
+                self._series[name][key].append(x, value)
+        self._dirty = True
+
+    def push(self) -> None:
+        """Hand the buffers to the curves if anything was added (once per refresh)."""
+        if not self._dirty:
+            return
+        for name, by_plot in self._series.items():
+            for key, series in by_plot.items():
                 self._plots[key].set_data(f"layer:{name}", series.x, series.y)
+        self._dirty = False
 
     def set_visible(self, name: str, visible: bool) -> None:
         """Show or hide one layer in all three plots (kept across runs with the same layer names)."""

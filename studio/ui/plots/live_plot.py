@@ -9,6 +9,7 @@ until the learner zooms or pans; "Follow the data" in the context menu turns it 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,8 @@ class LivePlot(pg.PlotWidget):
         self._ranged = False  # False until the plot first set its own range
         self._range_dirty = False
         self._paint_seconds = 0.0
+        # Brings this plot's curve data up to date; the panel that feeds it replaces this.
+        self.sync: Callable[[], None] = lambda: None
         self._add_menu_actions()
 
     # --- curves -------------------------------------------------------------------------------
@@ -201,6 +204,7 @@ class LivePlot(pg.PlotWidget):
 
     def export(self, path: str | Path) -> Path:
         """Save as PNG, SVG or CSV, chosen by the file's suffix; the data is brought up to date first."""
+        self.sync()
         self.refresh(force=True)
         return export_plot(self.getPlotItem(), path)
 

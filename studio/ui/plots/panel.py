@@ -69,10 +69,13 @@ class PlotsPanel(QWidget):
         self._steps_per_epoch = 1
         self._series = {key: Series() for key in ("val_loss", "train_acc_batch", "train_acc", "val_acc", "lr")}
         self._loss = SmoothedSeries(DEFAULT_SMOOTHING)
+        self._dirty = False  # the run's own series changed since the last refresh
         self.pacer = RepaintPacer(min_ms=REFRESH_MS)
         self._timer = QTimer(self)
         self._timer.setInterval(self.pacer.interval_ms())
         self._timer.timeout.connect(self.refresh)
+        for plot in self.plots.values():
+            plot.sync = self._sync
         self._create_curves()
         self._build_layout()
 
@@ -173,7 +176,7 @@ class PlotsPanel(QWidget):
     @Slot(object)
     def on_layer_stats(self, event: LayerStats) -> None:
         self.layers.add(event, event.step / self._steps_per_epoch)
-        self._schedule()
+        self._schedule()  # the layer curves track their own changes
 
     @Slot(object)
     def on_epoch_end(self, event: EpochEnd) -> None:
@@ -225,7 +228,19 @@ class PlotsPanel(QWidget):
     # --- repainting ---------------------------------------------------------------------------
 
     def _mark(self) -> None:
-        """Hand the buffers to the curves (cheap: no drawing) and make sure a refresh is due."""
+        """The run's own series changed: push them at the next refresh."""
+        self._dirty = True
+        self._schedule()
+
+    def _sync(self) -> None:
+        """Push whatever changed since the last refresh to the curves."""
+        if self._dirty:
+            self._push()
+            self._dirty = False
+        self.layers.push()
+
+    def _push(self) -> None:
+        """Hand the buffers to the curves (views, no copies, no drawing); once per refresh, not per event."""
         loss, accuracy = self.plots["loss"], self.plots["accuracy"]
         loss.set_data("raw", self._loss.x, self._loss.y)
         loss.set_data("train", self._loss.x, self._loss.smoothed)
@@ -237,7 +252,6 @@ class PlotsPanel(QWidget):
             (self.plots["lr"], "lr", "lr"),
         ):
             plot.set_data(key, self._series[series].x, self._series[series].y)
-        self._schedule()
 
     def _schedule(self) -> None:
         if not self._timer.isActive():
@@ -250,6 +264,7 @@ class PlotsPanel(QWidget):
         The CPU time of this and of the paints since the last refresh sets the next interval.
         """
         start = time.thread_time()
+        self._sync()
         for plot in self.plots.values():
             plot.refresh()
         painted = sum(plot.take_paint_seconds() for plot in self.plots.values())

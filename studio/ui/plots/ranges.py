@@ -11,7 +11,7 @@ import math
 
 Range = tuple[float, float]
 
-PAD = 0.04  # room around the data, as a fraction of its span
+PAD = 0.06  # room around the data, as a fraction of its span: growing data moves the axis less often
 SHRINK_BELOW = 0.5  # zoom in once the data fills less than this fraction of the view
 
 
