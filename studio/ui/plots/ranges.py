@@ -38,10 +38,19 @@ def next_x_range(data: Range, span: Range | None, view: Range | None) -> Range |
     return None if view is not None and _close(view, target) else target
 
 
+def snapped(lo: float, hi: float) -> Range:
+    """``lo..hi`` widened to multiples of a round step (a fifth of a power of ten below the span).
+
+    Data that drifts a little stays inside the same rounded range, so the axis keeps its ticks.
+    """
+    step = 10.0 ** math.floor(math.log10(hi - lo)) / 5 if hi > lo else 1.0
+    return math.floor(lo / step) * step, math.ceil(hi / step) * step
+
+
 def next_y_range(data: Range, view: Range | None) -> Range | None:
     """The y range to show, or None to keep ``view``: move only when the data left it or shrank in it."""
     if view is not None:
         inside = view[0] <= data[0] and data[1] <= view[1]
         if inside and (data[1] - data[0]) >= SHRINK_BELOW * (view[1] - view[0]):
             return None
-    return padded(*data)
+    return snapped(*padded(*data))
