@@ -212,10 +212,10 @@ def test_ranges_move_only_when_the_data_needs_it() -> None:
     assert next_x_range((0.1, 0.5), (0.0, 10.0), None) == pytest.approx((-0.3, 10.3))  # the whole run at once
     assert next_x_range((0.1, 3.0), (0.0, 10.0), (-0.3, 10.3)) is None
     assert next_y_range((1.0, 2.0), (0.9, 2.1)) is None  # inside and filling the view: keep it
-    assert next_y_range((0.5, 2.0), (0.9, 2.1)) == pytest.approx((0.4, 2.2))  # left the view: expand, rounded
-    assert next_y_range((1.0, 1.2), (0.9, 2.1)) == pytest.approx((0.98, 1.22))  # shrank: zoom in
+    assert next_y_range((0.5, 2.0), (0.9, 2.1)) == pytest.approx((0.4, 2.1))  # left the view: expand, rounded
+    assert next_y_range((1.0, 1.2), (0.9, 2.1)) == pytest.approx((0.985, 1.215))  # shrank: zoom in
     assert padded(3.0, 3.0) == pytest.approx((2.7, 3.3))
-    assert snapped(0.123, 0.871) == pytest.approx((0.12, 0.88))
+    assert snapped(0.123, 0.871) == pytest.approx((0.12, 0.875))
 
 
 def test_every_plot_is_named_and_offers_follow_and_save(panel: PlotsPanel) -> None:

@@ -39,11 +39,11 @@ def next_x_range(data: Range, span: Range | None, view: Range | None) -> Range |
 
 
 def snapped(lo: float, hi: float) -> Range:
-    """``lo..hi`` widened to multiples of a round step (a fifth of a power of ten below the span).
+    """``lo..hi`` widened to multiples of a round step (a twentieth of a power of ten below the span).
 
     Data that drifts a little stays inside the same rounded range, so the axis keeps its ticks.
     """
-    step = 10.0 ** math.floor(math.log10(hi - lo)) / 5 if hi > lo else 1.0
+    step = 10.0 ** math.floor(math.log10(hi - lo)) / 20 if hi > lo else 1.0
     return math.floor(lo / step) * step, math.ceil(hi / step) * step
 
 
