@@ -33,7 +33,7 @@ def window(qtbot, temp_settings, worker_host):  # noqa: F811
 
 def test_lab_is_a_tab_beside_training(window):
     tabs = window.findChild(QTabWidget, "workspaceTabs")
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Train", "Lab"]
+    assert [tabs.tabText(i) for i in range(tabs.count())] [:2] == ["Train", "Lab"]
     assert tabs.widget(1).isAncestorOf(window.lab) and window.findChild(QWidget, "labPanel") is window.lab
     assert window.findChild(QWidget, "plotsPanel") is not None  # the training view survived the move
 

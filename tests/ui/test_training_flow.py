@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QSpinBox, QToolButton, QWidget
 
-from studio.core.events import FitEnd
 from studio.core.presets import default_project
+from studio.core.project import Choice
 from studio.ui.plots import LivePlot
 from studio.ui.training import IDLE, PAUSED, RUNNING
 from studio.ui.workers import WorkerHost
@@ -17,6 +17,22 @@ from tests.ui.window_fixtures import open_window, temp_settings, worker_host  # 
 
 RUN_TIMEOUT_MS = 90_000
 EVERY_PLOT = ("lossPlot", "accuracyPlot", "activationPlot", "gradientPlot")
+
+
+def count_batches(worker) -> list[int]:
+    """A list that grows with every delivery of ``batchesEnded``.
+
+    The tests wait on it with ``waitUntil`` rather than ``waitSignal``: a high-rate queued signal can
+    still be delivered to pytest-qt's blocker after the blocker disconnected and was freed, which
+    crashed PySide intermittently. A lambda connected here lives as long as the connection.
+    """
+    seen: list[int] = []
+    worker.batchesEnded.connect(lambda batch: seen.append(len(batch)))
+    return seen
+
+
+def wait_for_batches(qtbot, seen: list[int], more_than: int = 0) -> None:
+    qtbot.waitUntil(lambda: len(seen) > more_than, timeout=RUN_TIMEOUT_MS)
 
 
 def click(qtbot, window, name: str) -> None:
@@ -83,8 +99,9 @@ def test_pause_resume_stop_and_locked_editing(qtbot, window):
     window.editor.stack_view.select_row(0)
     window.editor.properties.form.field("out_features").setValue(100)  # an edit that could be undone
     assert window.actions["undo"].isEnabled()
-    with qtbot.waitSignal(worker.batchesEnded, timeout=RUN_TIMEOUT_MS):
-        window.actions["train"].trigger()
+    seen = count_batches(worker)
+    window.actions["train"].trigger()
+    wait_for_batches(qtbot, seen)
     assert window.training.state == RUNNING
     assert not window.findChild(QWidget, "layerPalette").isEnabled()
     assert not window.findChild(QComboBox, "datasetCombo").isEnabled()
@@ -97,8 +114,7 @@ def test_pause_resume_stop_and_locked_editing(qtbot, window):
     assert window.findChild(QToolButton, "pauseButton").accessibleName() == "Resume"
     click(qtbot, window, "pauseButton")
     assert window.training.state == RUNNING
-    with qtbot.waitSignal(worker.batchesEnded, timeout=RUN_TIMEOUT_MS):
-        pass  # batches arrive again after resuming
+    wait_for_batches(qtbot, seen, len(seen))  # batches arrive again after resuming
 
     with qtbot.waitSignal(worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
         click(qtbot, window, "stopButton")
@@ -110,8 +126,9 @@ def test_pause_resume_stop_and_locked_editing(qtbot, window):
 
 def test_stop_while_paused_ends_the_run(qtbot, window):
     worker = window.host.worker
-    with qtbot.waitSignal(worker.batchesEnded, timeout=RUN_TIMEOUT_MS):
-        window.actions["train"].trigger()
+    seen = count_batches(worker)
+    window.actions["train"].trigger()
+    wait_for_batches(qtbot, seen)
     window.actions["pause"].trigger()
     with qtbot.waitSignal(worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
         window.actions["stop"].trigger()
@@ -132,8 +149,9 @@ def test_invalid_stack_is_refused_with_the_reason(qtbot, window):
 
 
 def test_closing_during_training_asks_then_stops_cleanly(qtbot, window):
-    with qtbot.waitSignal(window.host.worker.batchesEnded, timeout=RUN_TIMEOUT_MS):
-        window.actions["train"].trigger()
+    seen = count_batches(window.host.worker)
+    window.actions["train"].trigger()
+    wait_for_batches(qtbot, seen)
     window.dialogs.answers.append("no")
     assert not window.close()
     assert window.dialogs.shown[-1].title == "Training is running" and window.host.worker.is_training()
@@ -154,18 +172,6 @@ class _FailingTrainer:
     def resume(self) -> None: ...
 
 
-class _DivergingTrainer(_FailingTrainer):
-    def __init__(self, callbacks) -> None:
-        super().__init__(RuntimeError())
-        self.callbacks = callbacks
-
-    def fit(self, resume=None):
-        end = FitEnd("non_finite", 0, 3, None, None, "The loss became NaN at step 3; try a lower learning rate.", ())
-        for callback in self.callbacks:
-            callback.on_fit_end(self, end)
-        return end
-
-
 def test_an_error_in_training_is_shown_with_what_to_try(qtbot, temp_settings):  # noqa: F811
     host = WorkerHost(trainer_factory=lambda project, data, callbacks: _FailingTrainer(MemoryError()))
     window = open_window(qtbot, host)
@@ -178,11 +184,14 @@ def test_an_error_in_training_is_shown_with_what_to_try(qtbot, temp_settings):  
     window.shutdown()
 
 
-def test_a_diverged_run_is_reported(qtbot, temp_settings):  # noqa: F811
-    host = WorkerHost(trainer_factory=lambda project, data, callbacks: _DivergingTrainer(callbacks))
-    window = open_window(qtbot, host)
-    with qtbot.waitSignal(host.worker.fitEnded, timeout=RUN_TIMEOUT_MS):
+def test_a_diverged_run_is_reported(qtbot, temp_settings, worker_host):  # noqa: F811
+    project = default_project()
+    project.optimizer = Choice("sgd", {"lr": 10.0})  # a real run that diverges within a few steps
+    project.model.init = "normal"
+    window = open_window(qtbot, worker_host, project=project)
+    with qtbot.waitSignal(worker_host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
         window.actions["train"].trigger()
+    assert ended.args[0].reason == "non_finite"
     qtbot.waitUntil(lambda: window.training.state == IDLE)
     assert len(window.dialogs.shown) == 1  # one message, not one per signal
     assert window.dialogs.shown[0].kind == "error" and "lower learning rate" in window.dialogs.shown[0].text
@@ -228,8 +237,9 @@ def test_status_bar_shows_progress_speed_and_time_left(qtbot):
 def test_ctrl_enter_trains_and_escape_stops(qtbot, window):
     window.activateWindow()
     qtbot.waitActive(window)
-    with qtbot.waitSignal(window.host.worker.batchesEnded, timeout=RUN_TIMEOUT_MS):
-        qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    seen = count_batches(window.host.worker)
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    wait_for_batches(qtbot, seen)
     with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
         qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert ended.args[0].reason == "stopped"
