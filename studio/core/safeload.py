@@ -76,7 +76,7 @@ def weights_from_object(obj: Any, where: str) -> dict[str, torch.Tensor]:
 
 def _refusal(path: Path, exc: Exception) -> str:
     """A learner-readable refusal that names the object the file tried to create, when torch says it."""
-    match = re.search(r"(?:Unsupported global|GLOBAL)[: ]+([\w.]+)", str(exc))
+    match = re.search(r"(?:Unsupported global:\s+|unsupported GLOBAL\s+)(?:GLOBAL\s+)?([\w.]+)", str(exc))
     culprit = f" (it asks for {match.group(1)})" if match else ""
     return (
         f"refused to load {path}: it contains Python objects other than weights{culprit}. Loading it could run"
