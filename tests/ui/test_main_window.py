@@ -51,6 +51,16 @@ def test_every_documented_control_has_its_object_and_accessible_name(window):
     assert not unnamed, f"no accessible name: {unnamed}"
 
 
+def test_every_documented_action_exists_with_text(window):
+    from PySide6.QtGui import QAction
+
+    names = re.findall(r"^\| action: `(\w+)` \|", NAMES_FILE.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert {"resumeRunAction", "fineTuneAction", "exportAction"} <= set(names)
+    missing = [n for n in names if window.findChild(QAction, n) is None]
+    assert not missing, f"documented but not found: {missing}"
+    assert all(window.findChild(QAction, n).text() for n in names)
+
+
 def test_main_shortcuts(window):
     assert QKeySequence("Ctrl+Return") in window.actions["train"].shortcuts()
     assert QKeySequence("Esc") in window.actions["stop"].shortcuts()
