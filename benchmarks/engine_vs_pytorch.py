@@ -12,6 +12,7 @@ the engine is faster). Goals: ≥ 1.0 for the MLPs, ≥ 0.95 for LeNet.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -112,7 +113,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=60_000, help="size of the 28×28 training set")
     parser.add_argument("--only", help="run only the cases whose name contains this")
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    # Other processes on the machine distort every number: the load average says how quiet it was.
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.2f}")
     for case in cases(args.epochs, args.samples):
         if args.only and args.only not in case.name:
             continue
@@ -129,6 +131,7 @@ def main() -> None:
             f" ratios {', '.join(f'{r:.2f}' for r in ratios)})",
             flush=True,
         )
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
