@@ -54,6 +54,10 @@ COLUMNS: tuple[tuple[str, Callable[[RunRecord], str]], ...] = (
 )
 
 
+# Numbers line up on the right; names and reasons read from the left.
+NUMERIC = frozenset({"LR", "Batch", "Epochs", "Train loss", "Val loss", "Train acc", "Val acc"})
+
+
 class RunHistory(QWidget):
     """A table of this session's runs; multi-select emits ``selectionChanged(list[RunRecord])``."""
 
@@ -94,9 +98,9 @@ class RunHistory(QWidget):
         self._records.append(record)
         row = self.table.rowCount()
         self.table.insertRow(row)
-        for column, (_, text) in enumerate(COLUMNS):
+        for column, (header, text) in enumerate(COLUMNS):
             item = QTableWidgetItem(text(record))
-            if column:
+            if header in NUMERIC:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setToolTip(record.message or text(record))
             self.table.setItem(row, column, item)
