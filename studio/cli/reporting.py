@@ -76,7 +76,7 @@ class ProgressBar(Callback):
         if now - self._last_draw < 0.1:
             return
         self._last_draw = now
-        done = (event.batch + 1) / max(self.steps, 1)
+        done = event.batch / max(self.steps, 1)
         filled = int(done * self.WIDTH)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
         acc = "" if event.acc is None else f" acc {event.acc:.3f}"

@@ -9,6 +9,7 @@ epoch is a pure function of ``(seed, epoch)``, so a fit can resume at any batch 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Iterator, Sized
 
@@ -87,6 +88,15 @@ class EpochSampler(Sampler[int]):
         return self.n - self.start
 
 
+def worker_context() -> str | None:
+    """Start loader workers by forkserver where it exists, never by plain fork.
+
+    The GUI trains in a QThread: forking a process that runs other threads can copy locks held
+    by them and deadlock the child. forkserver forks from a clean single-threaded server instead.
+    """
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
+
+
 def default_workers() -> int:
     """Loader worker processes: leave one core for the training loop itself."""
     return max(1, min(4, (os.cpu_count() or 2) - 1))
@@ -117,6 +127,7 @@ class LoaderBatches:
             sampler=self.sampler,
             num_workers=workers,
             persistent_workers=workers > 0,
+            multiprocessing_context=worker_context() if workers > 0 else None,
             pin_memory=device.type == "cuda",
         )
 
