@@ -137,3 +137,10 @@ def test_regression_sends_fits_with_the_curve_over_the_input_range():
     assert last.curve_x[0] <= raw_x.min() + 0.5 and last.curve_x[-1] >= raw_x.max() - 0.5
     assert np.isfinite(last.r2)
     assert not of(BoundaryGrid, got) and not of(Evaluation, got)
+
+
+def test_epoch_views_are_throttled_in_time_but_the_last_epoch_always_comes():
+    got: list = []
+    frozen_clock = lambda: 0.0  # noqa: E731 - no time passes: only the first and the last epoch get through
+    Trainer(moons_project(epochs=4), callbacks=[InspectCallback(got.append, clock=frozen_clock)], log_every=2).fit()
+    assert [e.epoch for e in of(Evaluation, got)] == [1, 4, 4]  # first epoch, last epoch, end of the fit

@@ -3,10 +3,13 @@
 Every result is a frozen record of numpy arrays handed to ``emit`` (the GUI passes a signal's
 ``emit``, which queues it to the GUI thread). What is sent depends on the data:
 
-* classification: an :class:`Evaluation` of the validation split after every epoch;
+* classification: an :class:`Evaluation` of the validation split after an epoch;
 * 2-D points: the :class:`PointSet` once, then a :class:`BoundaryGrid` every ``boundary_every``
-  steps (at most every ``min_interval_s`` seconds) and after every epoch;
-* regression: a :class:`RegressionFit` after every epoch;
+  steps (at most every ``min_interval_s`` seconds) and after an epoch;
+* regression: a :class:`RegressionFit` after an epoch;
+* "after an epoch" means at most every ``epoch_interval_s`` seconds, and always after the last
+  epoch: a small network runs tens of epochs a second, and a validation pass per epoch would
+  cost training more time than a learner can watch;
 * at the end of the fit, the same views once more (the fit may stop mid-epoch) and the
   :class:`ModelSnapshot` that the "try it" and layer views work on.
 
@@ -28,6 +31,7 @@ from studio.core.inspect.snapshot import ModelSnapshot, image_shape_of
 
 BOUNDARY_EVERY = 20
 MIN_INTERVAL_S = 0.1  # 10 boundary pictures a second is smooth; more would only cost training time
+EPOCH_INTERVAL_S = 0.5  # the evaluation table and confusion matrix are read, not watched as an animation
 
 Emit = Callable[[Any], None]
 
@@ -41,6 +45,7 @@ class InspectCallback(Callback):
         boundary_every: int = BOUNDARY_EVERY,
         resolution: int = RESOLUTION,
         min_interval_s: float = MIN_INTERVAL_S,
+        epoch_interval_s: float = EPOCH_INTERVAL_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if boundary_every < 1:
@@ -49,15 +54,19 @@ class InspectCallback(Callback):
         self._every = boundary_every
         self._resolution = resolution
         self._min_interval = min_interval_s
+        self._epoch_interval = epoch_interval_s
         self._clock = clock
         self._samples = Samples()
         self._extent: Extent | None = None
         self._last_step = 0
         self._last_time = float("-inf")
+        self._last_views = float("-inf")
+        self._total_epochs = 0
 
     def on_fit_start(self, trainer: Any, event: FitStart) -> None:
         data = trainer.data
         self._extent = None
+        self._total_epochs, self._last_views = event.total_epochs, float("-inf")
         if data.task == "classification":
             self._samples = validation_samples(data, image_shape_of(trainer.project.data, data.input_shape))
         if is_planar(data):
@@ -73,7 +82,10 @@ class InspectCallback(Callback):
             self._boundary(trainer, event.step, event.epoch)
 
     def on_epoch_end(self, trainer: Any, event: EpochEnd) -> None:
-        self._views(trainer.model, trainer, trainer.progress.step, event.epoch)
+        now = self._clock()
+        if event.epoch >= self._total_epochs or now - self._last_views >= self._epoch_interval:
+            self._last_views = now
+            self._views(trainer.model, trainer, trainer.progress.step, event.epoch)
 
     def on_fit_end(self, trainer: Any, event: FitEnd) -> None:
         snapshot = ModelSnapshot.from_trainer(trainer)
