@@ -2,6 +2,9 @@
 
 It listens to the same engine events as the plots (``FitStart``, lists of ``BatchEnd``,
 ``EpochEnd``, ``FitEnd``) and keeps no other state than what it needs for the estimate.
+Batch and epoch events arrive tens to thousands of times a second; they only replace the latest
+pending state, which one single-shot timer applies a few times a second (and ``FitEnd`` at once),
+so the GUI thread spends no time per event that it would take from training.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 
@@ -19,6 +22,9 @@ def format_duration(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+REFRESH_MS = 250  # 4 updates a second reads as live; every update costs the training thread time
 
 
 def _bar(object_name: str, accessible: str, fmt: str) -> QProgressBar:
@@ -55,6 +61,12 @@ class TrainingStatus(QObject):
         self._started = 0.0
         self._first_step = 0
         self._total_steps = 0
+        self._pending_batch = None
+        self._pending_epoch = None
+        self._refresh = QTimer(self)
+        self._refresh.setSingleShot(True)
+        self._refresh.setInterval(REFRESH_MS)
+        self._refresh.timeout.connect(self.flush)
         self.set_running(False)
 
     def show_message(self, text: str) -> None:
@@ -67,6 +79,8 @@ class TrainingStatus(QObject):
 
     # --- engine events -------------------------------------------------------------------------
     def on_fit_started(self, event) -> None:
+        self._refresh.stop()
+        self._pending_batch = self._pending_epoch = None
         self.set_running(True)
         self.epochs.setRange(0, event.total_epochs)
         self.epochs.setValue(event.start_epoch)
@@ -81,9 +95,38 @@ class TrainingStatus(QObject):
                           f"{event.param_count:,} weights")
 
     def on_batches(self, events: Sequence) -> None:
-        if not events:
-            return
-        last = events[-1]
+        if events:
+            self._pending_batch = events[-1]
+            self._schedule()
+
+    def on_epoch_end(self, event) -> None:
+        self._pending_epoch = event
+        self._schedule()
+
+    def on_fit_end(self, event) -> None:
+        self.flush()
+        self.eta.setText("done")
+        self.show_message(event.message)
+
+    def flush(self) -> None:
+        """Show the latest pending batch and epoch now (the timer calls this; so does the end of a fit)."""
+        self._refresh.stop()
+        batch, epoch = self._pending_batch, self._pending_epoch
+        self._pending_batch = self._pending_epoch = None
+        # Apply them in the order they happened, so the result equals showing every event in turn.
+        if epoch is not None and (batch is None or epoch.epoch < batch.epoch):
+            self._show_epoch(epoch)
+            epoch = None
+        if batch is not None:
+            self._show_batch(batch)
+        if epoch is not None:
+            self._show_epoch(epoch)
+
+    def _schedule(self) -> None:
+        if not self._refresh.isActive():
+            self._refresh.start()
+
+    def _show_batch(self, last) -> None:
         self.epochs.setValue(last.epoch - 1)
         self.batches.setValue(min(last.batch, self.batches.maximum()))
         self.speed.setText(f"{last.samples_per_s:,.0f} samples/s")
@@ -93,7 +136,7 @@ class TrainingStatus(QObject):
             remaining = (self._total_steps - last.step) * elapsed / done
             self.eta.setText(f"{format_duration(remaining)} left" if remaining >= 1 else "under 1 s left")
 
-    def on_epoch_end(self, event) -> None:
+    def _show_epoch(self, event) -> None:
         self.epochs.setValue(event.epoch)
         parts = [f"Epoch {event.epoch}: loss {event.train_loss:.4g}"]
         if event.val_loss is not None:
@@ -101,10 +144,6 @@ class TrainingStatus(QObject):
         if event.val_acc is not None:
             parts.append(f"validation accuracy {event.val_acc:.1%}")
         self.show_message(", ".join(parts))
-
-    def on_fit_end(self, event) -> None:
-        self.eta.setText("done")
-        self.show_message(event.message)
 
 
 def _label(object_name: str, accessible: str) -> QLabel:

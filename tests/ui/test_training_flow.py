@@ -217,7 +217,7 @@ def test_widgets_named_in_this_flow_exist(window):
 def test_status_bar_shows_progress_speed_and_time_left(qtbot):
     from PySide6.QtWidgets import QMainWindow
 
-    from studio.core.events import BatchEnd, EpochEnd, FitStart
+    from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart
     from studio.ui.status import TrainingStatus, format_duration
 
     now = [100.0]
@@ -227,10 +227,17 @@ def test_status_bar_shows_progress_speed_and_time_left(qtbot):
     status.on_fit_started(FitStart(4, 10, 640, 160, "cpu", ("1 Linear 10",), 650, 0))
     now[0] += 5.0  # 10 of 40 steps in 5 s: 15 s to go
     status.on_batches([BatchEnd(1, 10, 10, 0.5, 0.8, 1e-3, 1280.0)])
-    assert status.speed.text() == "1,280 samples/s" and status.eta.text() == "0:15 left"
+    assert status.speed.text() == ""  # events are coalesced: the refresh timer shows the latest
+    qtbot.waitUntil(lambda: status.speed.text() == "1,280 samples/s")
+    assert status.eta.text() == "0:15 left"
     status.on_epoch_end(EpochEnd(1, 0.5, 0.8, 0.6, 0.75, 5.0, 1e-3, 1280.0))
+    qtbot.waitUntil(lambda: "validation accuracy 75.0%" in status.message.text())
     assert (status.epochs.value(), status.epochs.maximum()) == (1, 4)
-    assert "validation accuracy 75.0%" in status.message.text()
+    status.on_batches([BatchEnd(2, 11, 1, 0.5, 0.8, 1e-3, 1280.0)])
+    status.on_epoch_end(EpochEnd(2, 0.4, 0.9, 0.5, 0.8, 5.0, 1e-3, 1280.0))
+    status.on_fit_end(FitEnd("completed", 2, 20, None, None, "Finished 2 epochs.", ()))
+    assert status.epochs.value() == 2 and status.batches.value() == 1  # the end shows the last events at once
+    assert status.eta.text() == "done" and status.message.text() == "Finished 2 epochs."
     assert format_duration(3700) == "1:01:40"
 
 
