@@ -12,18 +12,20 @@ from safetensors.torch import save_file
 
 from studio.core.build import build_model
 from studio.core.presets import default_project
-from studio.ui.training import IDLE
 from studio.ui.widgets.finetune_dialog import FineTunePlan
-from tests.ui.window_fixtures import open_window, temp_settings, worker_host  # noqa: F401  (fixtures)
+from tests.ui.window_fixtures import (  # noqa: F401  (fixtures)
+    open_window,
+    temp_settings,
+    tiny_project,
+    train_until_idle,
+    worker_host,
+)
 
 RUN_TIMEOUT_MS = 90_000
 
 
 def small_project(epochs: int = 2):
-    project = default_project()
-    project.data.subset_per_class = 20
-    project.training.epochs = epochs
-    return project
+    return tiny_project(epochs, per_class=20, batch_size=32)
 
 
 @pytest.fixture
@@ -33,12 +35,6 @@ def window(qtbot, temp_settings, worker_host):  # noqa: F811
     win.document.dirty = False
     win.shutdown()
 
-
-def train(qtbot, window):
-    with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
-        window.actions["train"].trigger()
-    qtbot.waitUntil(lambda: window.training.state == IDLE, timeout=RUN_TIMEOUT_MS)
-    return ended.args[0]
 
 
 def open_dialog(qtbot, window, source: str | None = None):
@@ -50,7 +46,7 @@ def open_dialog(qtbot, window, source: str | None = None):
 
 
 def test_next_run_starts_from_the_latest_run_and_reports_what_loaded(qtbot, window):
-    fresh = train(qtbot, window)
+    fresh = train_until_idle(qtbot, window)
     window.actions["fine_tune"].trigger()
     dialog = window.runs.fine_tune_dialog
     assert dialog.isVisible() and dialog.source.text() == str(window.runs.tracker.latest_checkpoint())
@@ -60,7 +56,7 @@ def test_next_run_starts_from_the_latest_run_and_reports_what_loaded(qtbot, wind
     dialog.ok.click()
     assert window.training.prepare_next is not None
 
-    tuned = train(qtbot, window)
+    tuned = train_until_idle(qtbot, window)
     report = window.dialogs.shown[-1]
     assert report.kind == "info" and "into 3 of 3 layers" in report.text and "loaded: 1 Linear 128" in report.details
     assert window.training.prepare_next is None  # only the next run

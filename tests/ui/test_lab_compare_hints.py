@@ -8,13 +8,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from studio.core.lab.diagnostics import Hint
-from studio.core.presets import default_project
 from studio.core.project import Choice, Project
 from studio.ui.lab.compare_dialog import CompareDialog
 from studio.ui.lab.hints_panel import HintCard, HintsPanel
 from studio.ui.lab.lab_panel import LabPanel
 from studio.ui.lab.source import LabSource
 from studio.ui.workers import WorkerHost
+from tests.ui.window_fixtures import tiny_project as tiny_fixture_project
 
 TIMEOUT_MS = 60_000
 LAB_NAMES = ("labPanel", "probePanel", "probeRunButton", "racePanel", "raceRunButton", "sanityButton",
@@ -22,12 +22,9 @@ LAB_NAMES = ("labPanel", "probePanel", "probeRunButton", "racePanel", "raceRunBu
              "modesView")  # fmt: skip
 
 
+
 def tiny_project(epochs: int = 2) -> Project:
-    project = default_project()
-    project.data.subset_per_class = 10
-    project.training.epochs = epochs
-    project.training.batch_size = 16
-    return project
+    return tiny_fixture_project(epochs)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import math
 import pytest
 from PySide6.QtCore import Qt
 
-from studio.core.presets import default_project
 from studio.core.project import LayerSpec, Project
 from studio.ui.lab.lr_finder_panel import LrFinderPanel
 from studio.ui.lab.modes_view import ModesView
@@ -16,17 +15,10 @@ from studio.ui.lab.race_panel import RacePanel
 from studio.ui.lab.sanity_panel import SanityPanel
 from studio.ui.lab.source import LabSource
 from studio.ui.workers import WorkerHost
+from tests.ui.window_fixtures import tiny_project
 
 TIMEOUT_MS = 60_000
 
-
-def tiny_project(epochs: int = 1) -> Project:
-    """The digits MLP on 10 images per class (80 for training), batches of 16."""
-    project = default_project()
-    project.data.subset_per_class = 10
-    project.training.epochs = epochs
-    project.training.batch_size = 16
-    return project
 
 
 @pytest.fixture

@@ -16,25 +16,25 @@ from PySide6.QtWidgets import QSpinBox
 
 from studio.core import project as project_module
 from studio.core.checkpoint import list_checkpoints
-from studio.core.presets import default_project
 from studio.core.project import load_project, save_project
 from studio.core.runs import is_run_folder
 from studio.ui.plots import LivePlot
 from studio.ui.runs import CHECKPOINTS
 from studio.ui.training import IDLE
-from tests.ui.window_fixtures import open_window, temp_settings, worker_host  # noqa: F401  (fixtures)
+from tests.ui.window_fixtures import (  # noqa: F401  (fixtures)
+    open_window,
+    temp_settings,
+    tiny_project,
+    train_until_idle,
+    worker_host,
+)
 
 RUN_TIMEOUT_MS = 90_000
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
 
 
 def small_project(epochs: int = 2):
-    project = default_project()
-    project.data.subset_per_class = 20
-    project.training.epochs = epochs
-    project.training.snapshot_every = 1
-    project.training.keep_snapshots = 3
-    return project
+    return tiny_project(epochs, per_class=20, batch_size=32, snapshot_every=1, keep_snapshots=3)
 
 
 @pytest.fixture
@@ -44,13 +44,6 @@ def window(qtbot, temp_settings, worker_host):  # noqa: F811
     win.document.dirty = False
     win.shutdown()
 
-
-def train(qtbot, window):
-    """Press Train and wait until the run has ended and the window is idle again; the FitEnd."""
-    with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
-        window.actions["train"].trigger()
-    qtbot.waitUntil(lambda: window.training.state == IDLE, timeout=RUN_TIMEOUT_MS)
-    return ended.args[0]
 
 
 def run_folders(temp_settings) -> list[Path]:  # noqa: F811
@@ -64,7 +57,7 @@ def metrics(event) -> tuple[float, ...]:
 
 def test_each_run_snapshots_into_its_own_folder(qtbot, window, temp_settings):  # noqa: F811
     window.document.project.training.keep_snapshots = 1
-    end = train(qtbot, window)
+    end = train_until_idle(qtbot, window)
     assert end.reason == "completed"
     [folder] = run_folders(temp_settings)
     assert [p.name for p in list_checkpoints(folder / CHECKPOINTS)] == ["epoch-0002.ckpt"]  # keep 1
@@ -76,7 +69,7 @@ def test_each_run_snapshots_into_its_own_folder(qtbot, window, temp_settings):  
     assert str(folder) in window.history.table.item(0, 0).toolTip()
     assert window.runs.tracker.latest_checkpoint() == folder / CHECKPOINTS / "epoch-0002.ckpt"
 
-    train(qtbot, window)
+    train_until_idle(qtbot, window)
     assert len(run_folders(temp_settings)) == 2  # a second run never overwrites the first
 
 
@@ -96,7 +89,7 @@ def test_stop_leaves_a_final_checkpoint_and_run_commands_wait(qtbot, window, tem
 
 
 def test_resume_run_continues_exactly_and_the_plots_continue(qtbot, window, temp_settings):  # noqa: F811
-    unbroken = train(qtbot, window)
+    unbroken = train_until_idle(qtbot, window)
     [first] = run_folders(temp_settings)
     after_one = first / CHECKPOINTS / "epoch-0001.ckpt"
     window.document.project.name = "edited since"  # the checkpoint's project replaces this one
@@ -126,7 +119,7 @@ def test_resume_run_continues_exactly_and_the_plots_continue(qtbot, window, temp
 
 
 def test_resuming_a_finished_run_offers_to_train_longer(qtbot, window, temp_settings):  # noqa: F811
-    train(qtbot, window)
+    train_until_idle(qtbot, window)
     [first] = run_folders(temp_settings)
     window.dialogs.answers.append("yes")
     with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
@@ -137,7 +130,7 @@ def test_resuming_a_finished_run_offers_to_train_longer(qtbot, window, temp_sett
 
 
 def test_declining_to_train_longer_changes_nothing(qtbot, window, temp_settings):  # noqa: F811
-    train(qtbot, window)
+    train_until_idle(qtbot, window)
     [first] = run_folders(temp_settings)
     window.document.project.name = "mine"
     window.dialogs.answers.append("no")
@@ -170,7 +163,7 @@ def test_a_crafted_checkpoint_is_refused_and_nothing_changes(qtbot, window, tmp_
 
 
 def test_export_opens_on_the_latest_checkpoint_and_exports(qtbot, window, tmp_path):
-    train(qtbot, window)
+    train_until_idle(qtbot, window)
     latest = window.runs.tracker.latest_checkpoint()
     window.actions["export"].trigger()
     dialog = window.runs.export_dialog

@@ -7,11 +7,15 @@ import itertools
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 
+from studio.core.events import FitEnd
+from studio.core.presets import default_project
+from studio.core.project import Project
 from studio.ui.dialogs import ScriptedDialogs
 from studio.ui.main_window import MainWindow
 from studio.ui.workers import WorkerHost
 
 LOAD_TIMEOUT_MS = 30_000
+RUN_TIMEOUT_MS = 90_000
 
 _names = itertools.count()
 
@@ -45,3 +49,22 @@ def open_window(qtbot, host, project=None, dialogs=None) -> MainWindow:
     window.show()
     qtbot.waitUntil(lambda: window.data_info is not None, timeout=LOAD_TIMEOUT_MS)
     return window
+
+
+def tiny_project(epochs: int = 1, per_class: int = 10, batch_size: int = 16, **training: object) -> Project:
+    """The default digits MLP on ``per_class`` training images per class: runs in a second or two."""
+    project = default_project()
+    project.data.subset_per_class = per_class
+    project.training.epochs = epochs
+    project.training.batch_size = batch_size
+    for key, value in training.items():
+        setattr(project.training, key, value)
+    return project
+
+
+def train_until_idle(qtbot, window: MainWindow) -> FitEnd:
+    """Press Train, wait until the run has ended and the window is idle again; the run's FitEnd."""
+    with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
+        window.actions["train"].trigger()
+    qtbot.waitUntil(lambda: not window.training.busy(), timeout=RUN_TIMEOUT_MS)
+    return ended.args[0]
