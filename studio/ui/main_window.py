@@ -17,6 +17,7 @@ from studio.ui.dialogs import Dialogs, Message
 from studio.ui.document import ProjectDocument
 from studio.ui.inspect.window import attach_inspect
 from studio.ui.lab.window import attach_lab
+from studio.ui.lessons import attach_lessons
 from studio.ui.plots import PlotsPanel
 from studio.ui.run_commands import RunCommands
 from studio.ui.status import TrainingStatus
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         self.runs = RunCommands(self)  # resume, fine-tune, export; after the wiring, see its docstring
         self.lab = attach_lab(self)  # last: the lab adds its diagnostics to the run callbacks set above
         self.inspect = attach_inspect(self)  # an Inspect tab beside Train and Lab; live views on every run
+        self.lessons = attach_lessons(self)  # the Experiments menu opens each classic lesson's preset
         persist.restore_window(self, self.splitters(), self.tabs)
         self.load_project_into_panels()
 

@@ -1,0 +1,74 @@
+"""The Experiments menu: each classic lesson opens its preset ready to run, with a short explanation.
+
+The lessons themselves (which preset, which experiment) are data in ``studio.core.lab.lessons``; this
+module only turns them into menu entries and shows the right page: the Train tab for lessons that are
+ordinary training runs, the lab's panel for the others.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QMenu, QTabWidget, QWidget
+
+from studio.core.lab.lessons import LESSONS
+from studio.core.presets import load_preset
+from studio.ui.dialogs import Message
+from studio.ui.training import IDLE
+
+if TYPE_CHECKING:
+    from studio.ui.main_window import MainWindow
+
+# Which lab panel (an attribute of LabPanel) shows each kind of experiment; "train" uses the Train tab.
+PANELS = {"probe": "probe", "race": "race", "compare": "compare_page", "sweep": "compare_page",
+          "sanity": "sanity", "lr_find": "lr_finder", "modes": "modes"}  # fmt: skip
+NEXT_STEP = {
+    "train": "Press Train (Ctrl+Enter) and watch the plots.",
+    "probe": "Press Run in the Lab's Initialisation page: no training needed.",
+    "race": "Press Start in the Lab's Optimizer race page.",
+    "compare": "Press Compare in the Lab, then run the pair.",
+    "sweep": "Press Compare in the Lab, then run the pair.",
+    "sanity": "Press Run in the Lab's Sanity check page.",
+    "lr_find": "Press Find in the Lab's Learning rate page.",
+    "modes": "Open the Lab's Train vs eval page.",
+}
+
+
+def attach_lessons(w: MainWindow) -> QMenu:
+    """Add the Experiments menu (before Help); it is off while a run trains, like File > Open."""
+    menu = QMenu("E&xperiments", w)
+    menu.setObjectName("experimentsMenu")
+    for name, lesson in LESSONS.items():
+        action = menu.addAction(lesson.title)
+        action.setObjectName(f"lesson_{name}")
+        action.setStatusTip(f"Open the preset {name!r} ready to run")
+        action.triggered.connect(lambda _checked=False, n=name: open_lesson(w, n))
+    w.menuBar().insertMenu(w.actions.menus["help"].menuAction(), menu)
+    w.training.stateChanged.connect(lambda state: menu.setEnabled(state == IDLE))
+    return menu
+
+
+def open_lesson(w: MainWindow, name: str) -> bool:
+    """Open lesson ``name``'s preset (after asking about unsaved changes), show its page and explain it."""
+    lesson = LESSONS.get(name)
+    if not w.document.maybe_save():
+        return False
+    project = load_preset(lesson.preset)
+    w.document.adopt(project)
+    workspace = w.centralWidget()  # the Train / Lab / Inspect tabs
+    if lesson.experiment == "train":
+        workspace.setCurrentIndex(0)
+    else:
+        w.lab.show_panel(getattr(w.lab, PANELS[lesson.experiment]))
+        workspace.setCurrentWidget(_tab_holding(workspace, w.lab))
+    w.dialogs.message(Message("info", lesson.title, project.description, details=NEXT_STEP[lesson.experiment]))
+    return True
+
+
+def _tab_holding(tabs: QTabWidget, widget: QWidget) -> QWidget:
+    """The page of ``tabs`` that contains ``widget`` (the lab sits inside a scroll area)."""
+    for index in range(tabs.count()):
+        page = tabs.widget(index)
+        if page is widget or page.isAncestorOf(widget):
+            return page
+    return tabs.currentWidget()
