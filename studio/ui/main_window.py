@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QUndoStack
-from PySide6.QtWidgets import QFrame, QMainWindow, QScrollArea, QSplitter, QTabWidget, QToolBar, QWidget
+from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QToolBar, QWidget
 
 from studio.core.presets import default_project
 from studio.core.project import Project
@@ -26,18 +26,10 @@ from studio.ui.widgets.dataset_panel import DatasetPanel
 from studio.ui.widgets.layer_editor import LayerEditor
 from studio.ui.widgets.optimizer_panel import OptimizerPanel
 from studio.ui.widgets.run_history import RunHistory
+from studio.ui.widgets.scroll import scrollable
 from studio.ui.workers import WorkerHost
 
 TABS = ("network", "data", "optimizer")
-
-
-def scrollable(widget: QWidget) -> QScrollArea:
-    """Let a panel with a large minimum size scroll instead of forcing the window to be wide."""
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setWidget(widget)
-    return area
 
 
 class MainWindow(QMainWindow):

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFrame, QScrollArea, QTabWidget, QWidget
+from PySide6.QtWidgets import QTabWidget
 
 from studio.core.data import PreparedData
 from studio.core.project import Project
 from studio.ui.lab.lab_panel import LabPanel
 from studio.ui.lab.source import LabSource
+from studio.ui.widgets.scroll import scrollable
 
 if TYPE_CHECKING:
     from studio.ui.main_window import MainWindow
@@ -30,19 +31,10 @@ def attach_lab(w: MainWindow) -> LabPanel:
     tabs.setObjectName("workspaceTabs")
     tabs.setAccessibleName("Train or experiment in the lab")
     tabs.addTab(train_view, TRAIN_TAB)
-    tabs.addTab(_scrollable(lab), LAB_TAB)
+    tabs.addTab(scrollable(lab), LAB_TAB)
     w.setCentralWidget(tabs)
     _connect(w, lab)
     return lab
-
-
-def _scrollable(widget: QWidget) -> QScrollArea:
-    """The lab's pages need room; scrolling keeps their minimum size from forcing the window's."""
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setWidget(widget)
-    return area
 
 
 def _connect(w: MainWindow, lab: LabPanel) -> None:
