@@ -99,3 +99,21 @@ def test_a_healthy_run_raises_no_warning_and_rules_can_be_chosen() -> None:
     assert [rule.name for rule in only.rules] == ["loss_flat"]
     assert set(RULES.names()) == {"non_finite", "loss_rising", "loss_flat", "overfitting", "underfitting",
                                   "activation_scale", "dead_relu", "update_ratio"}
+
+
+def test_update_ratio_median_skips_missing_samples() -> None:
+    import numpy as np
+
+    from studio.core.events import LayerStats
+    from studio.core.lab.diagnostics import Watch
+
+    def stats(step: int, ratio: list[float]) -> LayerStats:
+        a = np.zeros(2)
+        return LayerStats(step, 1, ("1 Linear", "2 Linear"), a, a, a, a, a, np.array(ratio))
+
+    rule = RULES.get("update_ratio")
+    gaps = Watch(names := ("Linear", "Linear"), names, 1,
+                 stats=[stats(1, [1e-6, 1e-3]), stats(2, [np.nan, 1e-3]), stats(3, [1e-6, 1e-3])])
+    assert [h.layer for h in rule.check(gaps)] == [0]  # layer 0: the median of its two measured samples is tiny
+    tiny = Watch(names, names, 1, stats=[stats(1, [1e-6, 1e-3]), stats(2, [1e-6, 1e-3]), stats(3, [1e-2, 1e-3])])
+    assert [h.layer for h in rule.check(tiny)] == [0]  # no NaN: the plain median

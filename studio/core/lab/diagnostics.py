@@ -210,7 +210,9 @@ def _update_ratio(w: Watch) -> list[Hint]:
     samples = np.stack([s.update_ratio for s in w.stats[-UPDATE_SAMPLES:]])
     ratios = np.full(samples.shape[1], np.nan)
     measured = np.isfinite(samples).any(axis=0)
-    ratios[measured] = np.nanmedian(samples[:, measured], axis=0)
+    kept = samples[:, measured]
+    # np.median is much faster than np.nanmedian and equal without NaN (the usual case): this runs in training
+    ratios[measured] = np.median(kept, axis=0) if np.isfinite(kept).all() else np.nanmedian(kept, axis=0)
     low, high = UPDATE_RANGE
     hints = []
     for i, r in enumerate(ratios):
