@@ -15,7 +15,7 @@ from studio.ui.lab.race_panel import RacePanel
 from studio.ui.lab.sanity_panel import SanityPanel
 from studio.ui.lab.source import LabSource
 from studio.ui.workers import WorkerHost
-from tests.ui.window_fixtures import tiny_project
+from tests.ui.window_fixtures import emissions, tiny_project
 
 TIMEOUT_MS = 60_000
 
@@ -161,8 +161,9 @@ def test_closing_the_worker_stops_a_long_experiment(qtbot, qapp):
     host = WorkerHost()
     panel = shown(qtbot, RacePanel(host.worker, LabSource(tiny_project)))
     panel.epochs.setValue(1000)
-    with qtbot.waitSignal(panel.runner.event, timeout=TIMEOUT_MS):
-        qtbot.mouseClick(panel.run_bar.run_button, Qt.MouseButton.LeftButton)
+    events = emissions(panel.runner.event)
+    qtbot.mouseClick(panel.run_bar.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(events) > 0, timeout=TIMEOUT_MS)
     host.shutdown()  # joins the thread: returns only because the race saw the worker closing
     assert not host.is_running()
 
@@ -170,8 +171,9 @@ def test_closing_the_worker_stops_a_long_experiment(qtbot, qapp):
 def test_stop_button_ends_the_race_with_what_it_has(qtbot, host):
     panel = shown(qtbot, RacePanel(host.worker, LabSource(tiny_project)))
     panel.epochs.setValue(1000)
-    with qtbot.waitSignal(panel.runner.event, timeout=TIMEOUT_MS):
-        qtbot.mouseClick(panel.run_bar.run_button, Qt.MouseButton.LeftButton)
+    events = emissions(panel.runner.event)
+    qtbot.mouseClick(panel.run_bar.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(events) > 0, timeout=TIMEOUT_MS)
     assert panel.run_bar.stop_button.isEnabled() and not panel.run_bar.run_button.isEnabled()
     with qtbot.waitSignal(panel.runner.finished, timeout=TIMEOUT_MS) as finished:
         qtbot.mouseClick(panel.run_bar.stop_button, Qt.MouseButton.LeftButton)

@@ -13,25 +13,13 @@ from studio.core.project import Choice
 from studio.ui.plots import LivePlot
 from studio.ui.training import IDLE, PAUSED, RUNNING
 from studio.ui.workers import WorkerHost
-from tests.ui.window_fixtures import open_window, temp_settings, worker_host  # noqa: F401  (fixtures)
+from tests.ui.window_fixtures import emissions, open_window, temp_settings, worker_host  # noqa: F401  (fixtures)
 
 RUN_TIMEOUT_MS = 90_000
 EVERY_PLOT = ("lossPlot", "accuracyPlot", "activationPlot", "gradientPlot")
 
 
-def count_batches(worker) -> list[int]:
-    """A list that grows with every delivery of ``batchesEnded``.
-
-    The tests wait on it with ``waitUntil`` rather than ``waitSignal``: a high-rate queued signal can
-    still be delivered to pytest-qt's blocker after the blocker disconnected and was freed, which
-    crashed PySide intermittently. A lambda connected here lives as long as the connection.
-    """
-    seen: list[int] = []
-    worker.batchesEnded.connect(lambda batch: seen.append(len(batch)))
-    return seen
-
-
-def wait_for_batches(qtbot, seen: list[int], more_than: int = 0) -> None:
+def wait_for_batches(qtbot, seen: list[tuple], more_than: int = 0) -> None:
     qtbot.waitUntil(lambda: len(seen) > more_than, timeout=RUN_TIMEOUT_MS)
 
 
@@ -99,7 +87,7 @@ def test_pause_resume_stop_and_locked_editing(qtbot, window):
     window.editor.stack_view.select_row(0)
     window.editor.properties.form.field("out_features").setValue(100)  # an edit that could be undone
     assert window.actions["undo"].isEnabled()
-    seen = count_batches(worker)
+    seen = emissions(worker.batchesEnded)
     window.actions["train"].trigger()
     wait_for_batches(qtbot, seen)
     assert window.training.state == RUNNING
@@ -126,7 +114,7 @@ def test_pause_resume_stop_and_locked_editing(qtbot, window):
 
 def test_stop_while_paused_ends_the_run(qtbot, window):
     worker = window.host.worker
-    seen = count_batches(worker)
+    seen = emissions(worker.batchesEnded)
     window.actions["train"].trigger()
     wait_for_batches(qtbot, seen)
     window.actions["pause"].trigger()
@@ -149,7 +137,7 @@ def test_invalid_stack_is_refused_with_the_reason(qtbot, window):
 
 
 def test_closing_during_training_asks_then_stops_cleanly(qtbot, window):
-    seen = count_batches(window.host.worker)
+    seen = emissions(window.host.worker.batchesEnded)
     window.actions["train"].trigger()
     wait_for_batches(qtbot, seen)
     window.dialogs.answers.append("no")
@@ -244,7 +232,7 @@ def test_status_bar_shows_progress_speed_and_time_left(qtbot):
 def test_ctrl_enter_trains_and_escape_stops(qtbot, window):
     window.activateWindow()
     qtbot.waitActive(window)
-    seen = count_batches(window.host.worker)
+    seen = emissions(window.host.worker.batchesEnded)
     qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     wait_for_batches(qtbot, seen)
     with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:

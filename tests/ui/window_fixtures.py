@@ -68,3 +68,16 @@ def train_until_idle(qtbot, window: MainWindow) -> FitEnd:
         window.actions["train"].trigger()
     qtbot.waitUntil(lambda: not window.training.busy(), timeout=RUN_TIMEOUT_MS)
     return ended.args[0]
+
+
+def emissions(signal) -> list[tuple]:
+    """A list that grows with every delivery of ``signal`` (its arguments), for ``qtbot.waitUntil``.
+
+    Use it instead of ``qtbot.waitSignal`` for signals emitted many times a second from the worker
+    thread: a queued emission can still reach pytest-qt's blocker after the blocker disconnected and
+    was freed, which crashed PySide intermittently. A lambda connected here lives as long as the
+    connection.
+    """
+    seen: list[tuple] = []
+    signal.connect(lambda *args: seen.append(args))
+    return seen
