@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from studio.cli.commands import register
-from studio.cli.reporting import format_epoch, plain
+from studio.cli.reporting import format_epoch
 from studio.cli.train import load_source
 from studio.core.errors import ConfigError
 from studio.core.events import EpochEnd, FitEnd, FitStart
+from studio.core.jsonsafe import plain
 from studio.core.lab.common import EventSink, LabRun
 from studio.core.lab.compare import compare
 from studio.core.lab.lr_finder import DEFAULT_END, DEFAULT_START, DEFAULT_STEPS, apply_lr, find_lr

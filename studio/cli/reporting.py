@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 import sys
 import time
 from typing import Any, TextIO
 
-import numpy as np
-
 from studio.core.callbacks import Callback
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart
-
-
-def plain(value: Any) -> Any:
-    """``value`` as JSON-safe Python: numpy to lists/floats, NaN and infinities to None."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return plain(value.tolist())
-    if isinstance(value, (np.floating, float)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+from studio.core.jsonsafe import plain
 
 
 class JsonLines(Callback):

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from studio.cli.commands import register
-from studio.cli.reporting import JsonLines, ProgressBar, plain
+from studio.cli.reporting import JsonLines, ProgressBar
 from studio.core.callbacks import Callback
 from studio.core.checkpoint import CheckpointCallback, load_checkpoint, resume_fit
 from studio.core.data import prepare_data
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         trainer = Trainer(project, data=data, callbacks=callbacks)
         result = trainer.fit()
     if args.out is not None:
-        folder = save_run(args.out, trainer.project, trainer.model, plain(result))
+        folder = save_run(args.out, trainer.project, trainer.model, result)
         if not args.json:
             print(f"saved run to {folder}", file=sys.stderr)
     return 0

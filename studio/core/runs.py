@@ -23,6 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from studio.core.errors import ProjectFileError
 from studio.core.io import atomic_path, atomic_write_text
+from studio.core.jsonsafe import plain
 from studio.core.project import Project, load_project, save_project
 
 PROJECT_FILE = "project.json"
@@ -40,15 +41,15 @@ class Run:
     metrics: dict[str, Any]
 
 
-def save_run(folder: str | os.PathLike[str], project: Project, model: torch.nn.Module, metrics: dict[str, Any]) -> Path:
-    """Write ``project``, the model's weights and ``metrics`` (JSON-safe) into ``folder``."""
+def save_run(folder: str | os.PathLike[str], project: Project, model: torch.nn.Module, metrics: Any) -> Path:
+    """Write ``project``, the model's weights and ``metrics`` (e.g. the FitEnd, made JSON-safe) into ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     save_project(folder / PROJECT_FILE, project)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     with atomic_path(folder / WEIGHTS_FILE) as tmp:
         save_file(state, str(tmp))
-    atomic_write_text(folder / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
+    atomic_write_text(folder / METRICS_FILE, json.dumps(plain(metrics), indent=2) + "\n")
     return folder
 
 

@@ -21,7 +21,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal, Slot
 
-from studio.cli.reporting import plain
 from studio.core.callbacks import Callback
 from studio.core.checkpoint import CheckpointCallback, latest_checkpoint
 from studio.core.events import EpochEnd, FitEnd, FitStart
@@ -86,7 +85,7 @@ class RunSaver(Callback):
 
     def on_fit_end(self, trainer: Any, event: FitEnd) -> None:
         self._guard(self.checkpoints.on_fit_end, trainer, event)
-        self._guard(lambda: save_run(self.folder, trainer.project, trainer.model, plain(event)))
+        self._guard(lambda: save_run(self.folder, trainer.project, trainer.model, event))
 
     def _guard(self, fn: Callable[..., object], *args: object) -> None:
         try:

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from studio.core.build import build_model, layer_label
 from studio.core.checkpoint import Checkpoint, ModelInfo, load_checkpoint, sample_inputs_from
 from studio.core.errors import ProjectFileError
+from studio.core.jsonsafe import plain
 from studio.core.project import Project
 from studio.core.runs import is_run_folder, load_run
 
@@ -80,21 +80,13 @@ def plain_history(history: Any) -> list[dict[str, Any]]:
         # Column form {"train_loss": [...], ...} becomes one dict per epoch.
         columns = {k: list(v) for k, v in history.items() if isinstance(v, (list, tuple))}
         length = max((len(v) for v in columns.values()), default=0)
-        return [{k: _plain(v[i]) for k, v in columns.items() if i < len(v)} for i in range(length)]
+        return [{k: plain(v[i]) for k, v in columns.items() if i < len(v)} for i in range(length)]
     rows = []
     for item in history or ():
         row = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else item
         if isinstance(row, dict):
-            rows.append({str(k): _plain(v) for k, v in row.items()})
+            rows.append({str(k): plain(v) for k, v in row.items()})
     return rows
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (torch.Tensor, np.ndarray)):
-        return value.tolist()
-    return value
 
 
 def _built(project: Project, input_shape: tuple[int, ...], state: dict[str, torch.Tensor]) -> nn.Sequential:
