@@ -13,16 +13,7 @@ from safetensors.torch import save_file
 from studio.core.errors import ProjectFileError
 from studio.core.finetune import load_pretrained
 from studio.core.safeload import load_weights
-
-
-class _Payload:
-    """Unpickling this calls ``Path.touch(marker)``: visible proof that code ran."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):  # noqa: ANN204 - pickle protocol
-        return (Path.touch, (self.marker,))
+from tests.payloads import Payload
 
 
 @pytest.fixture
@@ -32,20 +23,20 @@ def marker(tmp_path: Path) -> Path:
 
 def test_crafted_torch_save_file_is_refused_and_runs_no_code(tmp_path: Path, marker: Path) -> None:
     evil = tmp_path / "evil.pt"
-    torch.save({"0.weight": torch.zeros(2, 2), "hook": _Payload(marker)}, evil)
+    torch.save({"0.weight": torch.zeros(2, 2), "hook": Payload(marker)}, evil)
     with pytest.raises(ProjectFileError, match="refused to load .*Python objects other than weights"):
         load_weights(evil)
     assert not marker.exists()
 
 
 def test_payload_really_runs_code_when_unpickled_naively(marker: Path) -> None:
-    pickle.loads(pickle.dumps(_Payload(marker)))  # the control: plain pickle executes it
+    pickle.loads(pickle.dumps(Payload(marker)))  # the control: plain pickle executes it
     assert marker.exists()
 
 
 def test_raw_pickle_with_payload_is_refused(tmp_path: Path, marker: Path) -> None:
     evil = tmp_path / "evil_raw.pt"
-    evil.write_bytes(pickle.dumps({"x": _Payload(marker)}, protocol=2))
+    evil.write_bytes(pickle.dumps({"x": Payload(marker)}, protocol=2))
     with pytest.raises(ProjectFileError, match=r"refused to load .*\(it asks for \w+\)"):
         load_weights(evil)
     assert not marker.exists()
@@ -53,7 +44,7 @@ def test_raw_pickle_with_payload_is_refused(tmp_path: Path, marker: Path) -> Non
 
 def test_fine_tune_from_crafted_file_is_refused(tmp_path: Path, marker: Path) -> None:
     evil = tmp_path / "evil.pt"
-    torch.save(_Payload(marker), evil)
+    torch.save(Payload(marker), evil)
     with pytest.raises(ProjectFileError, match="refused"):
         load_pretrained(torch.nn.Sequential(torch.nn.Linear(2, 2)), evil)
     assert not marker.exists()

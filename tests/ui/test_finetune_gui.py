@@ -3,8 +3,6 @@ starting from the weights (loaded in the worker) with a report, and refusal of f
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 from PySide6.QtWidgets import QWidget
@@ -13,6 +11,7 @@ from safetensors.torch import save_file
 from studio.core.build import build_model
 from studio.core.presets import default_project
 from studio.ui.widgets.finetune_dialog import FineTunePlan
+from tests.payloads import Payload
 from tests.ui.window_fixtures import (  # noqa: F401  (fixtures)
     open_window,
     temp_settings,
@@ -110,17 +109,10 @@ def test_replacing_the_output_layer_follows_the_data(window):
     assert window.document.project.model.layers[-1].params["out_features"] == 10  # the input is untouched
 
 
-class _Pwn:
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):  # noqa: ANN204 - pickle protocol
-        return (Path.touch, (self.marker,))
-
 
 def test_a_crafted_pickle_is_refused_in_the_dialog(qtbot, window, tmp_path):
     evil, marker = tmp_path / "weights.pt", tmp_path / "pwned"
-    torch.save({"state_dict": _Pwn(marker)}, evil)
+    torch.save({"state_dict": Payload(marker)}, evil)
     with qtbot.waitSignal(window.host.worker.jobFailed, timeout=RUN_TIMEOUT_MS):
         dialog = window.runs.fine_tune(str(evil))
     assert dialog.error.isVisibleTo(dialog)

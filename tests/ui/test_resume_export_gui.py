@@ -21,6 +21,7 @@ from studio.core.runs import is_run_folder
 from studio.ui.plots import LivePlot
 from studio.ui.runs import CHECKPOINTS
 from studio.ui.training import IDLE
+from tests.payloads import Payload
 from tests.ui.window_fixtures import (  # noqa: F401  (fixtures)
     open_window,
     temp_settings,
@@ -141,17 +142,10 @@ def test_declining_to_train_longer_changes_nothing(qtbot, window, temp_settings)
     assert window.status.message.text() == "Resume cancelled."
 
 
-class _Pwn:
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):  # noqa: ANN204 - pickle protocol
-        return (Path.touch, (self.marker,))
-
 
 def test_a_crafted_checkpoint_is_refused_and_nothing_changes(qtbot, window, tmp_path):
     evil, marker = tmp_path / "epoch-0001.ckpt", tmp_path / "pwned"
-    torch.save({"format": "training-studio-checkpoint", "payload": _Pwn(marker)}, evil)
+    torch.save({"format": "training-studio-checkpoint", "payload": Payload(marker)}, evil)
     before = window.document.project.to_dict()
     with qtbot.waitSignal(window.host.worker.jobFailed, timeout=RUN_TIMEOUT_MS):
         window.runs.resume_run(str(evil))
