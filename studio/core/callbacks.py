@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
+from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats, Paused
 
 if TYPE_CHECKING:
     from studio.core.engine.trainer import Trainer
@@ -27,6 +27,9 @@ class Callback:
 
     def on_layer_stats(self, trainer: Trainer, event: LayerStats) -> None:
         """Every ``stats_every`` training steps, when statistics are on."""
+
+    def on_pause(self, trainer: Trainer, event: Paused) -> None:
+        """Each time the fit starts to hold for a pause; a callback that buffers events sends them now."""
 
     def on_epoch_end(self, trainer: Trainer, event: EpochEnd) -> None:
         """After validation; ``trainer.training_state()`` here includes this epoch."""
@@ -53,6 +56,10 @@ class CallbackList(Callback):
         for callback in self.callbacks:
             callback.on_layer_stats(trainer, event)
 
+    def on_pause(self, trainer: Trainer, event: Paused) -> None:
+        for callback in self.callbacks:
+            callback.on_pause(trainer, event)
+
     def on_epoch_end(self, trainer: Trainer, event: EpochEnd) -> None:
         for callback in self.callbacks:
             callback.on_epoch_end(trainer, event)
@@ -66,7 +73,7 @@ class EventLog(Callback):
     """Keeps every event in order; handy for tests, the command line and post-mortems."""
 
     def __init__(self) -> None:
-        self.events: list[FitStart | BatchEnd | LayerStats | EpochEnd | FitEnd] = []
+        self.events: list[FitStart | BatchEnd | LayerStats | Paused | EpochEnd | FitEnd] = []
 
     def on_fit_start(self, trainer: Trainer, event: FitStart) -> None:
         self.events.append(event)
@@ -75,6 +82,9 @@ class EventLog(Callback):
         self.events.append(event)
 
     def on_layer_stats(self, trainer: Trainer, event: LayerStats) -> None:
+        self.events.append(event)
+
+    def on_pause(self, trainer: Trainer, event: Paused) -> None:
         self.events.append(event)
 
     def on_epoch_end(self, trainer: Trainer, event: EpochEnd) -> None:

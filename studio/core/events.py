@@ -50,6 +50,15 @@ class BatchEnd:
 
 
 @dataclass(frozen=True)
+class Paused:
+    """The fit holds at a batch boundary until it is resumed or stopped (counting as in :class:`BatchEnd`)."""
+
+    epoch: int
+    step: int
+    batch: int
+
+
+@dataclass(frozen=True)
 class LayerStats:
     """Per-layer statistics of one sampled training step (one entry per top-level layer).
 

@@ -13,7 +13,7 @@ from studio.core.callbacks import Callback, EventLog
 from studio.core.data import PreparedData, Preprocessing
 from studio.core.engine import Trainer, evaluate
 from studio.core.errors import ConfigError
-from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
+from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats, Paused
 from studio.core.project import Choice, LayerSpec, ModelSpec, Project, TrainingSpec
 
 # --- tiny problems shared by the engine tests --------------------------------------------------------
@@ -202,10 +202,15 @@ def test_pause_blocks_until_resumed() -> None:
 
         threading.Thread(target=watcher).start()
 
-    result = Trainer(mlp_project(epochs=2), data=blobs(), callbacks=[CallAt(3, pause_then_resume_later)],
+    log = EventLog()
+    result = Trainer(mlp_project(epochs=2), data=blobs(), callbacks=[CallAt(3, pause_then_resume_later), log],
                      log_every=1).fit()
     assert seen == [0]
     assert result.reason == "completed" and result.steps == 12
+    # Buffering callbacks hear of the pause once, right after the step it holds at.
+    (paused,) = log.of_type(Paused)
+    assert (paused.epoch, paused.step) == (1, 3)
+    assert log.events[log.events.index(paused) - 1].step == 3
 
 
 def test_stop_wakes_a_paused_fit() -> None:

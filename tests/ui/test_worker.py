@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import threading
-from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 
 from studio.core.callbacks import Callback
 from studio.core.engine import Trainer
 from studio.core.errors import ConfigError
-from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
+from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats, Paused
 from studio.core.presets import default_project
 from studio.core.project import Choice, Project
 from studio.ui.workers import WorkerHost
@@ -196,34 +196,59 @@ def test_training_emits_every_signal_in_order(qtbot, host: WorkerHost) -> None:
     assert threading.main_thread().ident not in counter.threads  # torch ran in the worker thread only
 
 
-class Emitted:
-    """Stands in for a signal: records what is emitted."""
-
-    def __init__(self, log: list, name: str) -> None:
-        self.log, self.name = log, name
-
-    def emit(self, *args: Any) -> None:
-        self.log.append((self.name, args))
+def batch_end(step: int) -> BatchEnd:
+    return BatchEnd(1, step, step, 1.0, 0.5, 1e-3, 100.0)
 
 
-def test_batches_are_coalesced_by_time_and_flushed_before_other_events() -> None:
-    log: list[tuple[str, tuple]] = []
-    signals = SimpleNamespace(**{name: Emitted(log, name) for name in TRAINING_SIGNALS})
+def layer_stats(step: int) -> LayerStats:
+    nan = np.full(1, np.nan)
+    return LayerStats(step, 1, ("fc",), nan, nan, nan, nan, nan, nan)
+
+
+EPOCH = EpochEnd(1, 1.0, 0.5, None, None, 1.0, 1e-3, 100.0)
+
+
+def test_events_travel_in_parcels_by_time_and_start_pause_end_go_at_once() -> None:
+    parcels: list[list[Any]] = []
+    failures: list[tuple[str, str]] = []
     now = [0.0]
-    bridge = SignalCallback(signals, interval=0.05, clock=lambda: now[0])
-    batch = [BatchEnd(1, step, step, 1.0, 0.5, 1e-3, 100.0) for step in range(1, 8)]
-    bridge.on_train_batch_end(None, batch[0])  # the first batch goes out at once
-    for event in batch[1:4]:
+    bridge = SignalCallback(parcels.append, lambda *args: failures.append(args), interval=0.05,
+                            clock=lambda: now[0])  # fmt: skip
+    start = FitStart(2, 8, 128, 32, "cpu", ("fc",), 10, 0)
+    bridge.on_fit_start(None, start)
+    assert parcels == [[start]]  # the start goes out at once, and the first batch too
+    bridge.on_train_batch_end(None, batch_end(1))
+    assert parcels[-1] == [batch_end(1)]
+    for step in range(2, 5):
         now[0] += 0.01
-        bridge.on_train_batch_end(None, event)
-    assert [len(args[0]) for _, args in log] == [1]
-    now[0] += 0.03  # 50 ms after the last list: the pending batches go out together
-    bridge.on_train_batch_end(None, batch[4])
-    assert [len(args[0]) for _, args in log] == [1, 4]
-    bridge.on_train_batch_end(None, batch[5])
-    bridge.on_epoch_end(None, EpochEnd(1, 1.0, 0.5, None, None, 1.0, 1e-3, 100.0))
-    assert [name for name, _ in log[-2:]] == ["batchesEnded", "epochEnded"]
-    assert sum(len(args[0]) for name, args in log if name == "batchesEnded") == 6
+        bridge.on_train_batch_end(None, batch_end(step))
+        bridge.on_layer_stats(None, layer_stats(step))
+    bridge.on_epoch_end(None, EPOCH)
+    assert len(parcels) == 2 and not failures  # 30 ms: still collecting
+    now[0] += 0.03
+    bridge.on_train_batch_end(None, batch_end(5))  # 60 ms after the last parcel: everything goes, in order
+    assert [type(e).__name__ for e in parcels[-1]] == ["BatchEnd", "LayerStats"] * 3 + ["EpochEnd", "BatchEnd"]
+    bridge.on_train_batch_end(None, batch_end(6))
+    bridge.on_pause(None, Paused(1, 6, 6))
+    assert parcels[-1] == [batch_end(6)]  # a pause shows the latest batches at once
+    bridge.on_train_batch_end(None, batch_end(7))
+    end = FitEnd("non_finite", 1, 7, None, None, "The loss became NaN.", ())
+    bridge.on_fit_end(None, end)
+    assert parcels[-1] == [batch_end(7), end] and len(parcels) == 5
+    assert failures and failures[0][0] == "The loss became NaN."  # after its events: the plots get the end
+
+
+def test_a_parcel_becomes_signals_in_order_with_batches_grouped_between_boundaries(qtbot) -> None:
+    from studio.ui.workers.worker import Worker
+
+    worker = Worker()
+    seen = record_signals(worker)
+    start = FitStart(2, 8, 128, 32, "cpu", ("fc",), 10, 0)
+    end = FitEnd("completed", 1, 3, None, None, "Done.", ())
+    b1, b2, b3, s1 = batch_end(1), batch_end(2), batch_end(3), layer_stats(1)
+    worker._deliver([start, b1, s1, b2, EPOCH, b3, end])
+    assert seen == [("fitStarted", (start,)), ("batchesEnded", ([b1, b2],)), ("layerStats", (s1,)),
+                    ("epochEnded", (EPOCH,)), ("batchesEnded", ([b3],)), ("fitEnded", (end,))]  # fmt: skip
 
 
 def test_stop_takes_effect_within_one_batch(qtbot) -> None:

@@ -28,7 +28,7 @@ from studio.core.engine.metrics import BatchWindow, EpochTotals
 from studio.core.engine.snapshot import WeightSnapshot
 from studio.core.engine.state import Progress, capture, restore
 from studio.core.errors import ConfigError
-from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitResult, FitStart
+from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitResult, FitStart, Paused
 from studio.core.optim import (
     CLASSIFICATION,
     build_loss,
@@ -249,6 +249,8 @@ class Trainer:
             return verdict
         if not self._running.is_set():
             self._add_time()
+            p = self.progress
+            self.callbacks.on_pause(self, Paused(p.epoch + 1, p.step, p.batch))
             self._running.wait()
             self._clock = self._window_start = time.perf_counter()
         if not self._stop.is_set():

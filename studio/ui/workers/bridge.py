@@ -1,8 +1,12 @@
-"""The engine callback that turns training events into Qt signals, coalescing per-batch events.
+"""The engine callback that carries training events to the GUI thread, a few parcels a second.
 
-It runs inside the worker thread (the engine calls it from ``fit``); the signals it emits are
-queued to receivers in the GUI thread. A fast model finishes thousands of batches a second, so
-``BatchEnd`` events are collected and sent as one list at most every ``interval`` seconds.
+It runs inside the worker thread (the engine calls it from ``fit``). A fast model finishes
+hundreds of epochs and thousands of batches a second, and every queued signal costs both
+threads: one for each receiver in the worker thread (a posted event) and the GIL in the GUI
+thread. So every event goes into one list, and the list crosses to the GUI thread as one
+queued call at most every ``interval`` seconds, where :class:`~studio.ui.workers.Worker` hands
+each event to its own signal, in the engine's order. The start, the end and a pause are sent
+at once: the learner must see them without delay.
 """
 
 from __future__ import annotations
@@ -11,61 +15,68 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import SignalInstance
-
 from studio.core.callbacks import Callback
-from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
+from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats, Paused
 from studio.ui.workers.advice import FIT_END_HINTS
 
-# One batch list at most this often: 20 lists/s keeps the GUI's signal cost negligible
-# (1-9 ms of GUI time per second, see conventions.md) and the curves still move smoothly.
-BATCH_INTERVAL_S = 0.05
+# One parcel at most this often: 20 a second keeps the signal cost negligible on both threads
+# and the curves still move smoothly.
+PARCEL_INTERVAL_S = 0.05
 
 
 class SignalCallback(Callback):
-    """Re-emit engine events on the worker's signals, batches coalesced, in the engine's order."""
+    """Collect engine events and ``send`` them as lists, in the engine's order (see the module docstring).
+
+    ``send(events)`` is called in the worker thread: the worker passes a queued signal's ``emit``.
+    ``failed(message, hint)`` reports a diverged run after its events.
+    """
 
     def __init__(
         self,
-        signals: Any,
-        interval: float = BATCH_INTERVAL_S,
+        send: Callable[[list[Any]], None],
+        failed: Callable[[str, str], None],
+        interval: float = PARCEL_INTERVAL_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._signals = signals
+        self._send = send
+        self._failed = failed
         self._interval = interval
         self._clock = clock
         self._pending: list[Any] = []
         self._last_flush = float("-inf")
 
-    def _emit(self, signal: SignalInstance, event: Any) -> None:
-        self.flush()
-        signal.emit(event)
-
     def flush(self) -> None:
-        """Send the batches collected so far, so that later events never overtake them."""
+        """Send the events collected so far (nothing when there are none)."""
         if self._pending:
-            batch, self._pending = self._pending, []
-            self._signals.batchesEnded.emit(batch)
+            parcel, self._pending = self._pending, []
+            self._send(parcel)
         self._last_flush = self._clock()
 
-    def on_fit_start(self, trainer: Any, event: FitStart) -> None:
-        self._emit(self._signals.fitStarted, event)
-
-    def on_train_batch_end(self, trainer: Any, event: BatchEnd) -> None:
+    def _add(self, event: Any) -> None:
         self._pending.append(event)
         if self._clock() - self._last_flush >= self._interval:
             self.flush()
 
+    def on_fit_start(self, trainer: Any, event: FitStart) -> None:
+        self._pending.append(event)
+        self.flush()
+        self._last_flush = float("-inf")  # and the first batch too: the curves start at once
+
+    def on_train_batch_end(self, trainer: Any, event: BatchEnd) -> None:
+        self._add(event)
+
     def on_layer_stats(self, trainer: Any, event: LayerStats) -> None:
-        # Not a flush point: statistics come every few batches and their order relative to
-        # the batch losses does not matter to any receiver (both are keyed by step).
-        self._signals.layerStats.emit(event)
+        self._add(event)
 
     def on_epoch_end(self, trainer: Any, event: EpochEnd) -> None:
-        self._emit(self._signals.epochEnded, event)
+        self._add(event)
+
+    def on_pause(self, trainer: Any, event: Paused) -> None:
+        self.flush()  # the plots are current while the run holds
 
     def on_fit_end(self, trainer: Any, event: FitEnd) -> None:
-        self._emit(self._signals.fitEnded, event)
+        self._pending.append(event)
+        self.flush()
         # A diverged run ends normally for the engine but is a failure for the learner.
         if event.reason in FIT_END_HINTS:
-            self._signals.trainingFailed.emit(event.message, FIT_END_HINTS[event.reason])
+            self._failed(event.message, FIT_END_HINTS[event.reason])

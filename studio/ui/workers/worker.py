@@ -21,8 +21,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, SignalInstance, Slot
 
+from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
 from studio.core.project import Project
 from studio.ui.workers.advice import explain
 from studio.ui.workers.bridge import SignalCallback
@@ -93,7 +94,9 @@ class Worker(QObject):
     the worker thread would call a plain function directly in the worker thread).
 
     Job signals carry the id returned by :meth:`submit`. Training signals carry the engine's
-    events unchanged; ``batchesEnded`` carries a list of ``BatchEnd`` events (coalesced).
+    events unchanged; ``batchesEnded`` carries a list of ``BatchEnd`` events. The events cross
+    from the worker thread in parcels (:mod:`~studio.ui.workers.bridge`) and are emitted here,
+    in the GUI thread, so each receiver is a direct call.
     """
 
     jobStarted = Signal(int, str)
@@ -110,6 +113,7 @@ class Worker(QObject):
     trainingFailed = Signal(str, str)  # message, what to try
 
     _queued = Signal(int, str, object, object)  # to the runner in the worker thread: id, name, fn, args
+    _parcel = Signal(list)  # from the worker thread: training events in the engine's order
 
     def __init__(self, trainer_factory: TrainerFactory = engine_trainer, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -121,6 +125,13 @@ class Worker(QObject):
         self._stop_requested = False
         self._paused = False
         self.runner = JobRunner(self)
+        # Events that end a stretch of batches, each on its own signal.
+        self._boundaries: dict[type, SignalInstance] = {
+            FitStart: self.fitStarted,
+            EpochEnd: self.epochEnded,
+            FitEnd: self.fitEnded,
+        }
+        self._parcel.connect(self._deliver)
 
     def move_runner_to(self, thread: QThread) -> None:
         """Give the job runner to ``thread`` (done once by :class:`WorkerHost`)."""
@@ -178,7 +189,7 @@ class Worker(QObject):
         resume: dict[str, Any] | None = None,
         prepare: Callable[[TrainerLike], object] | None = None,
     ) -> Any:
-        bridge = SignalCallback(self)
+        bridge = SignalCallback(self._parcel.emit, self.trainingFailed.emit)
         self.trainingStarted.emit(project)
         try:
             trainer = self._trainer_factory(project, data, [*callbacks, bridge])
@@ -195,6 +206,31 @@ class Worker(QObject):
             with self._lock:
                 self._trainer = None
                 self._training = False
+
+    @Slot(list)
+    def _deliver(self, events: list[Any]) -> None:
+        """Emit a parcel's events (GUI thread): between two boundaries, the batches as one list, then the statistics.
+
+        Statistics and batch losses are both keyed by step, so no receiver needs them interleaved.
+        """
+        batches: list[BatchEnd] = []
+        stats: list[LayerStats] = []
+        for event in events:
+            if isinstance(event, BatchEnd):
+                batches.append(event)
+            elif isinstance(event, LayerStats):
+                stats.append(event)
+            else:
+                self._emit_steps(batches, stats)
+                batches, stats = [], []
+                self._boundaries[type(event)].emit(event)
+        self._emit_steps(batches, stats)
+
+    def _emit_steps(self, batches: list[BatchEnd], stats: list[LayerStats]) -> None:
+        if batches:
+            self.batchesEnded.emit(batches)
+        for event in stats:
+            self.layerStats.emit(event)
 
     def _attach(self, trainer: TrainerLike) -> None:
         """Publish the trainer to the GUI thread, applying a stop or pause requested before it existed."""
