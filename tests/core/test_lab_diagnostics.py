@@ -117,3 +117,27 @@ def test_update_ratio_median_skips_missing_samples() -> None:
     assert [h.layer for h in rule.check(gaps)] == [0]  # layer 0: the median of its two measured samples is tiny
     tiny = Watch(names, names, 1, stats=[stats(1, [1e-6, 1e-3]), stats(2, [1e-6, 1e-3]), stats(3, [1e-2, 1e-3])])
     assert [h.layer for h in rule.check(tiny)] == [0]  # no NaN: the plain median
+
+
+def test_batch_losses_keep_constant_memory_and_the_first_bad_loss() -> None:
+    from studio.core.lab.diagnostics import ENDS, BatchLosses
+
+    losses = BatchLosses()
+    for i in range(10_000):
+        losses.add(float("nan") if i in (500, 700) else 1.0 + i)
+    assert (losses.first, losses.count, losses.finite) == (1.0, 10_000, 9_998)
+    assert losses.head == [1.0, 2.0, 3.0] and list(losses.tail) == [9_998.0, 9_999.0, 10_000.0]
+    assert len(losses.tail) == ENDS and losses.bad != losses.bad  # the NaN itself
+
+
+def test_dead_unit_probe_keeps_to_its_share_of_training_time() -> None:
+    import time
+
+    from studio.core.lab.diagnostics import PROBE_SHARE
+
+    diagnostics = Diagnostics()
+    diagnostics._probe_cost = 0.010  # a 10 ms probe...
+    diagnostics._probed_at = time.perf_counter() - 0.1  # ...100 ms ago: too soon
+    assert not diagnostics._probe_due()
+    diagnostics._probed_at = time.perf_counter() - 0.011 / PROBE_SHARE
+    assert diagnostics._probe_due()

@@ -9,6 +9,9 @@ forwards it to its thread) and ``hints`` keeps them all. Layer rules need ``trai
 from __future__ import annotations
 
 import math
+import statistics
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +39,8 @@ DEAD_SHARE = 0.5  # more than this share of a ReLU layer's units never active on
 UPDATE_RANGE = (1e-4, 1e-2)  # healthy ‖Δw‖/‖w‖ per step
 UPDATE_SAMPLES = 3  # median over this many statistics samples
 PROBE_SAMPLES = 256
+PROBE_SHARE = 0.01  # the dead-unit probe may take this share of the training time (tiny models: not every epoch)
+ENDS = 3  # batch losses averaged at the start and at the end of the run so far
 
 
 @dataclass(frozen=True)
@@ -54,13 +59,39 @@ class Hint:
 
 
 @dataclass
+class BatchLosses:
+    """What the rules need of the batch losses, kept in constant time and memory per batch."""
+
+    count: int = 0
+    first: float | None = None
+    bad: float | None = None  # the first loss that was not finite
+    head: list[float] = field(default_factory=list)  # the first ``ENDS`` finite losses
+    tail: deque[float] = field(default_factory=lambda: deque(maxlen=ENDS))  # the latest finite ones
+    finite: int = 0
+
+    def add(self, loss: float) -> None:
+        if self.first is None:
+            self.first = loss
+        self.count += 1
+        if not math.isfinite(loss):
+            self.bad = loss if self.bad is None else self.bad
+            return
+        self.finite += 1
+        if len(self.head) < ENDS:
+            self.head.append(loss)
+        self.tail.append(loss)
+
+
+@dataclass
 class Watch:
     """What the rules can see: the fit's reports so far, as plain numbers."""
 
     layer_types: tuple[str, ...] = ()
     layer_names: tuple[str, ...] = ()
     total_epochs: int = 0
-    batch_losses: list[float] = field(default_factory=list)
+    losses: BatchLosses = field(default_factory=BatchLosses)
+    scale_rows: list[int] = field(default_factory=list)  # see _scale_rows
+    fired: set[tuple[str, int | None]] = field(default_factory=set)  # (rule, layer) of the hints given
     epochs: list[EpochEnd] = field(default_factory=list)
     stats: list[LayerStats] = field(default_factory=list)
     dead: np.ndarray | None = None  # per row: share of units never active (NaN for non-ReLU rows)
@@ -101,7 +132,7 @@ def _hint(watch: Watch, rule: str, severity: str, message: str, evidence: str, a
 
 @_rule("non_finite", "Loss not a number", ("batch", "end"))
 def _non_finite(w: Watch) -> list[Hint]:
-    bad = next((v for v in w.batch_losses if not math.isfinite(v)), None)
+    bad = w.losses.bad
     if bad is None and (w.end is None or w.end.reason != "non_finite"):
         return []
     evidence = w.end.message if w.end is not None and w.end.reason == "non_finite" else f"a batch loss was {bad}"
@@ -111,10 +142,12 @@ def _non_finite(w: Watch) -> list[Hint]:
 
 @_rule("loss_rising", "Loss rising", ("batch", "epoch"))
 def _rising(w: Watch) -> list[Hint]:
-    losses = [v for v in w.batch_losses if math.isfinite(v)]
+    losses = w.losses
     evidence = None
-    if len(losses) >= 6 and np.mean(losses[-3:]) > RISE_FACTOR * np.mean(losses[:3]):
-        evidence = f"recent batch loss {np.mean(losses[-3:]):.3g} vs {np.mean(losses[:3]):.3g} at the start"
+    if losses.finite >= 2 * ENDS:
+        start, recent = sum(losses.head) / ENDS, sum(losses.tail) / ENDS
+        if recent > RISE_FACTOR * start:
+            evidence = f"recent batch loss {recent:.3g} vs {start:.3g} at the start"
     train = [e.train_loss for e in w.epochs]
     if len(train) >= 2 and train[-1] > RISE_FACTOR * min(train):
         evidence = f"training loss {train[-1]:.3g} in epoch {len(train)} vs its best {min(train):.3g}"
@@ -126,9 +159,10 @@ def _rising(w: Watch) -> list[Hint]:
 
 @_rule("loss_flat", "Loss flat", ("epoch",))
 def _flat(w: Watch) -> list[Hint]:
-    if len(w.epochs) < FLAT_EPOCHS or not w.batch_losses or not math.isfinite(w.batch_losses[0]):
+    start = w.losses.first
+    if len(w.epochs) < FLAT_EPOCHS or start is None or not math.isfinite(start):
         return []
-    start, now = w.batch_losses[0], w.epochs[-1].train_loss
+    now = w.epochs[-1].train_loss
     if not abs(now - start) <= (1 - FLAT_SHARE) * abs(start):
         return []
     dead = ""
@@ -168,15 +202,15 @@ def _underfitting(w: Watch) -> list[Hint]:
                   "the learning rate.")]
 
 
-def _scale_rows(w: Watch) -> list[int]:
+def _scale_rows(layer_types: Sequence[str]) -> list[int]:
     """Rows whose activation variance is compared across depth: activation layers, else weight layers."""
-    acts = [i for i, t in enumerate(w.layer_types) if t in LAYERS and LAYERS.get(t).group == "activation"]
-    return acts if len(acts) >= 2 else [i for i, t in enumerate(w.layer_types) if t in ("Linear", "Conv2d")]
+    acts = [i for i, t in enumerate(layer_types) if t in LAYERS and LAYERS.get(t).group == "activation"]
+    return acts if len(acts) >= 2 else [i for i, t in enumerate(layer_types) if t in ("Linear", "Conv2d")]
 
 
 @_rule("activation_scale", "Activations collapse or explode with depth", ("stats",))
 def _activation_scale(w: Watch) -> list[Hint]:
-    rows = _scale_rows(w)
+    rows = w.scale_rows
     if not w.stats or len(rows) < 2:
         return []
     var = w.stats[-1].act_var[rows]
@@ -207,15 +241,15 @@ def _dead_relu(w: Watch) -> list[Hint]:
 def _update_ratio(w: Watch) -> list[Hint]:
     if len(w.stats) < UPDATE_SAMPLES:
         return []
-    samples = np.stack([s.update_ratio for s in w.stats[-UPDATE_SAMPLES:]])
-    ratios = np.full(samples.shape[1], np.nan)
-    measured = np.isfinite(samples).any(axis=0)
-    kept = samples[:, measured]
-    # np.median is much faster than np.nanmedian and equal without NaN (the usual case): this runs in training
-    ratios[measured] = np.median(kept, axis=0) if np.isfinite(kept).all() else np.nanmedian(kept, axis=0)
+    recent = w.stats[-UPDATE_SAMPLES:]
     low, high = UPDATE_RANGE
     hints = []
-    for i, r in enumerate(ratios):
+    # Plain Python over a handful of numbers: numpy's per-call overhead would dominate, and this runs in training.
+    for i in range(len(recent[-1].update_ratio)):
+        if ("update_ratio", i) in w.fired:
+            continue
+        measured = [float(v) for v in (s.update_ratio[i] for s in recent) if math.isfinite(v)]
+        r = statistics.median(measured) if measured else math.nan
         if not math.isfinite(r) or low <= r <= high:
             continue
         small = r < low
@@ -256,8 +290,9 @@ class Diagnostics(Callback):
         self.on_hint = on_hint
         self.hints: list[Hint] = []
         self.watch = Watch()
-        self._seen: set[tuple[str, int | None]] = set()
         self._probe: torch.Tensor | None = None
+        self._probe_cost = 0.0  # seconds the last dead-unit probe took
+        self._probed_at = 0.0  # when it ended (perf_counter)
 
     def _run(self, when: str) -> None:
         for rule in self.rules:
@@ -265,9 +300,9 @@ class Diagnostics(Callback):
                 continue
             for hint in rule.check(self.watch):
                 key = (hint.rule, hint.layer)
-                if key in self._seen:
+                if key in self.watch.fired:
                     continue
-                self._seen.add(key)
+                self.watch.fired.add(key)
                 self.hints.append(hint)
                 if self.on_hint is not None:
                     self.on_hint(hint)
@@ -275,14 +310,14 @@ class Diagnostics(Callback):
     def on_fit_start(self, trainer: Any, event: FitStart) -> None:
         layers = trainer.project.model.layers
         types = tuple(spec.type for spec in layers) if len(layers) == len(event.layer_names) else ()
-        self.watch = Watch(types, event.layer_names, event.total_epochs)
-        self._seen.clear()
+        self.watch = Watch(types, event.layer_names, event.total_epochs, scale_rows=_scale_rows(types))
         self.hints.clear()
         data = trainer.data
         self._probe = None if data.streaming or "ReLU" not in types else data.x_train[:PROBE_SAMPLES].to(trainer.device)
+        self._probe_cost, self._probed_at = 0.0, time.perf_counter()
 
     def on_train_batch_end(self, trainer: Any, event: BatchEnd) -> None:
-        self.watch.batch_losses.append(event.loss)
+        self.watch.losses.add(event.loss)
         self._run("batch")
 
     def on_layer_stats(self, trainer: Any, event: LayerStats) -> None:
@@ -291,9 +326,16 @@ class Diagnostics(Callback):
 
     def on_epoch_end(self, trainer: Any, event: EpochEnd) -> None:
         self.watch.epochs.append(event)
-        if self._probe is not None:
+        if self._probe is not None and (self._probe_due() or event.epoch == self.watch.total_epochs):
+            start = time.perf_counter()
             self.watch.dead = dead_units(trainer.model, self._probe, self.watch.layer_types)
+            self._probed_at = time.perf_counter()
+            self._probe_cost = self._probed_at - start
         self._run("epoch")
+
+    def _probe_due(self) -> bool:
+        """Probe the first epoch, then only within ``PROBE_SHARE`` of the time since the last probe."""
+        return self._probe_cost <= PROBE_SHARE * (time.perf_counter() - self._probed_at)
 
     def on_fit_end(self, trainer: Any, event: FitEnd) -> None:
         self.watch.end = event
