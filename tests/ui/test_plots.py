@@ -61,7 +61,7 @@ def test_events_reach_every_plot_and_curves_grow(qtbot, panel: PlotsPanel) -> No
     panel.on_fit_started(fit_start())
     assert panel.layers.names() == list(NAMES)
     panel.on_batches(batches(1, 1, 10))
-    panel.on_layer_stats(layer_stats(10))
+    panel.on_layer_stats([layer_stats(10)])
     qtbot.waitUntil(lambda: data_length(panel, "loss", "train") == 10, timeout=3000)
     assert data_length(panel, "lr", "lr") == 10
     assert data_length(panel, "accuracy", "train_batch") == 10
@@ -69,7 +69,7 @@ def test_events_reach_every_plot_and_curves_grow(qtbot, panel: PlotsPanel) -> No
         assert data_length(panel, plot, f"layer:{NAMES[0]}") == 1
 
     panel.on_batches(batches(1, 11, 10))
-    panel.on_layer_stats(layer_stats(20))
+    panel.on_layer_stats([layer_stats(20)])
     panel.on_epoch_end(epoch_end(1))
     panel.on_fit_end(FitEnd("completed", 1, 20, 1, 1.2, "done", (epoch_end(1),)))
     assert data_length(panel, "loss", "raw") == 20
@@ -228,9 +228,19 @@ def test_every_plot_is_named_and_offers_follow_and_save(panel: PlotsPanel) -> No
         assert any(text.startswith("Save plot as") for text in texts)
 
 
+def test_a_list_of_layer_statistics_lands_in_each_layers_curves_in_step_order(panel: PlotsPanel) -> None:
+    panel.on_fit_started(fit_start())
+    panel.on_layer_stats([layer_stats(10), layer_stats(20), layer_stats(30)])
+    gradient = panel.layers.series(NAMES[0], "gradient")
+    assert gradient.x.tolist() == pytest.approx([s / STEPS_PER_EPOCH for s in (10, 20, 30)])
+    assert gradient.y.tolist() == [0.5, 0.5, 0.5]
+    assert np.isnan(panel.layers.series(NAMES[1], "gradient").y).all()  # a layer without weights
+    assert panel.layers.series(NAMES[2], "variance").y.tolist() == [1.0, 1.0, 1.0]
+
+
 def test_a_new_run_of_the_same_network_keeps_its_layer_curves(panel: PlotsPanel) -> None:
     panel.on_fit_started(fit_start())
-    panel.on_layer_stats(layer_stats(10))
+    panel.on_layer_stats([layer_stats(10)])
     curve = panel.plots["gradient"].curve(f"layer:{NAMES[0]}")
     panel.on_fit_started(fit_start())
     assert panel.plots["gradient"].curve(f"layer:{NAMES[0]}") is curve

@@ -189,7 +189,7 @@ def test_training_emits_every_signal_in_order(qtbot, host: WorkerHost) -> None:
     # Each epoch's batches arrive before its EpochEnd.
     first_epoch_end = names.index("epochEnded")
     assert max(e.step for name, args in seen[:first_epoch_end] if name == "batchesEnded" for e in args[0]) == 10
-    stats = [args[0] for name, args in seen if name == "layerStats"]
+    stats = [event for name, args in seen if name == "layerStats" for event in args[0]]
     assert stats and all(isinstance(event, LayerStats) for event in stats)
     end: FitEnd = seen[-1][1][0]
     assert end.reason == "completed" and end.epochs_completed == 2
@@ -247,7 +247,7 @@ def test_a_parcel_becomes_signals_in_order_with_batches_grouped_between_boundari
     end = FitEnd("completed", 1, 3, None, None, "Done.", ())
     b1, b2, b3, s1 = batch_end(1), batch_end(2), batch_end(3), layer_stats(1)
     worker._deliver([start, b1, s1, b2, EPOCH, b3, end])
-    assert seen == [("fitStarted", (start,)), ("batchesEnded", ([b1, b2],)), ("layerStats", (s1,)),
+    assert seen == [("fitStarted", (start,)), ("batchesEnded", ([b1, b2],)), ("layerStats", ([s1],)),
                     ("epochEnded", (EPOCH,)), ("batchesEnded", ([b3],)), ("fitEnded", (end,))]  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from studio.core.engine.evaluate import EVAL_BATCH, evaluate_batches
 from studio.core.engine.metrics import BatchWindow, EpochTotals
 from studio.core.engine.snapshot import WeightSnapshot
 from studio.core.engine.state import Progress, capture, restore
+from studio.core.engine.threads import forward_flops, intra_op_threads, step_threads
 from studio.core.errors import ConfigError
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitResult, FitStart, Paused
 from studio.core.optim import (
@@ -77,6 +78,7 @@ class Trainer:
         if model is None:
             model = build_model(self.project.model, self.data.input_shape, self.training.seed)
         self.model = model.to(self.device)
+        self.threads = self._step_threads()
         self.layer_names = self._layer_names()
         self.loss_fn = build_loss(self.project.loss, self.data.task, self.data.num_classes or None)
         self.optimizer = build_optimizer(self.project.optimizer, self._param_groups())
@@ -89,6 +91,17 @@ class Trainer:
         self._running.set()
 
     # --- building -------------------------------------------------------------------------------
+
+    def _step_threads(self) -> int:
+        """Torch threads for the fit: one for a model too small to split (see ``engine/threads.py``)."""
+        available = torch.get_num_threads()
+        if self.device.type != "cpu" or available == 1:
+            return available
+        try:
+            flops = forward_flops(self.model, self.data.input_shape, self.training.batch_size, self.device)
+        except (RuntimeError, ValueError):  # not countable: the fit itself will explain the problem
+            return available
+        return step_threads(flops, available)
 
     def _layer_names(self) -> tuple[str, ...]:
         specs = self.project.model.layers
@@ -157,7 +170,8 @@ class Trainer:
         self.model.train()
         try:
             self.callbacks.on_fit_start(self, self._fit_start())
-            end = self._run(stats)
+            with intra_op_threads(self.threads):
+                end = self._run(stats)
         finally:
             if stats is not None:
                 stats.remove()

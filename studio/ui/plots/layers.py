@@ -6,6 +6,9 @@ and unticking a layer hides its curve everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
@@ -95,12 +98,18 @@ class LayerCurves:
                 plot.set_curve_visible(f"layer:{name}", name not in self._hidden)
             self._list.add_layer(name, value, checked=name not in self._hidden)
 
-    def add(self, event: LayerStats, x: float) -> None:
-        """Append one sample per layer and plot; the curves get it at the next :meth:`push`."""
-        self.ensure(event.names)
+    def add(self, events: Sequence[LayerStats], xs: Sequence[float]) -> None:
+        """Append the samples of ``events`` (one network, at ``xs``); the curves get them at the next :meth:`push`.
+
+        One copy per layer and plot for the whole list: per sample, the GUI thread would take the
+        GIL from training thousands of times a second.
+        """
+        names = events[0].names
+        self.ensure(names)
         for key, field in LAYER_FIELDS.items():
-            for name, value in zip(event.names, getattr(event, field).tolist(), strict=True):
-                self._series[name][key].append(x, value)
+            table = np.stack([getattr(event, field) for event in events])  # samples x layers
+            for column, name in enumerate(names):
+                self._series[name][key].extend(xs, table[:, column])
         self._dirty = True
 
     def push(self) -> None:

@@ -173,9 +173,10 @@ class PlotsPanel(QWidget):
             self._series["train_acc_batch"].extend(*zip(*with_acc, strict=True))
         self._mark()
 
-    @Slot(object)
-    def on_layer_stats(self, event: LayerStats) -> None:
-        self.layers.add(event, event.step / self._steps_per_epoch)
+    @Slot(list)
+    def on_layer_stats(self, events: Sequence[LayerStats]) -> None:
+        if events:
+            self.layers.add(events, [event.step / self._steps_per_epoch for event in events])
         self._schedule()  # the layer curves track their own changes
 
     @Slot(object)

@@ -19,9 +19,9 @@ from studio.core.callbacks import Callback
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats, Paused
 from studio.ui.workers.advice import FIT_END_HINTS
 
-# One parcel at most this often: 20 a second keeps the signal cost negligible on both threads
-# and the curves still move smoothly.
-PARCEL_INTERVAL_S = 0.05
+# One parcel at most this often: the plots repaint at most 4 times a second and the status bar
+# shows 4 updates a second, so more parcels would only cost both threads.
+PARCEL_INTERVAL_S = 0.1
 
 
 class SignalCallback(Callback):

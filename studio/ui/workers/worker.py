@@ -94,7 +94,7 @@ class Worker(QObject):
     the worker thread would call a plain function directly in the worker thread).
 
     Job signals carry the id returned by :meth:`submit`. Training signals carry the engine's
-    events unchanged; ``batchesEnded`` carries a list of ``BatchEnd`` events. The events cross
+    events unchanged; ``batchesEnded`` and ``layerStats`` carry lists of events. The events cross
     from the worker thread in parcels (:mod:`~studio.ui.workers.bridge`) and are emitted here,
     in the GUI thread, so each receiver is a direct call.
     """
@@ -107,7 +107,7 @@ class Worker(QObject):
     trainingStarted = Signal(object)  # a copy of the project being trained, before any event
     fitStarted = Signal(object)
     batchesEnded = Signal(list)
-    layerStats = Signal(object)
+    layerStats = Signal(list)  # LayerStats events
     epochEnded = Signal(object)
     fitEnded = Signal(object)
     trainingFailed = Signal(str, str)  # message, what to try
@@ -209,7 +209,7 @@ class Worker(QObject):
 
     @Slot(list)
     def _deliver(self, events: list[Any]) -> None:
-        """Emit a parcel's events (GUI thread): between two boundaries, the batches as one list, then the statistics.
+        """Emit a parcel (GUI thread): between two boundaries, the batches as one list, then the statistics as one.
 
         Statistics and batch losses are both keyed by step, so no receiver needs them interleaved.
         """
@@ -229,8 +229,8 @@ class Worker(QObject):
     def _emit_steps(self, batches: list[BatchEnd], stats: list[LayerStats]) -> None:
         if batches:
             self.batchesEnded.emit(batches)
-        for event in stats:
-            self.layerStats.emit(event)
+        if stats:
+            self.layerStats.emit(stats)
 
     def _attach(self, trainer: TrainerLike) -> None:
         """Publish the trainer to the GUI thread, applying a stop or pause requested before it existed."""
