@@ -195,6 +195,9 @@ def test_series_grows_past_its_capacity() -> None:
     series.extend([5, 6], [50, 60])
     assert series.x.tolist() == [0, 1, 2, 3, 4, 5, 6]
     assert series.y.tolist() == [0, 10, 20, 30, 40, 50, 60]
+    with pytest.raises(ValueError):
+        series.extend([7, 8], [70])
+    assert len(series) == 7  # nothing half-written
 
 
 def test_ema_is_debiased_and_incremental() -> None:

@@ -238,7 +238,7 @@ def test_events_travel_in_parcels_by_time_and_start_pause_end_go_at_once() -> No
     assert failures and failures[0][0] == "The loss became NaN."  # after its events: the plots get the end
 
 
-def test_a_parcel_becomes_signals_in_order_with_batches_grouped_between_boundaries(qtbot) -> None:
+def test_a_parcel_becomes_signals_with_each_epochs_batches_before_its_end(qtbot) -> None:
     from studio.ui.workers.worker import Worker
 
     worker = Worker()
@@ -246,9 +246,13 @@ def test_a_parcel_becomes_signals_in_order_with_batches_grouped_between_boundari
     start = FitStart(2, 8, 128, 32, "cpu", ("fc",), 10, 0)
     end = FitEnd("completed", 1, 3, None, None, "Done.", ())
     b1, b2, b3, s1 = batch_end(1), batch_end(2), batch_end(3), layer_stats(1)
-    worker._deliver([start, b1, s1, b2, EPOCH, b3, end])
-    assert seen == [("fitStarted", (start,)), ("batchesEnded", ([b1, b2],)), ("layerStats", ([s1],)),
-                    ("epochEnded", (EPOCH,)), ("batchesEnded", ([b3],)), ("fitEnded", (end,))]  # fmt: skip
+    s2 = layer_stats(3)
+    worker._deliver([start, b1, s1, b2, EPOCH, b3, s2, end])
+    assert seen == [("fitStarted", (start,)), ("batchesEnded", ([b1, b2],)), ("epochEnded", (EPOCH,)),
+                    ("batchesEnded", ([b3],)), ("layerStats", ([s1, s2],)), ("fitEnded", (end,))]  # fmt: skip
+    seen.clear()
+    worker._deliver([b1, s1, EPOCH, b2])  # a parcel in mid-run: its statistics go out at its end
+    assert [name for name, _ in seen] == ["batchesEnded", "epochEnded", "batchesEnded", "layerStats"]
 
 
 def test_stop_takes_effect_within_one_batch(qtbot) -> None:

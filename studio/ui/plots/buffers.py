@@ -37,11 +37,13 @@ class Series:
         self._size += 1
 
     def extend(self, xs: Sequence[float] | np.ndarray, ys: Sequence[float] | np.ndarray) -> None:
-        """Append many points at once (one copy per call, not per point)."""
-        chunk = np.stack([np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)])
-        needed = self._size + chunk.shape[1]
+        """Append many points at once (written straight into the buffer: no temporary arrays)."""
+        needed = self._size + len(xs)
+        if len(ys) != len(xs):
+            raise ValueError(f"{len(xs)} x values but {len(ys)} y values")
         self._reserve(needed)
-        self._data[:, self._size : needed] = chunk
+        self._data[0, self._size : needed] = xs
+        self._data[1, self._size : needed] = ys
         self._size = needed
 
     def _reserve(self, needed: int) -> None:

@@ -209,9 +209,10 @@ class Worker(QObject):
 
     @Slot(list)
     def _deliver(self, events: list[Any]) -> None:
-        """Emit a parcel (GUI thread): between two boundaries, the batches as one list, then the statistics as one.
+        """Emit a parcel (GUI thread): each epoch's batches as one list before its end, the statistics as one list.
 
-        Statistics and batch losses are both keyed by step, so no receiver needs them interleaved.
+        Statistics are keyed by step and need no epoch order, so a parcel's statistics go out
+        together, before the fit's end (or at the parcel's end).
         """
         batches: list[BatchEnd] = []
         stats: list[LayerStats] = []
@@ -221,16 +222,19 @@ class Worker(QObject):
             elif isinstance(event, LayerStats):
                 stats.append(event)
             else:
-                self._emit_steps(batches, stats)
-                batches, stats = [], []
+                batches = self._emit_list(self.batchesEnded, batches)
+                if not isinstance(event, EpochEnd):
+                    stats = self._emit_list(self.layerStats, stats)
                 self._boundaries[type(event)].emit(event)
-        self._emit_steps(batches, stats)
+        self._emit_list(self.batchesEnded, batches)
+        self._emit_list(self.layerStats, stats)
 
-    def _emit_steps(self, batches: list[BatchEnd], stats: list[LayerStats]) -> None:
-        if batches:
-            self.batchesEnded.emit(batches)
-        if stats:
-            self.layerStats.emit(stats)
+    @staticmethod
+    def _emit_list(signal: SignalInstance, events: list[Any]) -> list[Any]:
+        """Emit ``events`` (if any); returns a fresh list to collect the next ones."""
+        if events:
+            signal.emit(events)
+        return []
 
     def _attach(self, trainer: TrainerLike) -> None:
         """Publish the trainer to the GUI thread, applying a stop or pause requested before it existed."""
