@@ -107,9 +107,9 @@ def test_update_ratio_median_skips_missing_samples() -> None:
     from studio.core.events import LayerStats
     from studio.core.lab.diagnostics import Watch
 
-    def stats(step: int, ratio: list[float]) -> LayerStats:
+    def stats(step: int, ratio: list[float], epoch: int = 2) -> LayerStats:
         a = np.zeros(2)
-        return LayerStats(step, 1, ("1 Linear", "2 Linear"), a, a, a, a, a, np.array(ratio))
+        return LayerStats(step, epoch, ("1 Linear", "2 Linear"), a, a, a, a, a, np.array(ratio))
 
     rule = RULES.get("update_ratio")
     gaps = Watch(names := ("Linear", "Linear"), names, 1,
@@ -117,6 +117,15 @@ def test_update_ratio_median_skips_missing_samples() -> None:
     assert [h.layer for h in rule.check(gaps)] == [0]  # layer 0: the median of its two measured samples is tiny
     tiny = Watch(names, names, 1, stats=[stats(1, [1e-6, 1e-3]), stats(2, [1e-6, 1e-3]), stats(3, [1e-2, 1e-3])])
     assert [h.layer for h in rule.check(tiny)] == [0]  # no NaN: the plain median
+    warming_up = Watch(names, names, 1, stats=[stats(i, [1e-6, 1.0], epoch=1) for i in (1, 2, 3)])
+    assert rule.check(warming_up) == []  # the first epoch's ratios are not judged
+
+
+def test_the_default_project_trains_without_a_hint() -> None:
+    """A learner's first run is healthy (97% in 20 epochs): no hint may say otherwise."""
+    diagnostics = Diagnostics()
+    Trainer(load_preset("digits-mlp"), callbacks=[diagnostics]).fit()
+    assert diagnostics.hints == []
 
 
 def test_batch_losses_keep_constant_memory_and_the_first_bad_loss() -> None:

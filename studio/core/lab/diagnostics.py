@@ -239,9 +239,11 @@ def _dead_relu(w: Watch) -> list[Hint]:
 
 @_rule("update_ratio", "Update size", ("stats",))
 def _update_ratio(w: Watch) -> list[Hint]:
-    if len(w.stats) < UPDATE_SAMPLES:
-        return []
     recent = w.stats[-UPDATE_SAMPLES:]
+    # In the first epoch every optimizer moves the weights fast away from their initial values (Adam's
+    # first steps are a full learning rate each): only the settled ratio says whether the rate is right.
+    if len(recent) < UPDATE_SAMPLES or recent[0].epoch < 2:
+        return []
     low, high = UPDATE_RANGE
     hints = []
     # Plain Python over a handful of numbers: numpy's per-call overhead would dominate, and this runs in training.
