@@ -18,6 +18,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from studio.ui.plots.axis import LogFriendlyAxis
 from studio.ui.plots.export import EXPORT_FILTER, export_plot
 from studio.ui.plots.ranges import Range, next_x_range, next_y_range
 from studio.ui.plots.style import BACKGROUND, FOREGROUND
@@ -46,7 +47,7 @@ class LivePlot(pg.PlotWidget):
         log_y: bool = False,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"left": LogFriendlyAxis("left")})
         self.setObjectName(object_name)
         self.setAccessibleName(title)
         self.setAccessibleDescription(description)
