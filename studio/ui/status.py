@@ -2,9 +2,10 @@
 
 It listens to the same engine events as the plots (``FitStart``, lists of ``BatchEnd``,
 ``EpochEnd``, ``FitEnd``) and keeps no other state than what it needs for the estimate.
-Batch and epoch events arrive tens to thousands of times a second; they only replace the latest
-pending state, which one single-shot timer applies a few times a second (and ``FitEnd`` at once),
-so the GUI thread spends no time per event that it would take from training.
+Batch and epoch events can arrive many times a second; they only replace the latest pending
+state, shown at most every ``REFRESH_MS`` (at once after a quiet spell, else by a single-shot
+timer; ``FitEnd`` at once), so the GUI thread spends no time per event that it would take from
+training.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class TrainingStatus(QObject):
         self._total_steps = 0
         self._pending_batch = None
         self._pending_epoch = None
+        self._shown_at = float("-inf")  # clock of the last flush
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(REFRESH_MS)
@@ -111,6 +113,7 @@ class TrainingStatus(QObject):
     def flush(self) -> None:
         """Show the latest pending batch and epoch now (the timer calls this; so does the end of a fit)."""
         self._refresh.stop()
+        self._shown_at = self._clock()
         batch, epoch = self._pending_batch, self._pending_epoch
         self._pending_batch = self._pending_epoch = None
         # Apply them in the order they happened, so the result equals showing every event in turn.
@@ -123,8 +126,14 @@ class TrainingStatus(QObject):
             self._show_epoch(epoch)
 
     def _schedule(self) -> None:
-        if not self._refresh.isActive():
-            self._refresh.start()
+        """Show at once after a quiet spell, else when ``REFRESH_MS`` have passed since the last update."""
+        if self._refresh.isActive():
+            return
+        wait_ms = REFRESH_MS - 1000 * (self._clock() - self._shown_at)
+        if wait_ms <= 0:
+            self.flush()
+        else:
+            self._refresh.start(int(wait_ms) + 1)
 
     def _show_batch(self, last) -> None:
         self.epochs.setValue(last.epoch - 1)
