@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SIZE = (1280, 800)
 
+from studio.core.callbacks import Callback  # noqa: E402  (Qt-free; the app is imported in main)
+
 
 def wait_for(app, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
     """Process events until ``condition`` holds; fail loudly after ``timeout_s``."""
@@ -29,6 +31,13 @@ def wait_for(app, condition: Callable[[], bool], timeout_s: float, what: str) ->
             raise SystemExit(f"timed out waiting for {what}")
         app.processEvents()
         time.sleep(0.01)  # a script, not a test: yield the CPU to the worker thread
+
+
+class Pace(Callback):
+    """Waits 20 ms at each reported batch (every 10 batches): about 10 epochs a second."""
+
+    def on_train_batch_end(self, trainer: object, event: object) -> None:
+        time.sleep(0.02)
 
 
 def main() -> int:
@@ -72,9 +81,15 @@ def main() -> int:
     wait_for(app, lambda: not window.training.busy(), 600, "the first run")
     optimizer.setCurrentIndex(optimizer.findData("adam"))
     epochs.setValue(12)
+    # The default model trains 30 epochs a second here: slow this run to a pace a person watches,
+    # so that the grab shows a run in progress with the status bar caught up.
+    others = window.training.run_callbacks
+    window.training.run_callbacks = lambda project: (*others(project), Pace())
     epochs_seen.clear()
     window.actions["train"].trigger()
     wait_for(app, lambda: len(epochs_seen) >= args.epochs, 600, f"{args.epochs} epochs")
+    # The status bar shows at most 4 updates a second: let it catch up, as it does on screen.
+    wait_for(app, lambda: window.status.epochs.value() >= args.epochs, 10, "the status bar")
     window.plots.refresh()
     app.processEvents()
     image = window.grab()

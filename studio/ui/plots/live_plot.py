@@ -52,7 +52,7 @@ class LivePlot(pg.PlotWidget):
         self.setAccessibleName(title)
         self.setAccessibleDescription(description)
         self.setToolTip(description)
-        self.setMinimumSize(220, 160)
+        self.setMinimumSize(220, 140)
         self.setBackground(BACKGROUND)
         item = self.getPlotItem()
         item.setTitle(title, color=FOREGROUND, size="10pt")
