@@ -220,6 +220,8 @@ def report(project: Project, headless: list[float], gui: list[float], idle: list
           f" p99 {percentile(idle, 99):.1f} ms")  # fmt: skip
     print(f"throughput: headless {statistics.median(headless):,.0f} samples/s, GUI {statistics.median(gui):,.0f}"
           f" samples/s, ratio {ratio:.2f}")  # fmt: skip
+    pairs = [g / h for g, h in zip(gui, headless, strict=True)]
+    print(f"ratio of each pair: {', '.join(f'{r:.2f}' for r in pairs)}")
     # The machine is shared: a load above its core count makes every figure above unreliable.
     print(f"load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     verdict = "PASS" if p99 < P99_GOAL_MS and ratio >= RATIO_GOAL else "MISS"

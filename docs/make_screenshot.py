@@ -71,7 +71,7 @@ def main() -> int:
     window.show_tab(args.tab)
     wait_for(app, lambda: window.data_info is not None, 60, "the data")
     epochs_seen: list[int] = []
-    window.host.worker.epochEnded.connect(lambda event: epochs_seen.append(event.epoch))
+    window.host.worker.epochsEnded.connect(lambda events: epochs_seen.extend(e.epoch for e in events))
     # A short earlier run with plain SGD, so the run history has something to compare with.
     epochs = window.findChild(QSpinBox, "epochsSpin")
     optimizer = window.findChild(QComboBox, "optimizerCombo")

@@ -56,8 +56,8 @@ class RunRecorder:
             self.record.batch_epochs.append(epoch_position(event.epoch, event.batch, self._steps_per_epoch))
             self.record.batch_losses.append(event.loss)
 
-    def epoch_end(self, event: EpochEnd) -> None:
-        self.record.epochs.append(event)
+    def epoch_ends(self, events: list[EpochEnd]) -> None:
+        self.record.epochs.extend(events)
 
     def finish(self, event: FitEnd) -> RunRecord:
         """The finished record; the engine's own epoch history is authoritative for the epochs."""

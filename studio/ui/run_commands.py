@@ -129,8 +129,8 @@ class RunCommands(QObject):
     def _fit_started(self, _event: FitStart) -> None:
         """After the plots cleared for the new fit: draw the resumed run's earlier epochs."""
         replay, self._replay = self._replay, []
-        for event in replay:
-            self.w.plots.on_epoch_end(event)
+        if replay:
+            self.w.plots.on_epochs(replay)
 
     # --- fine-tuning -----------------------------------------------------------------------------
     def fine_tune(self, source: str | None = None) -> FineTuneDialog | None:

@@ -101,9 +101,10 @@ class TrainingStatus(QObject):
             self._pending_batch = events[-1]
             self._schedule()
 
-    def on_epoch_end(self, event) -> None:
-        self._pending_epoch = event
-        self._schedule()
+    def on_epochs(self, events: Sequence) -> None:
+        if events:
+            self._pending_epoch = events[-1]
+            self._schedule()
 
     def on_fit_end(self, event) -> None:
         self.flush()

@@ -135,7 +135,7 @@ def connect_training(w: MainWindow) -> None:
     w.history.selectionChanged.connect(w.plots.show_runs)
     worker.fitStarted.connect(w.status.on_fit_started)
     worker.batchesEnded.connect(w.status.on_batches)
-    worker.epochEnded.connect(w.status.on_epoch_end)
+    worker.epochsEnded.connect(w.status.on_epochs)
     worker.fitEnded.connect(w.status.on_fit_end)
     w.training.stateChanged.connect(lambda state: apply_state(w, state))
     w.training.rejected.connect(w.status.show_message)

@@ -70,7 +70,7 @@ def test_events_reach_every_plot_and_curves_grow(qtbot, panel: PlotsPanel) -> No
 
     panel.on_batches(batches(1, 11, 10))
     panel.on_layer_stats([layer_stats(20)])
-    panel.on_epoch_end(epoch_end(1))
+    panel.on_epochs([epoch_end(1)])
     panel.on_fit_end(FitEnd("completed", 1, 20, 1, 1.2, "done", (epoch_end(1),)))
     assert data_length(panel, "loss", "raw") == 20
     assert data_length(panel, "loss", "val") == 1

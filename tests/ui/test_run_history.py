@@ -23,7 +23,7 @@ def play_run(history: RunHistory, project: Project, epochs: int = 2, reason: str
     history.on_fit_started(FitStart(project.training.epochs, 4, 64, 16, "cpu", ("1 Linear 10",), 100, 0))
     for n in range(1, epochs + 1):
         history.on_batches([BatchEnd(n, (n - 1) * 4 + b, b, 1.0 / b, 0.5, 0.01, 100.0) for b in range(1, 5)])
-        history.on_epoch_end(epoch(n))
+        history.on_epochs([epoch(n)])
     done = tuple(epoch(n) for n in range(1, epochs + 1))
     history.on_fit_end(FitEnd(reason, epochs, 4 * epochs, epochs, 0.3, "message", done))
 

@@ -218,12 +218,12 @@ def test_status_bar_shows_progress_speed_and_time_left(qtbot):
     assert status.speed.text() == "1,280 samples/s"  # the first news after a quiet spell shows at once
     assert status.eta.text() == "0:15 left"
     now[0] += 0.1
-    status.on_epoch_end(EpochEnd(1, 0.5, 0.8, 0.6, 0.75, 5.0, 1e-3, 1280.0))
+    status.on_epochs([EpochEnd(1, 0.5, 0.8, 0.6, 0.75, 5.0, 1e-3, 1280.0)])
     assert "validation" not in status.message.text()  # 100 ms later: coalesced, the timer shows the latest
     qtbot.waitUntil(lambda: "validation accuracy 75.0%" in status.message.text())
     assert (status.epochs.value(), status.epochs.maximum()) == (1, 4)
     status.on_batches([BatchEnd(2, 11, 1, 0.5, 0.8, 1e-3, 1280.0)])
-    status.on_epoch_end(EpochEnd(2, 0.4, 0.9, 0.5, 0.8, 5.0, 1e-3, 1280.0))
+    status.on_epochs([EpochEnd(2, 0.4, 0.9, 0.5, 0.8, 5.0, 1e-3, 1280.0)])
     status.on_fit_end(FitEnd("completed", 2, 20, None, None, "Finished 2 epochs.", ()))
     assert status.epochs.value() == 2 and status.batches.value() == 1  # the end shows the last events at once
     assert status.eta.text() == "done" and status.message.text() == "Finished 2 epochs."

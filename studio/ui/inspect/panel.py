@@ -108,7 +108,7 @@ class InspectPanel(QWidget):
         worker.trainingStarted.connect(started)
         worker.fitStarted.connect(record("fit_start"))
         worker.batchesEnded.connect(record("batches"))
-        worker.epochEnded.connect(record("epoch_end"))
+        worker.epochsEnded.connect(record("epoch_ends"))
         worker.fitEnded.connect(record("finish"))
 
     def training_callbacks(self) -> list[Callback]:

@@ -148,7 +148,7 @@ class PlotsPanel(QWidget):
         worker.fitStarted.connect(self.on_fit_started)
         worker.batchesEnded.connect(self.on_batches)
         worker.layerStats.connect(self.on_layer_stats)
-        worker.epochEnded.connect(self.on_epoch_end)
+        worker.epochsEnded.connect(self.on_epochs)
         worker.fitEnded.connect(self.on_fit_end)
 
     @Slot(object)
@@ -179,11 +179,13 @@ class PlotsPanel(QWidget):
             self.layers.add(events, [event.step / self._steps_per_epoch for event in events])
         self._schedule()  # the layer curves track their own changes
 
-    @Slot(object)
-    def on_epoch_end(self, event: EpochEnd) -> None:
-        for key, value in (("val_loss", event.val_loss), ("train_acc", event.train_acc), ("val_acc", event.val_acc)):
-            if value is not None:
-                self._series[key].append(event.epoch, value)
+    @Slot(list)
+    def on_epochs(self, events: Sequence[EpochEnd]) -> None:
+        for event in events:
+            for key in ("val_loss", "train_acc", "val_acc"):
+                value = getattr(event, key)
+                if value is not None:
+                    self._series[key].append(event.epoch, value)
         self._mark()
 
     @Slot(object)

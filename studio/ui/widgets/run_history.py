@@ -144,7 +144,7 @@ class RunHistory(QWidget):
         worker.trainingStarted.connect(self.on_training_started)
         worker.fitStarted.connect(self.on_fit_started)
         worker.batchesEnded.connect(self.on_batches)
-        worker.epochEnded.connect(self.on_epoch_end)
+        worker.epochsEnded.connect(self.on_epochs)
         worker.fitEnded.connect(self.on_fit_end)
         worker.trainingFailed.connect(self.on_training_failed)
 
@@ -162,10 +162,10 @@ class RunHistory(QWidget):
         if self._recorder is not None:
             self._recorder.batches(events)
 
-    @Slot(object)
-    def on_epoch_end(self, event: EpochEnd) -> None:
+    @Slot(list)
+    def on_epochs(self, events: list[EpochEnd]) -> None:
         if self._recorder is not None:
-            self._recorder.epoch_end(event)
+            self._recorder.epoch_ends(events)
 
     @Slot(object)
     def on_fit_end(self, event: FitEnd) -> None:

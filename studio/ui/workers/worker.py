@@ -94,7 +94,7 @@ class Worker(QObject):
     the worker thread would call a plain function directly in the worker thread).
 
     Job signals carry the id returned by :meth:`submit`. Training signals carry the engine's
-    events unchanged; ``batchesEnded`` and ``layerStats`` carry lists of events. The events cross
+    events unchanged; ``batchesEnded``, ``epochsEnded`` and ``layerStats`` carry lists. The events cross
     from the worker thread in parcels (:mod:`~studio.ui.workers.bridge`) and are emitted here,
     in the GUI thread, so each receiver is a direct call.
     """
@@ -108,7 +108,7 @@ class Worker(QObject):
     fitStarted = Signal(object)
     batchesEnded = Signal(list)
     layerStats = Signal(list)  # LayerStats events
-    epochEnded = Signal(object)
+    epochsEnded = Signal(list)  # EpochEnd events
     fitEnded = Signal(object)
     trainingFailed = Signal(str, str)  # message, what to try
 
@@ -125,11 +125,11 @@ class Worker(QObject):
         self._stop_requested = False
         self._paused = False
         self.runner = JobRunner(self)
-        # Events that end a stretch of batches, each on its own signal.
-        self._boundaries: dict[type, SignalInstance] = {
-            FitStart: self.fitStarted,
-            EpochEnd: self.epochEnded,
-            FitEnd: self.fitEnded,
+        # The events a parcel's lists are made of, in the order their lists are emitted.
+        self._lists: dict[type, SignalInstance] = {
+            BatchEnd: self.batchesEnded,
+            EpochEnd: self.epochsEnded,
+            LayerStats: self.layerStats,
         }
         self._parcel.connect(self._deliver)
 
@@ -209,32 +209,26 @@ class Worker(QObject):
 
     @Slot(list)
     def _deliver(self, events: list[Any]) -> None:
-        """Emit a parcel (GUI thread): each epoch's batches as one list before its end, the statistics as one list.
+        """Emit a parcel (GUI thread): its start; its batches, epoch ends and statistics, a list each; its end.
 
-        Statistics are keyed by step and need no epoch order, so a parcel's statistics go out
-        together, before the fit's end (or at the parcel's end).
+        Every epoch's batches still arrive before its end. Receivers key batches, epochs and
+        statistics by step or epoch, so none needs them interleaved, and three lists cost the GUI
+        thread far less than a call per epoch to every receiver (a tiny model ends 30 epochs a second).
         """
-        batches: list[BatchEnd] = []
-        stats: list[LayerStats] = []
+        lists: dict[type, list[Any]] = {kind: [] for kind in self._lists}
+        ends: list[FitEnd] = []
         for event in events:
-            if isinstance(event, BatchEnd):
-                batches.append(event)
-            elif isinstance(event, LayerStats):
-                stats.append(event)
+            if isinstance(event, FitStart):
+                self.fitStarted.emit(event)
+            elif isinstance(event, FitEnd):
+                ends.append(event)
             else:
-                batches = self._emit_list(self.batchesEnded, batches)
-                if not isinstance(event, EpochEnd):
-                    stats = self._emit_list(self.layerStats, stats)
-                self._boundaries[type(event)].emit(event)
-        self._emit_list(self.batchesEnded, batches)
-        self._emit_list(self.layerStats, stats)
-
-    @staticmethod
-    def _emit_list(signal: SignalInstance, events: list[Any]) -> list[Any]:
-        """Emit ``events`` (if any); returns a fresh list to collect the next ones."""
-        if events:
-            signal.emit(events)
-        return []
+                lists[type(event)].append(event)
+        for kind, signal in self._lists.items():
+            if lists[kind]:
+                signal.emit(lists[kind])
+        for end in ends:
+            self.fitEnded.emit(end)
 
     def _attach(self, trainer: TrainerLike) -> None:
         """Publish the trainer to the GUI thread, applying a stop or pause requested before it existed."""
