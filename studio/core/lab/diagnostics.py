@@ -62,7 +62,6 @@ class Hint:
 class BatchLosses:
     """What the rules need of the batch losses, kept in constant time and memory per batch."""
 
-    count: int = 0
     first: float | None = None
     bad: float | None = None  # the first loss that was not finite
     head: list[float] = field(default_factory=list)  # the first ``ENDS`` finite losses
@@ -72,7 +71,6 @@ class BatchLosses:
     def add(self, loss: float) -> None:
         if self.first is None:
             self.first = loss
-        self.count += 1
         if not math.isfinite(loss):
             self.bad = loss if self.bad is None else self.bad
             return
