@@ -3,7 +3,8 @@
 Trains the default project in the app (offscreen) and records how late a 10 ms timer in the
 GUI thread fires, then trains the same project with the GUI idle and hidden ("headless"), in
 the same worker thread (a second torch thread would trigger the OpenMP slowdown and spoil the
-comparison). Runs alternate, headless first, and the medians are compared.
+comparison). Runs alternate in pairs, headless first in every other pair, and the medians are
+compared.
 
     .venv/bin/python benchmarks/ui_latency.py [--repeats 2] [--epochs N] [--target window|panel]
 
@@ -166,6 +167,40 @@ class PanelTarget:
         return not self.host.worker.is_training()
 
 
+class Bench:
+    """One headless run or one run in the GUI, measured; both append to the lists the report reads."""
+
+    def __init__(self, host: WorkerHost, target: Any, project: Project, timer: FitTimer) -> None:
+        self.host, self.target, self.project, self.timer = host, target, project, timer
+        self.probe = LatenessProbe()
+        self.headless: list[float] = []
+        self.gui: list[float] = []
+        self.idle_lateness: list[float] = []
+        self.gui_lateness: list[float] = []
+        self.gui_cpu: list[float] = []
+
+    def run_headless(self) -> None:
+        self.target.widget.hide()  # headless: nothing to paint, no signals (no bridge callback)
+        self.probe.start()
+        run_job(self.host, "headless", headless_fit, self.project, self.target.data(), self.timer)
+        self.headless.append(self.timer.throughput())
+        self.idle_lateness += self.probe.lateness_ms
+
+    def run_gui(self) -> None:
+        target, timer = self.target, self.timer
+        target.widget.show()
+        settle = time.perf_counter() + 0.5  # the first paint of a freshly shown window is not training's cost
+        process_until(lambda: time.perf_counter() > settle)
+        self.probe.start()
+        runs, cpu = len(timer.seconds), time.thread_time()
+        target.train()
+        process_until(lambda: len(timer.seconds) > runs and target.idle())
+        self.probe.stop()
+        self.gui_cpu.append((time.thread_time() - cpu) / timer.seconds[-1])
+        self.gui.append(timer.throughput())
+        self.gui_lateness += self.probe.lateness_ms
+
+
 def run(args: argparse.Namespace) -> None:
     project = default_project()
     if args.epochs:
@@ -173,37 +208,21 @@ def run(args: argparse.Namespace) -> None:
     timer = FitTimer()
     host = WorkerHost(trainer_factory=lambda p, d, cbs: engine_trainer(p, d, [*cbs, timer]))
     target = (WindowTarget if args.target == "window" else PanelTarget)(host, project)
-    probe = LatenessProbe()
-    headless: list[float] = []
-    gui: list[float] = []
-    idle_lateness: list[float] = []
-    gui_lateness: list[float] = []
-    gui_cpu: list[float] = []
+    bench = Bench(host, target, project, timer)
     try:
         for repeat in range(args.repeats):
-            target.widget.hide()  # headless: nothing to paint, no signals (no bridge callback)
-            probe.start()
-            data = target.data()
-            run_job(host, "headless", headless_fit, project, data, timer)
-            headless.append(timer.throughput())
-            idle_lateness += probe.lateness_ms
-            target.widget.show()
-            settle = time.perf_counter() + 0.5  # the first paint of a freshly shown window is not training's cost
-            process_until(lambda settle=settle: time.perf_counter() > settle)
-            probe.start()
-            runs, cpu = len(timer.seconds), time.thread_time()
-            target.train()
-            process_until(lambda runs=runs: len(timer.seconds) > runs and target.idle())
-            probe.stop()
-            gui_cpu.append((time.thread_time() - cpu) / timer.seconds[-1])
-            gui.append(timer.throughput())
-            gui_lateness += probe.lateness_ms
-            print(f"repeat {repeat + 1}: headless {headless[-1]:,.0f} samples/s, GUI {gui[-1]:,.0f} samples/s")
+            # Headless first in even pairs, second in odd ones: a machine that speeds up or slows
+            # down during the benchmark then favours neither side.
+            order = (bench.run_headless, bench.run_gui) if repeat % 2 == 0 else (bench.run_gui, bench.run_headless)
+            for step in order:
+                step()
+            headless, gui = bench.headless[-1], bench.gui[-1]
+            print(f"repeat {repeat + 1}: headless {headless:,.0f} samples/s, GUI {gui:,.0f} samples/s")
     finally:
         host.shutdown()
-    report(project, headless, gui, idle_lateness, gui_lateness)
+    report(project, bench.headless, bench.gui, bench.idle_lateness, bench.gui_lateness)
     # Less noisy than throughput on a busy machine: the CPU the GUI thread took from training.
-    print(f"GUI thread CPU while training: {1000 * statistics.median(gui_cpu):.0f} ms per second")
+    print(f"GUI thread CPU while training: {1000 * statistics.median(bench.gui_cpu):.0f} ms per second")
 
 
 def headless_fit(project: Project, data: Any, timer: FitTimer) -> None:
@@ -221,7 +240,7 @@ def report(project: Project, headless: list[float], gui: list[float], idle: list
     print(f"throughput: headless {statistics.median(headless):,.0f} samples/s, GUI {statistics.median(gui):,.0f}"
           f" samples/s, ratio {ratio:.2f}")  # fmt: skip
     pairs = [g / h for g, h in zip(gui, headless, strict=True)]
-    print(f"ratio of each pair: {', '.join(f'{r:.2f}' for r in pairs)}")
+    print(f"ratio of each pair: {', '.join(f'{r:.2f}' for r in pairs)} (median {statistics.median(pairs):.2f})")
     # The machine is shared: a load above its core count makes every figure above unreliable.
     print(f"load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     verdict = "PASS" if p99 < P99_GOAL_MS and ratio >= RATIO_GOAL else "MISS"
