@@ -67,7 +67,6 @@ class TrainingStatus(QObject):
         self._shown_at = float("-inf")  # clock of the last flush
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
-        self._refresh.setInterval(REFRESH_MS)
         self._refresh.timeout.connect(self.flush)
         self.set_running(False)
 

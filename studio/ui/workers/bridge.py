@@ -4,9 +4,9 @@ It runs inside the worker thread (the engine calls it from ``fit``). A fast mode
 hundreds of epochs and thousands of batches a second, and every queued signal costs both
 threads: one for each receiver in the worker thread (a posted event) and the GIL in the GUI
 thread. So every event goes into one list, and the list crosses to the GUI thread as one
-queued call at most every ``interval`` seconds, where :class:`~studio.ui.workers.Worker` hands
-each event to its own signal, in the engine's order. The start, the end and a pause are sent
-at once: the learner must see them without delay.
+queued call at most every ``interval`` seconds, where :class:`~studio.ui.workers.Worker` emits
+it as one list per kind of event (batches, epoch ends, statistics). The start, the end and a
+pause are sent at once: the learner must see them without delay.
 """
 
 from __future__ import annotations
