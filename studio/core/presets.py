@@ -1,36 +1,37 @@
-"""Ready-made projects ("presets") shipped as JSON files in ``resources/presets``.
+"""Ready-made projects ("presets") shipped as JSON files in the package (``studio/resources/presets``).
 
 Presets are ordinary project files, so a learner can open one, change it and save it as their
-own; the default project of the app is the ``digits-mlp`` preset.
+own; the default project of the app is the ``digits-mlp`` preset. They are read through
+:mod:`importlib.resources`, so they are found in a wheel install as in a checkout.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib.resources import as_file, files
+from importlib.resources.abc import Traversable
 
 from studio.core.errors import ConfigError
 from studio.core.project import Project, load_project
 
-PRESET_DIR = Path(__file__).resolve().parents[2] / "resources" / "presets"
 DEFAULT_PRESET = "digits-mlp"
+
+
+def _preset_dir() -> Traversable:
+    return files("studio") / "resources" / "presets"
 
 
 def preset_names() -> list[str]:
     """Names of all shipped presets, sorted."""
-    return sorted(path.stem for path in PRESET_DIR.glob("*.json"))
-
-
-def preset_path(name: str) -> Path:
-    """The file of preset ``name``, or a :class:`ConfigError` listing the presets."""
-    path = PRESET_DIR / f"{name}.json"
-    if not path.is_file():
-        raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(preset_names())}", field="preset")
-    return path
+    return sorted(entry.name.removesuffix(".json") for entry in _preset_dir().iterdir() if entry.name.endswith(".json"))
 
 
 def load_preset(name: str) -> Project:
-    """A fresh copy of preset ``name``."""
-    return load_project(preset_path(name))
+    """A fresh copy of preset ``name``, or a :class:`ConfigError` listing the presets."""
+    entry = _preset_dir() / f"{name}.json"
+    if not entry.is_file():
+        raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(preset_names())}", field="preset")
+    with as_file(entry) as path:
+        return load_project(path)
 
 
 def default_project() -> Project:

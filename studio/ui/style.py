@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 
 import pyqtgraph as pg
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtWidgets import QApplication
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+RESOURCES = files("studio") / "resources"  # inside the package, so wheels carry it
 ICON_SIZES = (16, 20, 24, 32, 48, 64)
 
 # Colours of the two palettes; the roles not listed keep Fusion's derivation from these.
@@ -25,20 +25,6 @@ _LIGHT = {
 _DARK = {
     "window": "#1f2228", "base": "#17191e", "alt": "#23262d", "text": "#e3e6ec", "mid": "#3a3f4a",
     "button": "#2b2f37", "highlight": "#4a86e8", "disabled": "#6b7280", "tooltip": "#2b2f37", "link": "#7fb0ff",
-}
-# Fallbacks from the platform style when an SVG file is missing (e.g. a wheel built without resources/).
-_STANDARD_ICONS = {
-    "play": QStyle.StandardPixmap.SP_MediaPlay,
-    "pause": QStyle.StandardPixmap.SP_MediaPause,
-    "stop": QStyle.StandardPixmap.SP_MediaStop,
-    "new": QStyle.StandardPixmap.SP_FileIcon,
-    "open": QStyle.StandardPixmap.SP_DialogOpenButton,
-    "save": QStyle.StandardPixmap.SP_DialogSaveButton,
-    "folder": QStyle.StandardPixmap.SP_DirOpenIcon,
-    "up": QStyle.StandardPixmap.SP_ArrowUp,
-    "down": QStyle.StandardPixmap.SP_ArrowDown,
-    "delete": QStyle.StandardPixmap.SP_TrashIcon,
-    "reload": QStyle.StandardPixmap.SP_BrowserReload,
 }
 
 
@@ -81,8 +67,7 @@ def _apply_theme(app: QApplication) -> None:
     dark = wants_dark(app)
     pal = make_palette(dark)
     app.setPalette(pal)
-    sheet = RESOURCES / "styles" / "studio.qss"
-    app.setStyleSheet(sheet.read_text(encoding="utf-8") if sheet.is_file() else "")
+    app.setStyleSheet((RESOURCES / "styles" / "studio.qss").read_text(encoding="utf-8"))
     pg.setConfigOptions(
         background=pal.color(QPalette.ColorRole.Base), foreground=pal.color(QPalette.ColorRole.Text), antialias=True
     )
@@ -90,8 +75,8 @@ def _apply_theme(app: QApplication) -> None:
 
 
 def icon(name: str) -> QIcon:
-    """The icon ``name`` from resources/icons, tinted with the palette's text colour where it says
-    ``currentColor``; falls back to the platform's standard icon, then to an empty icon."""
+    """The icon ``name`` from ``studio/resources/icons``, tinted with the palette's text colour where it
+    says ``currentColor``."""
     app = QApplication.instance()
     color = app.palette().color(QPalette.ColorRole.ButtonText).name() if app else "#1d2330"
     return _tinted_icon(name, color)
@@ -99,12 +84,8 @@ def icon(name: str) -> QIcon:
 
 @cache
 def _tinted_icon(name: str, color: str) -> QIcon:
-    path = RESOURCES / "icons" / f"{name}.svg"
-    if not path.is_file():
-        standard = _STANDARD_ICONS.get(name)
-        app = QApplication.instance()
-        return app.style().standardIcon(standard) if app and standard is not None else QIcon()
-    renderer = QSvgRenderer(QByteArray(path.read_bytes().replace(b"currentColor", color.encode())))
+    svg = (RESOURCES / "icons" / f"{name}.svg").read_bytes()
+    renderer = QSvgRenderer(QByteArray(svg.replace(b"currentColor", color.encode())))
     result = QIcon()
     for size in ICON_SIZES:
         image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)

@@ -60,7 +60,7 @@ def test_user_errors_are_one_line_and_exit_2(args, words):
 
 
 def test_bad_layer_parameter_is_a_user_error(tmp_path):
-    project = json.loads((ROOT / "resources/presets/digits-mlp.json").read_text())
+    project = json.loads((ROOT / "studio/resources/presets/digits-mlp.json").read_text())
     project["model"]["layers"][0]["params"]["out_features"] = 0
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(project))

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QSplitter, QWidget
 
 from studio.core.project import load_project, save_project
 from studio.ui import style
+from studio.ui.actions import ACTIONS
 from studio.ui.dialogs import ScriptedDialogs
 from studio.ui.main_window import MainWindow
 from tests.ui.window_fixtures import open_window, temp_settings, worker_host  # noqa: F401  (fixtures)
@@ -140,7 +141,8 @@ def test_palette_follows_the_theme(theme, monkeypatch, qapp):
 
 
 def test_icons_render_for_the_main_actions(qapp):
-    for name in ("play", "pause", "stop", "add", "delete", "up", "down", "duplicate"):
+    named = {spec.icon for spec in ACTIONS if spec.icon}
+    for name in named | {"app", "reload", "add", "delete", "up", "down", "duplicate"}:
         pixmap = style.icon(name).pixmap(32, 32)
         assert not pixmap.isNull() and pixmap.toImage().pixelColor(16, 16).alpha() >= 0
 
