@@ -102,16 +102,11 @@ def process_until(done: Callable[[], bool]) -> None:
 
 def run_job(host: WorkerHost, name: str, fn: Callable[..., object], *args: object) -> object:
     """Run one job in the worker thread and wait for its own result."""
-    results: dict[int, object] = {}
-
-    def finished(job: int, result: object) -> None:
-        results[job] = result
-
-    host.worker.jobFinished.connect(finished)
     job = host.worker.submit(name, fn, *args)
-    process_until(lambda: job in results)
-    host.worker.jobFinished.disconnect(finished)
-    return results[job]
+    process_until(job.done)
+    if job.error:
+        raise RuntimeError(job.error)
+    return job.result
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -25,6 +25,7 @@ from studio.ui.runs import RunTracker
 from studio.ui.widgets.export_dialog import ExportDialog
 from studio.ui.widgets.finetune_dialog import FineTuneDialog, FineTunePlan
 from studio.ui.widgets.layer_editor.commands import EditCommand
+from studio.ui.workers import Job
 
 if TYPE_CHECKING:
     from studio.ui.main_window import MainWindow
@@ -47,7 +48,7 @@ class RunCommands(QObject):
         self.export_dialog: ExportDialog | None = None
         self.fine_tune_dialog: FineTuneDialog | None = None
         self.fine_tune_plan: FineTunePlan | None = None  # what the next run starts from, until it starts
-        self._load_job: int | None = None
+        self._load_job: Job | None = None
         self._pending: Checkpoint | None = None  # a checkpoint waiting for its data before it resumes
         self._replay: list[EpochEnd] = []  # the resumed run's earlier epochs, for the plots
         self._connect()
@@ -61,8 +62,6 @@ class RunCommands(QObject):
         # Connected after the plots, status bar and run history (wiring), so these run after them.
         worker.fitStarted.connect(self._fit_started)
         worker.fitEnded.connect(self.tracker.fit_ended)
-        worker.jobFinished.connect(self._job_finished)
-        worker.jobFailed.connect(self._job_failed)
         self.tracker.note.connect(w.status.show_message)
         w.history.runAdded.connect(self._run_added)
         w.data_panel.dataReady.connect(self._data_ready)
@@ -73,7 +72,7 @@ class RunCommands(QObject):
         self._state_changed(w.training.state)
 
     # --- resume ----------------------------------------------------------------------------------
-    def resume_run(self, path: str | None = None) -> int | None:
+    def resume_run(self, path: str | None = None) -> Job | None:
         """Read a checkpoint (file, or a run/checkpoint folder) on the worker; it resumes when read."""
         if self.w.training.busy() or self._load_job is not None:
             return None
@@ -83,8 +82,11 @@ class RunCommands(QObject):
             if path is None:
                 return None
         self.w.status.show_message(f"Reading the checkpoint {path}…")
-        self._load_job = self.w.host.worker.submit("Reading the checkpoint", load_checkpoint, path)
-        return self._load_job
+        job = self.w.host.worker.submit("Reading the checkpoint", load_checkpoint, path)
+        job.finished.connect(self._checkpoint_loaded)
+        job.failed.connect(self._checkpoint_failed)
+        self._load_job = job
+        return job
 
     def _checkpoint_read(self, checkpoint: Checkpoint) -> None:
         """Make the checkpoint's project the window's and continue its fit once the data is ready."""
@@ -204,16 +206,14 @@ class RunCommands(QObject):
             old.deleteLater()
         setattr(self, attribute, dialog)
 
-    def _job_finished(self, job: int, result: Any) -> None:
-        if job == self._load_job:
-            self._load_job = None
-            self._checkpoint_read(result)
+    def _checkpoint_loaded(self, checkpoint: Checkpoint) -> None:
+        self._load_job = None
+        self._checkpoint_read(checkpoint)
 
-    def _job_failed(self, job: int, message: str) -> None:
-        if job == self._load_job:
-            self._load_job = None
-            self.w.status.show_message("")
-            self.w.dialogs.message(Message("error", "Cannot resume the run", message))
+    def _checkpoint_failed(self, message: str) -> None:
+        self._load_job = None
+        self.w.status.show_message("")
+        self.w.dialogs.message(Message("error", "Cannot resume the run", message))
 
     def _run_added(self, record: RunRecord) -> None:
         if self.tracker.current is not None:

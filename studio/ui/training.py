@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal, SignalInstance
 
 from studio.core.project import Project
 from studio.ui.dialogs import Dialogs, Message
+from studio.ui.workers import Job, Worker
 
 IDLE, PREPARING, RUNNING, PAUSED, STOPPING = "idle", "preparing", "running", "paused", "stopping"
 
@@ -38,7 +39,7 @@ class TrainingController(QObject):
 
     def __init__(
         self,
-        worker: Any,
+        worker: Worker,
         project: Callable[[], Project],
         check: Callable[[], str | None],
         data: DataSource,
@@ -52,7 +53,7 @@ class TrainingController(QObject):
         self._check = check
         self._data = data
         self.dialogs = dialogs
-        self._job: int | None = None
+        self._job: Job | None = None
         self._resume: dict[str, Any] | None = None
         # Extra engine callbacks for each run, and a one-shot step run on the trainer in the worker before the fit.
         self.run_callbacks: Callable[[Project], Sequence[Any]] = lambda _project: ()
@@ -61,8 +62,6 @@ class TrainingController(QObject):
         data.loadFailed.connect(self._data_failed)
         # Bound methods, not lambdas: Qt disconnects them when this controller is destroyed, so a
         # worker that outlives the window never calls into a deleted object.
-        worker.jobFinished.connect(self._job_finished)
-        worker.jobFailed.connect(self._job_failed)
         worker.trainingFailed.connect(self._training_failed)
 
     def busy(self) -> bool:
@@ -113,6 +112,8 @@ class TrainingController(QObject):
         prepare, self.prepare_next = self.prepare_next, None
         callbacks = self.run_callbacks(project)
         self._job = self.worker.start_training(project, data, callbacks, resume=resume, prepare=prepare)
+        self._job.finished.connect(self._job_done)
+        self._job.failed.connect(self._job_done)
         self._set_state(RUNNING)
 
     def _data_ready(self, data: Any) -> None:
@@ -125,16 +126,10 @@ class TrainingController(QObject):
             self._set_state(IDLE)
             self.rejected.emit(message)
 
-    def _job_finished(self, job: int, _result: Any) -> None:
-        self._job_done(job)
-
-    def _job_failed(self, job: int, _message: str) -> None:
-        self._job_done(job)
-
-    def _job_done(self, job: int) -> None:
-        if job == self._job:
-            self._job = None
-            self._set_state(IDLE)
+    def _job_done(self, _outcome: object) -> None:
+        """The training job ended (its result, or why it failed): the window is idle again."""
+        self._job = None
+        self._set_state(IDLE)
 
     def _training_failed(self, message: str, hint: str) -> None:
         text = f"{message}\n\nWhat to try: {hint}" if hint else message

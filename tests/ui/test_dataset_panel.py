@@ -9,14 +9,13 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QWidget
 from studio.core.data import DATASETS
 from studio.core.presets import default_project
 from studio.ui.widgets.dataset_panel import DatasetPanel
-from tests.ui.window_fixtures import worker_host  # noqa: F401  (fixture)
 
 LOAD_TIMEOUT_MS = 20_000
 
 
 @pytest.fixture
-def panel(qtbot, worker_host):  # noqa: F811
-    widget = DatasetPanel(worker_host.worker)
+def panel(qtbot, host):
+    widget = DatasetPanel(host.worker)
     qtbot.addWidget(widget)
     with qtbot.waitSignal(widget.dataReady, timeout=LOAD_TIMEOUT_MS):
         widget.load(default_project())
@@ -118,3 +117,18 @@ def test_missing_files_show_an_error_not_a_crash(panel, qtbot, tmp_path):
         panel.request_load(immediate=True)
     assert blocker.args[0] and panel.findChild(QLabel, "dataError").isVisibleTo(panel)
     assert panel.findChild(QWidget, "param_root_browse") is not None  # the folder chooser is there
+
+
+def test_a_load_overtaken_by_new_settings_is_cancelled_and_only_the_newest_arrives(panel, qtbot):
+    combo = panel.findChild(QComboBox, "datasetCombo")
+    ready: list = []
+    panel.dataReady.connect(ready.append)
+    combo.setCurrentIndex(combo.findData("circles"))
+    panel.request_load(immediate=True)
+    first = panel._job
+    combo.setCurrentIndex(combo.findData("moons"))
+    panel.request_load(immediate=True)
+    assert first.state == "cancelled" and panel._job is not first
+    qtbot.waitUntil(lambda: not panel.is_loading(), timeout=LOAD_TIMEOUT_MS)
+    assert [prepared.input_shape for prepared in ready] == [(2,)]
+    assert panel.prepared() is ready[-1] and panel.spec().dataset == "moons"

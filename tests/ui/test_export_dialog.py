@@ -12,7 +12,6 @@ from studio.core.checkpoint import ModelInfo, save_checkpoint
 from studio.core.project import LayerSpec, ModelSpec, Project
 from studio.ui.dialogs import ScriptedDialogs
 from studio.ui.widgets.export_dialog import ExportDialog
-from studio.ui.workers import WorkerHost
 
 
 @pytest.fixture
@@ -24,13 +23,6 @@ def checkpoint(tmp_path: Path) -> Path:
     state = {"model": model.state_dict(), "epoch": 1, "step": 3, "history": []}
     info = ModelInfo((64,), preprocessing={"name": "none", "mean": None, "std": None})
     return save_checkpoint(tmp_path / "epoch-0001.ckpt", project, state, info, torch.randn(4, 64))
-
-
-@pytest.fixture
-def host(qtbot):  # noqa: ANN001, ANN201
-    host = WorkerHost()
-    yield host
-    host.shutdown()
 
 
 def _dialog(qtbot, host, dialogs: ScriptedDialogs) -> ExportDialog:  # noqa: ANN001

@@ -12,15 +12,7 @@ from studio.core.build import build_model
 from studio.core.presets import default_project
 from studio.ui.widgets.finetune_dialog import FineTunePlan
 from tests.payloads import Payload
-from tests.ui.window_fixtures import (  # noqa: F401  (fixtures)
-    open_window,
-    temp_settings,
-    tiny_project,
-    train_until_idle,
-    worker_host,
-)
-
-RUN_TIMEOUT_MS = 90_000
+from tests.ui.conftest import RUN_TIMEOUT_MS, open_window, tiny_project, train_until_idle
 
 
 def small_project(epochs: int = 2):
@@ -28,8 +20,8 @@ def small_project(epochs: int = 2):
 
 
 @pytest.fixture
-def window(qtbot, temp_settings, worker_host):  # noqa: F811
-    win = open_window(qtbot, worker_host, project=small_project())
+def window(qtbot, temp_settings, host):
+    win = open_window(qtbot, host, project=small_project())
     yield win
     win.document.dirty = False
     win.shutdown()
@@ -38,9 +30,9 @@ def window(qtbot, temp_settings, worker_host):  # noqa: F811
 
 def open_dialog(qtbot, window, source: str | None = None):
     """Open File > Fine-tune From… (on ``source``) and wait for its first preview."""
-    with qtbot.waitSignal(window.host.worker.jobFinished, timeout=RUN_TIMEOUT_MS):
-        dialog = window.runs.fine_tune(source)
-    qtbot.waitUntil(lambda: dialog.last_report() is not None or dialog.error.isVisibleTo(dialog))
+    dialog = window.runs.fine_tune(source)
+    qtbot.waitUntil(lambda: dialog.last_report() is not None or dialog.error.isVisibleTo(dialog),
+                    timeout=RUN_TIMEOUT_MS)
     return dialog
 
 
@@ -113,8 +105,9 @@ def test_replacing_the_output_layer_follows_the_data(window):
 def test_a_crafted_pickle_is_refused_in_the_dialog(qtbot, window, tmp_path):
     evil, marker = tmp_path / "weights.pt", tmp_path / "pwned"
     torch.save({"state_dict": Payload(marker)}, evil)
-    with qtbot.waitSignal(window.host.worker.jobFailed, timeout=RUN_TIMEOUT_MS):
-        dialog = window.runs.fine_tune(str(evil))
+    dialog = window.runs.fine_tune(str(evil))
+    with qtbot.waitSignal(dialog.failed, timeout=RUN_TIMEOUT_MS):
+        pass
     assert dialog.error.isVisibleTo(dialog)
     assert "refused to load" in dialog.error.text() and "could run code" in dialog.error.text()
     assert not dialog.ok.isEnabled() and not marker.exists()

@@ -21,7 +21,6 @@ from studio.ui.inspect.confusion_widget import PNG_SIZE
 from studio.ui.inspect.evaluation_view import EvaluationView
 from studio.ui.inspect.layer_view import LayerView
 from studio.ui.inspect.try_panel import TryPanel
-from tests.ui.window_fixtures import worker_host  # noqa: F401  (fixture)
 
 NAMES = ("cat", "dog", "bird")
 CONTROLS = ("inspectPanel", "inspectTabs", "confusionMatrix", "galleryView", "metricsTable", "exportEvaluationButton",
@@ -115,21 +114,22 @@ def make_snapshot(project: Project) -> ModelSnapshot:
 
 
 def run_job(qtbot, host, fn, *args):
-    with qtbot.waitSignal(host.worker.jobFinished, timeout=60_000) as done:
-        host.worker.submit("test", fn, *args)
-    return done.args[1]
+    job = host.worker.submit("test", fn, *args)
+    with qtbot.waitSignal(job.finished, timeout=60_000) as done:
+        pass
+    return done.args[0]
 
 
 @pytest.fixture
-def digits(qtbot, worker_host):  # noqa: F811 (fixture)
+def digits(qtbot, host):
     project = default_project()
     project.data.subset_per_class = 5
-    return run_job(qtbot, worker_host, make_snapshot, project)
+    return run_job(qtbot, host, make_snapshot, project)
 
 
 @pytest.fixture
-def try_panel(qtbot, worker_host, digits, tmp_path):  # noqa: F811 (fixture)
-    panel = TryPanel(worker_host.worker, ScriptedDialogs(paths=[str(tmp_path / "one.png")]))
+def try_panel(qtbot, host, digits, tmp_path):
+    panel = TryPanel(host.worker, ScriptedDialogs(paths=[str(tmp_path / "one.png")]))
     qtbot.addWidget(panel)
     panel.resize(800, 500)
     panel.show()
@@ -190,8 +190,8 @@ def test_picking_a_sample_shows_its_true_label(qtbot, try_panel, digits):
     assert f"true: {try_panel.prediction.true}" in try_panel.prediction_label.text()
 
 
-def test_layer_view_shows_the_input_the_weights_and_every_layer(qtbot, worker_host, digits):  # noqa: F811
-    view = LayerView(worker_host.worker)
+def test_layer_view_shows_the_input_the_weights_and_every_layer(qtbot, host, digits):
+    view = LayerView(host.worker)
     qtbot.addWidget(view)
     view.set_snapshot(digits)
     view.request(1)
@@ -207,16 +207,16 @@ def moons_project() -> Project:
                    optimizer=Choice("adam", {"lr": 0.05}), training=TrainingSpec(epochs=3, batch_size=8, stats_every=0))
 
 
-def test_the_boundary_updates_while_training_and_curves_export(qtbot, worker_host, tmp_path):  # noqa: F811
-    panel = InspectPanel(worker_host.worker, ScriptedDialogs(paths=[str(tmp_path / "curves")]))
+def test_the_boundary_updates_while_training_and_curves_export(qtbot, host, tmp_path):
+    panel = InspectPanel(host.worker, ScriptedDialogs(paths=[str(tmp_path / "curves")]))
     qtbot.addWidget(panel)
     panel.show()
     grids: list[BoundaryGrid] = []
     panel.resultReady.connect(lambda r: grids.append(r) if isinstance(r, BoundaryGrid) else None)
     callbacks = panel.training_callbacks()
     callbacks[0]._min_interval = 0.0  # every 20 steps, however fast this machine is
-    with qtbot.waitSignal(worker_host.worker.fitEnded, timeout=120_000):
-        worker_host.worker.start_training(moons_project(), None, callbacks)
+    with qtbot.waitSignal(host.worker.fitEnded, timeout=120_000):
+        host.worker.start_training(moons_project(), None, callbacks)
     qtbot.waitUntil(lambda: panel.snapshot is not None, timeout=30_000)
     steps = [g.step for g in grids]
     assert len(steps) >= 5 and steps == sorted(steps) and steps[0] == 0
@@ -230,8 +230,8 @@ def test_the_boundary_updates_while_training_and_curves_export(qtbot, worker_hos
     assert (tmp_path / "curves" / "batch_losses.csv").exists()
 
 
-def test_every_control_has_a_stable_name_and_an_accessible_name(qtbot, worker_host):  # noqa: F811
-    panel = InspectPanel(worker_host.worker, ScriptedDialogs())
+def test_every_control_has_a_stable_name_and_an_accessible_name(qtbot, host):
+    panel = InspectPanel(host.worker, ScriptedDialogs())
     qtbot.addWidget(panel)
     for name in CONTROLS:
         widget = panel if name == "inspectPanel" else panel.findChild(QWidget, name)

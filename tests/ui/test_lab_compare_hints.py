@@ -3,18 +3,16 @@ the lab container's names, locking and forwarded signals."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from studio.core.lab.diagnostics import Hint
-from studio.core.project import Choice, Project
+from studio.core.project import Choice
 from studio.ui.lab.compare_dialog import CompareDialog
 from studio.ui.lab.hints_panel import HintCard, HintsPanel
 from studio.ui.lab.lab_panel import LabPanel
 from studio.ui.lab.source import LabSource
-from studio.ui.workers import WorkerHost
-from tests.ui.window_fixtures import tiny_project as tiny_fixture_project
+from tests.ui.conftest import tiny_project
 
 TIMEOUT_MS = 60_000
 LAB_NAMES = ("labPanel", "probePanel", "probeRunButton", "racePanel", "raceRunButton", "sanityButton",
@@ -23,19 +21,10 @@ LAB_NAMES = ("labPanel", "probePanel", "probeRunButton", "racePanel", "raceRunBu
 
 
 
-def tiny_project(epochs: int = 2) -> Project:
-    return tiny_fixture_project(epochs)
-
-
-@pytest.fixture
-def host(qapp):
-    host = WorkerHost()
-    yield host
-    host.shutdown()
 
 
 def test_compare_runs_the_pair_with_one_change_and_summarises(qtbot, host):
-    dialog = CompareDialog(host.worker, tiny_project(), "Run 1")
+    dialog = CompareDialog(host.worker, tiny_project(2), "Run 1")
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.choose("lr", "0.01")
@@ -54,7 +43,7 @@ def test_compare_runs_the_pair_with_one_change_and_summarises(qtbot, host):
 
 
 def test_compare_refuses_an_unchanged_or_bad_value_in_place(qtbot, host):
-    dialog = CompareDialog(host.worker, tiny_project(), "Run 1")
+    dialog = CompareDialog(host.worker, tiny_project(2), "Run 1")
     qtbot.addWidget(dialog)
     dialog.choose("lr", "0.001")  # what the project already has
     assert not dialog.run_bar.run_button.isEnabled() and "already" in dialog.change.text()
@@ -94,7 +83,7 @@ def test_hints_report_a_healthy_run_and_show_the_best_epoch_of_overfitting(qtbot
 
 
 def test_lab_container_names_locking_and_forwarding(qtbot, host):
-    lab = LabPanel(host.worker, LabSource(tiny_project))
+    lab = LabPanel(host.worker, LabSource(lambda: tiny_project(2)))
     qtbot.addWidget(lab)
     lab.show()
     for name in LAB_NAMES:
@@ -111,5 +100,5 @@ def test_lab_container_names_locking_and_forwarding(qtbot, host):
     lab.hints.hintsChanged.emit(3)
     assert lab.tabText(lab.indexOf(lab.hints)) == "Diagnostics (3)"
     dialog = lab.compare_current()
-    assert dialog.isVisible() and dialog.project.to_dict() == tiny_project().to_dict()
+    assert dialog.isVisible() and dialog.project.to_dict() == tiny_project(2).to_dict()
     dialog.close()

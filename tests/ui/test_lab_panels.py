@@ -15,17 +15,10 @@ from studio.ui.lab.race_panel import RacePanel
 from studio.ui.lab.sanity_panel import SanityPanel
 from studio.ui.lab.source import LabSource
 from studio.ui.workers import WorkerHost
-from tests.ui.window_fixtures import emissions, tiny_project
+from tests.ui.conftest import emissions, tiny_project
 
 TIMEOUT_MS = 60_000
 
-
-
-@pytest.fixture
-def host(qapp):
-    host = WorkerHost()
-    yield host
-    host.shutdown()
 
 
 def shown(qtbot, widget):

@@ -7,26 +7,14 @@ import pytest
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from studio.core.lab.diagnostics import Diagnostics
-from studio.core.presets import default_project
 from studio.core.project import Choice
 from studio.ui.lab.window import compare_selected_run
-from tests.ui.window_fixtures import open_window, temp_settings, worker_host  # noqa: F401  (fixtures)
-
-RUN_TIMEOUT_MS = 90_000
-
-
-def tiny_project(epochs: int = 1):
-    project = default_project()
-    project.data.subset_per_class = 10
-    project.training.epochs = epochs
-    project.training.batch_size = 16
-    project.training.stats_every = 2
-    return project
+from tests.ui.conftest import RUN_TIMEOUT_MS, open_window, tiny_project
 
 
 @pytest.fixture
-def window(qtbot, temp_settings, worker_host):  # noqa: F811
-    win = open_window(qtbot, worker_host, project=tiny_project())
+def window(qtbot, temp_settings, host):
+    win = open_window(qtbot, host, project=tiny_project(stats_every=2))
     yield win
     win.shutdown()
 

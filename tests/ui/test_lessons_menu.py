@@ -8,12 +8,12 @@ from PySide6.QtWidgets import QMenu
 
 from studio.core.lab.lessons import LESSONS
 from studio.core.presets import load_preset
-from tests.ui.window_fixtures import open_window, temp_settings, worker_host  # noqa: F401  (fixtures)
+from tests.ui.conftest import open_window
 
 
 @pytest.fixture
-def window(qtbot, temp_settings, worker_host):  # noqa: F811
-    win = open_window(qtbot, worker_host)
+def window(qtbot, temp_settings, host):
+    win = open_window(qtbot, host)
     yield win
     win.document.dirty = False
     win.shutdown()

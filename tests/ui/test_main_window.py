@@ -15,14 +15,14 @@ from studio.ui import style
 from studio.ui.actions import ACTIONS
 from studio.ui.dialogs import ScriptedDialogs
 from studio.ui.main_window import MainWindow
-from tests.ui.window_fixtures import open_window, temp_settings, worker_host  # noqa: F401  (fixtures)
+from tests.ui.conftest import open_window
 
 NAMES_FILE = Path(__file__).resolve().parents[2] / "docs" / "ui-names.md"
 
 
 @pytest.fixture
-def window(qtbot, temp_settings, worker_host):  # noqa: F811
-    win = open_window(qtbot, worker_host)
+def window(qtbot, temp_settings, host):
+    win = open_window(qtbot, host)
     yield win
     win.shutdown()
 
@@ -68,8 +68,8 @@ def test_main_shortcuts(window):
     assert not window.actions["train"].icon().isNull() and not window.actions["stop"].icon().isNull()
 
 
-def test_geometry_splitters_and_tab_persist(qtbot, temp_settings, worker_host):  # noqa: F811
-    first = open_window(qtbot, worker_host)
+def test_geometry_splitters_and_tab_persist(qtbot, temp_settings, host):
+    first = open_window(qtbot, host)
     first.resize(720, 540)  # inside the offscreen screen (800×600): restoreGeometry keeps windows on screen
     first.split.setSizes([300, 420])
     first.show_tab("optimizer")
@@ -77,7 +77,7 @@ def test_geometry_splitters_and_tab_persist(qtbot, temp_settings, worker_host): 
     assert size.height() == 540
     first.close()
     assert QSettings().contains("window/geometry")
-    second = MainWindow(host=worker_host, dialogs=ScriptedDialogs())
+    second = MainWindow(host=host, dialogs=ScriptedDialogs())
     qtbot.addWidget(second)
     second.show()
     assert second.size() == size
@@ -147,7 +147,7 @@ def test_icons_render_for_the_main_actions(qapp):
         assert not pixmap.isNull() and pixmap.toImage().pixelColor(16, 16).alpha() >= 0
 
 
-def test_create_app_names_the_settings_and_applies_the_theme(temp_settings, qapp):  # noqa: F811
+def test_create_app_names_the_settings_and_applies_the_theme(temp_settings, qapp):
     from PySide6.QtCore import QCoreApplication
 
     from studio.app import APPLICATION, ORGANIZATION, create_app

@@ -22,15 +22,8 @@ from studio.ui.plots import LivePlot
 from studio.ui.runs import CHECKPOINTS
 from studio.ui.training import IDLE
 from tests.payloads import Payload
-from tests.ui.window_fixtures import (  # noqa: F401  (fixtures)
-    open_window,
-    temp_settings,
-    tiny_project,
-    train_until_idle,
-    worker_host,
-)
+from tests.ui.conftest import RUN_TIMEOUT_MS, open_window, tiny_project, train_until_idle
 
-RUN_TIMEOUT_MS = 90_000
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
 
 
@@ -39,15 +32,15 @@ def small_project(epochs: int = 2):
 
 
 @pytest.fixture
-def window(qtbot, temp_settings, worker_host):  # noqa: F811
-    win = open_window(qtbot, worker_host, project=small_project())
+def window(qtbot, temp_settings, host):
+    win = open_window(qtbot, host, project=small_project())
     yield win
     win.document.dirty = False
     win.shutdown()
 
 
 
-def run_folders(temp_settings) -> list[Path]:  # noqa: F811
+def run_folders(temp_settings) -> list[Path]:
     root = temp_settings.parent / "runs"
     return sorted(p for p in root.iterdir() if p.is_dir())
 
@@ -56,7 +49,7 @@ def metrics(event) -> tuple[float, ...]:
     return tuple(getattr(event, name) for name in METRICS)
 
 
-def test_each_run_snapshots_into_its_own_folder(qtbot, window, temp_settings):  # noqa: F811
+def test_each_run_snapshots_into_its_own_folder(qtbot, window, temp_settings):
     window.document.project.training.keep_snapshots = 1
     end = train_until_idle(qtbot, window)
     assert end.reason == "completed"
@@ -74,7 +67,7 @@ def test_each_run_snapshots_into_its_own_folder(qtbot, window, temp_settings):  
     assert len(run_folders(temp_settings)) == 2  # a second run never overwrites the first
 
 
-def test_stop_leaves_a_final_checkpoint_and_run_commands_wait(qtbot, window, temp_settings):  # noqa: F811
+def test_stop_leaves_a_final_checkpoint_and_run_commands_wait(qtbot, window, temp_settings):
     window.document.project.training.epochs = 200
     window.document.project.training.snapshot_every = 0  # only the final checkpoint
     window.actions["train"].trigger()
@@ -89,7 +82,7 @@ def test_stop_leaves_a_final_checkpoint_and_run_commands_wait(qtbot, window, tem
     qtbot.waitUntil(lambda: all(window.actions[key].isEnabled() for key in ("resume_run", "fine_tune", "export")))
 
 
-def test_resume_run_continues_exactly_and_the_plots_continue(qtbot, window, temp_settings):  # noqa: F811
+def test_resume_run_continues_exactly_and_the_plots_continue(qtbot, window, temp_settings):
     unbroken = train_until_idle(qtbot, window)
     [first] = run_folders(temp_settings)
     after_one = first / CHECKPOINTS / "epoch-0001.ckpt"
@@ -119,7 +112,7 @@ def test_resume_run_continues_exactly_and_the_plots_continue(qtbot, window, temp
     assert [p.name for p in list_checkpoints(first / CHECKPOINTS)] == ["epoch-0001.ckpt", "epoch-0002.ckpt"]
 
 
-def test_resuming_a_finished_run_offers_to_train_longer(qtbot, window, temp_settings):  # noqa: F811
+def test_resuming_a_finished_run_offers_to_train_longer(qtbot, window, temp_settings):
     train_until_idle(qtbot, window)
     [first] = run_folders(temp_settings)
     window.dialogs.answers.append("yes")
@@ -130,13 +123,14 @@ def test_resuming_a_finished_run_offers_to_train_longer(qtbot, window, temp_sett
     assert window.document.project.training.epochs == 4
 
 
-def test_declining_to_train_longer_changes_nothing(qtbot, window, temp_settings):  # noqa: F811
+def test_declining_to_train_longer_changes_nothing(qtbot, window, temp_settings):
     train_until_idle(qtbot, window)
     [first] = run_folders(temp_settings)
     window.document.project.name = "mine"
     window.dialogs.answers.append("no")
-    with qtbot.waitSignal(window.host.worker.jobFinished, timeout=RUN_TIMEOUT_MS):
-        window.runs.resume_run(str(first))
+    job = window.runs.resume_run(str(first))
+    with qtbot.waitSignal(job.finished, timeout=RUN_TIMEOUT_MS):
+        pass
     assert window.dialogs.shown[-1].title == "Train longer?"
     assert window.document.project.name == "mine" and window.training.state == IDLE
     assert window.status.message.text() == "Resume cancelled."
@@ -147,8 +141,9 @@ def test_a_crafted_checkpoint_is_refused_and_nothing_changes(qtbot, window, tmp_
     evil, marker = tmp_path / "epoch-0001.ckpt", tmp_path / "pwned"
     torch.save({"format": "training-studio-checkpoint", "payload": Payload(marker)}, evil)
     before = window.document.project.to_dict()
-    with qtbot.waitSignal(window.host.worker.jobFailed, timeout=RUN_TIMEOUT_MS):
-        window.runs.resume_run(str(evil))
+    job = window.runs.resume_run(str(evil))
+    with qtbot.waitSignal(job.failed, timeout=RUN_TIMEOUT_MS):
+        pass
     qtbot.waitUntil(lambda: bool(window.dialogs.shown))
     shown = window.dialogs.shown[-1]
     assert shown.kind == "error" and "refused to load" in shown.text and "code" in shown.text

@@ -13,7 +13,7 @@ from studio.core.project import Choice
 from studio.ui.plots import LivePlot
 from studio.ui.training import IDLE, PAUSED, RUNNING
 from studio.ui.workers import WorkerHost
-from tests.ui.window_fixtures import emissions, open_window, temp_settings, worker_host  # noqa: F401  (fixtures)
+from tests.ui.conftest import emissions, open_window
 
 RUN_TIMEOUT_MS = 90_000
 EVERY_PLOT = ("lossPlot", "accuracyPlot", "activationPlot", "gradientPlot")
@@ -40,16 +40,16 @@ def plotted_points(plot: LivePlot) -> int:
 
 
 @pytest.fixture
-def window(qtbot, temp_settings, worker_host):  # noqa: F811
-    win = open_window(qtbot, worker_host, project=long_project())
+def window(qtbot, temp_settings, host):
+    win = open_window(qtbot, host, project=long_project())
     yield win
     win.shutdown()
 
 
-def test_build_pick_data_train_and_see_every_plot(qtbot, temp_settings, worker_host):  # noqa: F811
+def test_build_pick_data_train_and_see_every_plot(qtbot, temp_settings, host):
     empty = default_project()
     empty.model.layers = []
-    window = open_window(qtbot, worker_host, project=empty)
+    window = open_window(qtbot, host, project=empty)
     window.show_tab("data")
     combo = window.findChild(QComboBox, "datasetCombo")
     with qtbot.waitSignal(window.data_panel.dataReady, timeout=RUN_TIMEOUT_MS):
@@ -160,7 +160,7 @@ class _FailingTrainer:
     def resume(self) -> None: ...
 
 
-def test_an_error_in_training_is_shown_with_what_to_try(qtbot, temp_settings):  # noqa: F811
+def test_an_error_in_training_is_shown_with_what_to_try(qtbot, temp_settings):
     host = WorkerHost(trainer_factory=lambda project, data, callbacks: _FailingTrainer(MemoryError()))
     window = open_window(qtbot, host)
     with qtbot.waitSignal(host.worker.trainingFailed, timeout=RUN_TIMEOUT_MS):
@@ -172,12 +172,12 @@ def test_an_error_in_training_is_shown_with_what_to_try(qtbot, temp_settings):  
     window.shutdown()
 
 
-def test_a_diverged_run_is_reported(qtbot, temp_settings, worker_host):  # noqa: F811
+def test_a_diverged_run_is_reported(qtbot, temp_settings, host):
     project = default_project()
     project.optimizer = Choice("sgd", {"lr": 10.0})  # a real run that diverges within a few steps
     project.model.init = "normal"
-    window = open_window(qtbot, worker_host, project=project)
-    with qtbot.waitSignal(worker_host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
+    window = open_window(qtbot, host, project=project)
+    with qtbot.waitSignal(host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
         window.actions["train"].trigger()
     assert ended.args[0].reason == "non_finite"
     qtbot.waitUntil(lambda: window.training.state == IDLE)
@@ -186,13 +186,13 @@ def test_a_diverged_run_is_reported(qtbot, temp_settings, worker_host):  # noqa:
     window.shutdown()
 
 
-def test_train_before_the_data_is_loaded_waits_for_it(qtbot, temp_settings, worker_host):  # noqa: F811
+def test_train_before_the_data_is_loaded_waits_for_it(qtbot, temp_settings, host):
     project = default_project()
     project.training.epochs = 1
-    window = open_window(qtbot, worker_host, project=project)
+    window = open_window(qtbot, host, project=project)
     window.data_panel.request_load(immediate=True, force=True)  # as at start-up: loading in progress
     assert window.data_panel.prepared() is None
-    with qtbot.waitSignal(worker_host.worker.fitEnded, timeout=RUN_TIMEOUT_MS):
+    with qtbot.waitSignal(host.worker.fitEnded, timeout=RUN_TIMEOUT_MS):
         window.actions["train"].trigger()
     window.shutdown()
 

@@ -12,23 +12,18 @@ from studio.core.callbacks import Callback
 from studio.core.engine import Trainer
 from studio.core.errors import ConfigError
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats, Paused
-from studio.core.presets import default_project
 from studio.core.project import Choice, Project
-from studio.ui.workers import WorkerHost
+from studio.ui.workers import Job, JobState, WorkerHost
 from studio.ui.workers.bridge import SignalCallback
+from tests.ui.conftest import tiny_project
 
 TRAINING_SIGNALS = ("trainingStarted", "fitStarted", "batchesEnded", "layerStats", "epochsEnded", "fitEnded",
                     "trainingFailed")  # fmt: skip
 
 
-def tiny_project(epochs: int = 2) -> Project:
+def run_project(epochs: int = 2) -> Project:
     """The default digits MLP on 16 training images per class: 10 batches of 16 per epoch."""
-    project = default_project()
-    project.data.subset_per_class = 16
-    project.training.epochs = epochs
-    project.training.batch_size = 16
-    project.training.stats_every = 3
-    return project
+    return tiny_project(epochs, per_class=16, stats_every=3)
 
 
 def every_batch(project: Project, data: Any, callbacks: Any) -> Trainer:
@@ -55,71 +50,102 @@ def record_signals(worker: Any) -> list[tuple[str, tuple]]:
     return seen
 
 
-@pytest.fixture
-def host():
-    host = WorkerHost()
-    yield host
-    host.shutdown()
-    assert not host.is_running()
-
-
 # --- generic jobs --------------------------------------------------------------------------------
 
 
 def test_job_runs_in_the_worker_thread_and_returns_its_result(qtbot, host: WorkerHost) -> None:
-    with qtbot.waitSignal(host.worker.jobFinished, timeout=5000) as finished:
-        job = host.worker.submit("name of thread", lambda a, b: (threading.current_thread().name, a + b), 2, 3)
-    assert finished.args[0] == job
-    thread_name, total = finished.args[1]
+    job = host.worker.submit("name of thread", lambda a, b: (threading.current_thread().name, a + b), 2, 3)
+    assert isinstance(job, Job) and job.name == "name of thread" and job.state == JobState.QUEUED
+    with qtbot.waitSignal(job.finished, timeout=5000) as finished:
+        pass  # nothing arrives before the event loop runs: connecting after submit() misses nothing
+    thread_name, total = finished.args[0]
     assert total == 5
     assert thread_name != threading.main_thread().name
+    assert job.state == JobState.FINISHED and job.result == finished.args[0] and job.done()
 
 
-def test_plain_callables_connected_to_the_worker_run_in_the_gui_thread(qtbot, host: WorkerHost) -> None:
+def test_plain_callables_connected_to_a_job_run_in_the_gui_thread(qtbot, host: WorkerHost) -> None:
     threads: list[int] = []
-    host.worker.jobFinished.connect(lambda job, result: threads.append(threading.get_ident()))
-    with qtbot.waitSignal(host.worker.jobFinished, timeout=5000) as finished:
-        host.worker.submit("ident", threading.get_ident)
-    assert threads == [threading.main_thread().ident]
-    assert finished.args[1] != threading.main_thread().ident
+    job = host.worker.submit("ident", threading.get_ident)
+    job.started.connect(lambda: threads.append(threading.get_ident()))
+    job.finished.connect(lambda result: threads.append(threading.get_ident()))
+    with qtbot.waitSignal(job.finished, timeout=5000) as finished:
+        pass
+    assert threads == [threading.main_thread().ident] * 2
+    assert finished.args[0] != threading.main_thread().ident
 
 
 def test_jobs_share_one_thread_and_run_in_order(qtbot, host: WorkerHost) -> None:
     seen: list[tuple[int, Any]] = []
-    host.worker.jobFinished.connect(lambda job, result: seen.append((job, result)))
-    ids = [host.worker.submit("ident", threading.get_ident) for _ in range(3)]
+    jobs = [host.worker.submit("ident", threading.get_ident) for _ in range(3)]
+    for job in jobs:
+        job.finished.connect(lambda result, job=job: seen.append((job.id, result)))
     qtbot.waitUntil(lambda: len(seen) == 3, timeout=5000)
-    assert [job for job, _ in seen] == ids
+    assert [job_id for job_id, _ in seen] == [job.id for job in jobs]
     assert len({result for _, result in seen}) == 1
 
 
-def test_job_progress_is_reported(qtbot, host: WorkerHost) -> None:
-    progress: list[tuple[int, float, str]] = []
-    host.worker.jobProgress.connect(lambda job, fraction, message: progress.append((job, fraction, message)))
-
+def test_each_job_reports_only_its_own_progress(qtbot, host: WorkerHost) -> None:
     def count(n: int, progress) -> int:
         for i in range(n):
             progress((i + 1) / n, f"step {i + 1}")
         return n
 
-    with qtbot.waitSignal(host.worker.jobFinished, timeout=5000):
-        job = host.worker.submit("count", count, 4)
-    qtbot.waitUntil(lambda: len(progress) == 4, timeout=5000)
-    assert progress[-1] == (job, 1.0, "step 4")
-    assert [fraction for _, fraction, _ in progress] == [0.25, 0.5, 0.75, 1.0]
+    first, second = host.worker.submit("count", count, 4), host.worker.submit("count", count, 2)
+    progress: dict[str, list[tuple[float, str]]] = {"first": [], "second": []}
+    first.progress.connect(lambda fraction, message: progress["first"].append((fraction, message)))
+    second.progress.connect(lambda fraction, message: progress["second"].append((fraction, message)))
+    qtbot.waitUntil(lambda: second.done(), timeout=5000)
+    assert progress["first"][-1] == (1.0, "step 4")
+    assert [fraction for fraction, _ in progress["first"]] == [0.25, 0.5, 0.75, 1.0]
+    assert [fraction for fraction, _ in progress["second"]] == [0.5, 1.0]
+    assert (first.result, second.result) == (4, 2)
 
 
 def test_failed_job_reports_and_the_worker_stays_usable(qtbot, host: WorkerHost) -> None:
     def broken() -> None:
         raise ConfigError("the learning rate must be positive", field="lr")
 
-    with qtbot.waitSignal(host.worker.jobFailed, timeout=5000) as failed:
-        job = host.worker.submit("Prepare data", broken)
-    assert failed.args[0] == job
-    assert "learning rate must be positive" in failed.args[1]
-    with qtbot.waitSignal(host.worker.jobFinished, timeout=5000) as finished:
-        host.worker.submit("after", lambda: 42)
-    assert finished.args[1] == 42
+    job = host.worker.submit("Prepare data", broken)
+    finished: list[object] = []
+    job.finished.connect(finished.append)
+    with qtbot.waitSignal(job.failed, timeout=5000) as failed:
+        pass
+    assert "learning rate must be positive" in failed.args[0]
+    assert job.state == JobState.FAILED and job.error == failed.args[0] and not finished
+    after = host.worker.submit("after", lambda: 42)
+    with qtbot.waitSignal(after.finished, timeout=5000) as done:
+        pass
+    assert done.args[0] == 42
+
+
+def test_a_cancelled_job_is_skipped_or_silenced(qtbot, host: WorkerHost) -> None:
+    gate = threading.Event()
+    running = host.worker.submit("waits", gate.wait, 5.0)
+    queued_ran: list[bool] = []
+    queued = host.worker.submit("queued", lambda: queued_ran.append(True))
+    heard: list[str] = []
+    for job in (running, queued):
+        for signal in (job.finished, job.failed):
+            signal.connect(lambda *_args, job=job: heard.append(job.name))
+    qtbot.waitUntil(lambda: running.state == JobState.RUNNING, timeout=5000)
+    running.cancel()
+    queued.cancel()
+    gate.set()
+    after = host.worker.submit("after", lambda: "alive")
+    with qtbot.waitSignal(after.finished, timeout=5000):
+        pass
+    assert not queued_ran and not heard  # the queued job never ran; neither reported an end
+    assert running.state == queued.state == JobState.CANCELLED
+    assert not host.worker._jobs  # ended jobs are not kept by the worker
+
+
+def test_a_dropped_handle_still_runs_its_job(qtbot, host: WorkerHost) -> None:
+    ran: list[bool] = []
+    host.worker.submit("fire and forget", lambda: ran.append(True))
+    after = host.worker.submit("after", lambda: None)
+    qtbot.waitUntil(after.done, timeout=5000)
+    assert ran == [True]
 
 
 def test_shutdown_joins_the_thread_and_is_idempotent(qtbot) -> None:
@@ -157,9 +183,10 @@ def test_training_failure_explains_and_the_worker_stays_usable(qtbot, exc, messa
         assert message in failed.args[0]
         assert hint in failed.args[1]
         qtbot.waitUntil(lambda: not host.worker.is_training(), timeout=5000)
-        with qtbot.waitSignal(host.worker.jobFinished, timeout=5000) as finished:
-            host.worker.submit("after", lambda: "alive")
-        assert finished.args[1] == "alive"
+        after = host.worker.submit("after", lambda: "alive")
+        with qtbot.waitSignal(after.finished, timeout=5000) as finished:
+            pass
+        assert finished.args[0] == "alive"
     finally:
         host.shutdown()
 
@@ -171,7 +198,7 @@ def test_training_emits_every_signal_in_order(qtbot, host: WorkerHost) -> None:
     seen = record_signals(host.worker)
     counter = StepCounter()
     with qtbot.waitSignal(host.worker.fitEnded, timeout=60_000):
-        host.worker.start_training(tiny_project(), callbacks=[counter])
+        host.worker.start_training(run_project(), callbacks=[counter])
     qtbot.waitUntil(lambda: not host.worker.is_training(), timeout=5000)
 
     names = [name for name, _ in seen]
@@ -270,7 +297,7 @@ def test_stop_takes_effect_within_one_batch(qtbot) -> None:
 
         host.worker.batchesEnded.connect(stop_now)
         with qtbot.waitSignal(host.worker.fitEnded, timeout=60_000) as ended:
-            host.worker.start_training(tiny_project(epochs=500), callbacks=[counter])
+            host.worker.start_training(run_project(epochs=500), callbacks=[counter])
         assert ended.args[0].reason == "stopped"
         assert len(counter.steps) <= at_stop[0] + 1
     finally:
@@ -289,7 +316,7 @@ def test_pause_holds_training_and_resume_finishes_it(qtbot) -> None:
                 at_pause.append(len(counter.steps))
 
         host.worker.batchesEnded.connect(pause_now)
-        host.worker.start_training(tiny_project(epochs=3), callbacks=[counter])
+        host.worker.start_training(run_project(epochs=3), callbacks=[counter])
         qtbot.waitUntil(lambda: bool(at_pause), timeout=60_000)
         qtbot.wait(300)  # let the event loop run: a paused fit must not move
         assert len(counter.steps) <= at_pause[0] + 1
@@ -304,7 +331,7 @@ def test_pause_holds_training_and_resume_finishes_it(qtbot) -> None:
 
 def test_stop_releases_a_paused_run(qtbot, host: WorkerHost) -> None:
     host.worker.batchesEnded.connect(lambda _batches: host.worker.pause())
-    host.worker.start_training(tiny_project(epochs=200))
+    host.worker.start_training(run_project(epochs=200))
     qtbot.waitUntil(host.worker.is_paused, timeout=60_000)
     with qtbot.waitSignal(host.worker.fitEnded, timeout=60_000) as ended:
         host.worker.stop()
@@ -312,7 +339,7 @@ def test_stop_releases_a_paused_run(qtbot, host: WorkerHost) -> None:
 
 
 def test_diverging_run_ends_and_explains(qtbot, host: WorkerHost) -> None:
-    project = tiny_project()
+    project = run_project()
     project.optimizer = Choice("sgd", {"lr": 10.0})  # the largest allowed: diverges at once
     seen = record_signals(host.worker)
     with qtbot.waitSignal(host.worker.trainingFailed, timeout=60_000):
@@ -324,7 +351,7 @@ def test_diverging_run_ends_and_explains(qtbot, host: WorkerHost) -> None:
 
 
 def test_user_error_in_the_project_fails_cleanly_then_training_works(qtbot, host: WorkerHost) -> None:
-    broken = tiny_project()
+    broken = run_project()
     broken.training.batch_size = 0
     with qtbot.waitSignal(host.worker.trainingFailed, timeout=60_000) as failed:
         host.worker.start_training(broken)
@@ -332,13 +359,13 @@ def test_user_error_in_the_project_fails_cleanly_then_training_works(qtbot, host
     assert "bug" not in failed.args[1]
     qtbot.waitUntil(lambda: not host.worker.is_training(), timeout=5000)
     with qtbot.waitSignal(host.worker.fitEnded, timeout=60_000) as ended:
-        host.worker.start_training(tiny_project(epochs=1))
+        host.worker.start_training(run_project(epochs=1))
     assert ended.args[0].reason == "completed"
 
 
 def test_a_second_run_cannot_start_while_one_is_running(qtbot, host: WorkerHost) -> None:
-    host.worker.start_training(tiny_project(epochs=200))
+    host.worker.start_training(run_project(epochs=200))
     with pytest.raises(RuntimeError):
-        host.worker.start_training(tiny_project())
+        host.worker.start_training(run_project())
     with qtbot.waitSignal(host.worker.fitEnded, timeout=60_000):
         host.worker.stop()

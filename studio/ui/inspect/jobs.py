@@ -8,6 +8,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from studio.ui.workers import Job, Worker
+
 
 class LatestJob(QObject):
     """Runs ``fn(*args)`` jobs on ``worker`` one after another, dropping requests that were overtaken."""
@@ -15,15 +17,13 @@ class LatestJob(QObject):
     finished = Signal(str, object)  # the request's tag, the job's result
     failed = Signal(str)
 
-    def __init__(self, worker: Any, name: str, parent: QObject | None = None) -> None:
+    def __init__(self, worker: Worker, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker = worker
         self.name = name
-        self._job: int | None = None
+        self._job: Job | None = None
         self._tag = ""
         self._waiting: tuple[str, Callable[..., Any], tuple[Any, ...]] | None = None
-        worker.jobFinished.connect(self._finished)
-        worker.jobFailed.connect(self._failed)
 
     @property
     def busy(self) -> bool:
@@ -36,6 +36,8 @@ class LatestJob(QObject):
         """
         if self._job is None:
             self._job, self._tag = self.worker.submit(self.name, fn, *args), tag
+            self._job.finished.connect(self._finished)
+            self._job.failed.connect(self._failed)
         else:
             self._waiting = (tag, fn, args)
 
@@ -46,14 +48,12 @@ class LatestJob(QObject):
             self._waiting = None
             self.request(fn, *args, tag=tag)
 
-    def _finished(self, job: int, result: Any) -> None:
-        if job == self._job:
-            tag, overtaken = self._tag, self._waiting is not None
-            self._next()
-            if not overtaken:
-                self.finished.emit(tag, result)
+    def _finished(self, result: Any) -> None:
+        tag, overtaken = self._tag, self._waiting is not None
+        self._next()
+        if not overtaken:
+            self.finished.emit(tag, result)
 
-    def _failed(self, job: int, message: str) -> None:
-        if job == self._job:
-            self._next()
-            self.failed.emit(message)
+    def _failed(self, message: str) -> None:
+        self._next()
+        self.failed.emit(message)

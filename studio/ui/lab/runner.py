@@ -2,8 +2,8 @@
 
 Lab experiments are plain core functions ``f(..., progress=, stop=, on_event=)``. The runner submits
 them to the one worker thread (never a second thread: the OpenMP trap in ``shared/conventions.md``),
-filters the worker's job signals by its own job id, owns the stop flag and forwards tagged engine events.
-The runner is a GUI-thread object, so its signals emitted from the worker thread reach receivers in the
+forwards its job's signals, owns the stop flag and forwards tagged engine events. The runner is a
+GUI-thread object, so its ``event`` signal, emitted from the worker thread, reaches receivers in the
 GUI thread, queued.
 """
 
@@ -16,6 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from studio.ui.workers import Job, Worker
+
 
 class ExperimentRunner(QObject):
     """Submits an experiment to ``worker`` and re-emits its progress, live events, result or failure."""
@@ -27,62 +29,51 @@ class ExperimentRunner(QObject):
     failed = Signal(str)
     busyChanged = Signal(bool)
 
-    def __init__(self, worker: Any, name: str, parent: QObject | None = None) -> None:
+    def __init__(self, worker: Worker, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker = worker
         self.name = name
-        self._job: int | None = None
+        self._job: Job | None = None
         self._stop = threading.Event()
-        worker.jobStarted.connect(self._started)
-        worker.jobProgress.connect(self._progress)
-        worker.jobFinished.connect(self._finished)
-        worker.jobFailed.connect(self._failed)
 
     def busy(self) -> bool:
         return self._job is not None
 
     def run(self, fn: Callable[..., object], *args: Any, live: bool = False, stoppable: bool = True,
-            **kwargs: Any) -> int:
-        """Queue ``fn(*args, **kwargs, stop=..., [on_event=...])`` in the worker; returns the job id."""
+            **kwargs: Any) -> Job:
+        """Queue ``fn(*args, **kwargs, stop=..., [on_event=...])`` in the worker; returns its job."""
         if self._job is not None:
             raise RuntimeError(f"{self.name} is already running")
         self._stop = stop = threading.Event()
         if stoppable:
             # Also stop when the worker is closing (the window shuts down): the host joins the worker
             # thread, and a long experiment must not keep the window from closing.
-            job_runner = getattr(self.worker, "runner", None)
-            kwargs["stop"] = lambda: stop.is_set() or bool(getattr(job_runner, "closing", False))
+            worker = self.worker
+            kwargs["stop"] = lambda: stop.is_set() or worker.is_closing()
         if live:
             kwargs["on_event"] = self.event.emit  # called in the worker thread; queued to the GUI thread
-        self._job = self.worker.submit(self.name, functools.partial(fn, *args, **kwargs))
+        job = self.worker.submit(self.name, functools.partial(fn, *args, **kwargs))
+        job.started.connect(self.started)
+        job.progress.connect(self.progress)
+        job.finished.connect(self._finished)
+        job.failed.connect(self._failed)
+        self._job = job
         self.busyChanged.emit(True)
-        return self._job
+        return job
 
     def stop(self) -> None:
         """Ask the running experiment to end at its next check (it returns what it has so far)."""
         self._stop.set()
 
-    @Slot(int, str)
-    def _started(self, job: int, _name: str) -> None:
-        if job == self._job:
-            self.started.emit()
+    @Slot(object)
+    def _finished(self, result: object) -> None:
+        self._done()
+        self.finished.emit(result)
 
-    @Slot(int, float, str)
-    def _progress(self, job: int, fraction: float, message: str) -> None:
-        if job == self._job:
-            self.progress.emit(fraction, message)
-
-    @Slot(int, object)
-    def _finished(self, job: int, result: object) -> None:
-        if job == self._job:
-            self._done()
-            self.finished.emit(result)
-
-    @Slot(int, str)
-    def _failed(self, job: int, message: str) -> None:
-        if job == self._job:
-            self._done()
-            self.failed.emit(message)
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        self._done()
+        self.failed.emit(message)
 
     def _done(self) -> None:
         self._job = None

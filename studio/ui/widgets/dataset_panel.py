@@ -28,6 +28,7 @@ from studio.ui import style
 from studio.ui.widgets.choice_section import ChoiceSection
 from studio.ui.widgets.data_preview import DataPreview
 from studio.ui.widgets.param_form import ParamForm
+from studio.ui.workers import Job, Worker
 
 PREVIEW_SAMPLES = 24
 DEBOUNCE_MS = 400  # edits closer together than this start one load, not one per keystroke
@@ -81,12 +82,12 @@ class DatasetPanel(QScrollArea):
     dataReady = Signal(object)  # PreparedData of the current settings
     loadFailed = Signal(str)
 
-    def __init__(self, worker: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, worker: Worker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("datasetPanel")
         self.setWidgetResizable(True)
         self.worker = worker
-        self._job: int | None = None
+        self._job: Job | None = None
         self._job_spec: dict[str, Any] | None = None
         self._prepared: Any = None
         self._prepared_spec: dict[str, Any] | None = None
@@ -94,9 +95,6 @@ class DatasetPanel(QScrollArea):
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self._submit)
         self._build()
-        worker.jobProgress.connect(self._progress)
-        worker.jobFinished.connect(self._finished)
-        worker.jobFailed.connect(self._failed)
 
     def _build(self) -> None:
         # Settings on the left, what they produce (summary, preview) on the right: both visible at once.
@@ -205,21 +203,23 @@ class DatasetPanel(QScrollArea):
             return
         if self._job is not None and key == self._job_spec:
             return  # the same settings are loading already
+        if self._job is not None:
+            self._job.cancel()  # an older load whose settings were changed meanwhile
         self._job_spec = key
-        self._job = self.worker.submit("Loading data", load_dataset, self.spec(), PREVIEW_SAMPLES)
+        self._job = job = self.worker.submit("Loading data", load_dataset, self.spec(), PREVIEW_SAMPLES)
+        job.progress.connect(self._progress)
+        job.finished.connect(self._finished)
+        job.failed.connect(self._failed)
         self._show_error("")
         self.progress.setValue(0)
         self.progress.setFormat("Loading…")
         self.progress.show()
 
-    def _progress(self, job: int, fraction: float, message: str) -> None:
-        if job == self._job:
-            self.progress.setValue(round(100 * fraction))
-            self.progress.setFormat(message or "%p%")
+    def _progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(round(100 * fraction))
+        self.progress.setFormat(message or "%p%")
 
-    def _finished(self, job: int, result: Any) -> None:
-        if job != self._job:
-            return  # an older load whose settings were changed meanwhile
+    def _finished(self, result: Any) -> None:
         self._job = None
         self.progress.hide()
         prepared, preview = result
@@ -231,9 +231,7 @@ class DatasetPanel(QScrollArea):
         else:
             self.request_load()
 
-    def _failed(self, job: int, message: str) -> None:
-        if job != self._job:
-            return
+    def _failed(self, message: str) -> None:
         self._job = None
         self.progress.hide()
         self._prepared, self._prepared_spec = None, None

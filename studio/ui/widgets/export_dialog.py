@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.export import EXPORTERS, export
 from studio.ui.dialogs import Dialogs
+from studio.ui.workers import Job, Worker
 
 FOLDER_FORMATS = ("python", "bundle")
 
@@ -36,12 +37,11 @@ class ExportDialog(QDialog):
     exported = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, worker: Any, dialogs: Dialogs, source: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, worker: Worker, dialogs: Dialogs, source: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export trained model")
         self.setObjectName("exportDialog")
         self.worker, self.dialogs = worker, dialogs
-        self._job: int | None = None
         self.source = _path_row(self, "exportSource", source, self._browse_source)
         self.format = QComboBox(objectName="exportFormat")
         for name, fmt in EXPORTERS.items():
@@ -56,8 +56,6 @@ class ExportDialog(QDialog):
         self.format.currentIndexChanged.connect(self._format_changed)
         self.export_button.clicked.connect(self.start)
         self.buttons.rejected.connect(self.reject)
-        worker.jobFinished.connect(self._finished)
-        worker.jobFailed.connect(self._failed)
         self._format_changed()
 
     def _lay_out(self) -> None:
@@ -74,30 +72,26 @@ class ExportDialog(QDialog):
     def format_name(self) -> str:
         return str(self.format.currentData())
 
-    def start(self) -> int | None:
-        """Queue the export on the worker; returns the job id (None when a field is missing)."""
+    def start(self) -> Job | None:
+        """Queue the export on the worker; returns its job (None when a field is missing)."""
         source, out = self.source.text().strip(), self.out.text().strip()
         if not source or not out:
             self._show_error("Choose a trained run and where to save the export.")
             return None
         self.export_button.setEnabled(False)
         self.result.setText("Exporting and checking the exported model…")
-        self._job = self.worker.submit("Export", export, source, self.format_name(), out)
-        return self._job
+        job = self.worker.submit("Export", export, source, self.format_name(), out)
+        job.finished.connect(self._finished)
+        job.failed.connect(self._failed)
+        return job
 
-    def _finished(self, job: int, report: Any) -> None:
-        if job != self._job:
-            return
-        self._job = None
+    def _finished(self, report: Any) -> None:
         self.export_button.setEnabled(True)
         self.result.setStyleSheet("")
         self.result.setText(report.summary())
         self.exported.emit(report)
 
-    def _failed(self, job: int, message: str) -> None:
-        if job != self._job:
-            return
-        self._job = None
+    def _failed(self, message: str) -> None:
         self.export_button.setEnabled(True)
         self._show_error(message)
         self.failed.emit(message)

@@ -35,6 +35,7 @@ from studio.core.finetune import LoadReport, freeze_layers, layerwise_lr, load_p
 from studio.core.finetune import replace_output_layer as _replace_output
 from studio.core.project import ModelSpec
 from studio.ui.dialogs import Dialogs
+from studio.ui.workers import Job, Worker
 
 WEIGHTS_FILTER = "Trained weights (*.ckpt *.safetensors *.pt *.pth);;All files (*)"
 DEFAULT_FIRST_LR = 0.1
@@ -87,7 +88,7 @@ class FineTuneDialog(QDialog):
 
     def __init__(
         self,
-        worker: Any,
+        worker: Worker,
         dialogs: Dialogs,
         spec: ModelSpec,
         input_shape: tuple[int, ...],
@@ -103,11 +104,9 @@ class FineTuneDialog(QDialog):
         self.setAccessibleName("Fine-tune from trained weights")
         self.worker, self.dialogs = worker, dialogs
         self.spec, self.input_shape, self.n_outputs, self.seed = spec, input_shape, n_outputs, seed
-        self._job: int | None = None
+        self._job: Job | None = None
         self._report: LoadReport | None = None
         self._build(source, target)
-        worker.jobFinished.connect(self._finished)
-        worker.jobFailed.connect(self._failed)
         self.preview()
 
     # --- building --------------------------------------------------------------------------------
@@ -197,8 +196,14 @@ class FineTuneDialog(QDialog):
     def last_report(self) -> LoadReport | None:
         return self._report
 
-    def preview(self) -> int | None:
-        """Check the source against the planned network on the worker; returns the job id."""
+    def preview(self) -> Job | None:
+        """Check the source against the planned network on the worker; returns its job.
+
+        A newer preview replaces one still pending (the older answer would be stale).
+        """
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
         self._report = None
         self.ok.setEnabled(False)
         plan = self.plan()
@@ -208,23 +213,22 @@ class FineTuneDialog(QDialog):
         spec = plan.apply(self.spec)
         self.report.setPlainText("Reading the weights…")
         self._show_error("")
-        self._job = self.worker.submit(
+        job = self.worker.submit(
             "Checking the weights", preview_load, spec, self.input_shape, self.seed, plan.source, plan.exclude(spec)
         )
-        return self._job
+        job.finished.connect(self._finished)
+        job.failed.connect(self._failed)
+        self._job = job
+        return job
 
     # --- worker results --------------------------------------------------------------------------
-    def _finished(self, job: int, report: Any) -> None:
-        if job != self._job:
-            return  # an older preview, overtaken by a newer choice
+    def _finished(self, report: Any) -> None:
         self._job, self._report = None, report
         self.report.setPlainText(report.summary())
         self.ok.setEnabled(True)
         self.previewed.emit(report)
 
-    def _failed(self, job: int, message: str) -> None:
-        if job != self._job:
-            return
+    def _failed(self, message: str) -> None:
         self._job = None
         self.report.setPlainText("")
         self._show_error(message)

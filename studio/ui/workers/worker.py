@@ -27,6 +27,7 @@ from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
 from studio.core.project import Project
 from studio.ui.workers.advice import explain
 from studio.ui.workers.bridge import SignalCallback
+from studio.ui.workers.job import ENDS, FAILED, FINISHED, PROGRESS, SKIPPED, STARTED, Job
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,11 @@ def _accepts_progress(fn: Callable[..., object]) -> bool:
 
 
 class JobRunner(QObject):
-    """The part that lives in the worker thread: runs queued jobs one by one, reports via ``worker``."""
+    """The part that lives in the worker thread: runs queued jobs one by one and reports each step.
+
+    Reports go through ``report(job_id, kind, value)``, a queued signal of the GUI-thread
+    :class:`Worker`, which hands them to the job's own :class:`Job` handle.
+    """
 
     def __init__(self, worker: Worker) -> None:
         super().__init__()
@@ -68,21 +73,23 @@ class JobRunner(QObject):
 
     @Slot(int, str, object, object)
     def run(self, job_id: int, name: str, fn: Callable[..., object], args: tuple[object, ...]) -> None:
-        if self.closing:  # queued before shutdown: start no new torch work while closing
+        worker, report = self._worker, self._worker._report.emit
+        # Queued before shutdown, or no longer wanted: start no torch work for it.
+        if self.closing or worker._take_cancelled(job_id):
+            report(job_id, SKIPPED, None)
             return
-        worker = self._worker
-        worker.jobStarted.emit(job_id, name)
+        report(job_id, STARTED, None)
         kwargs: dict[str, Any] = {}
         if _accepts_progress(fn):
-            kwargs["progress"] = lambda fraction, message="": worker.jobProgress.emit(job_id, float(fraction), message)
+            kwargs["progress"] = lambda fraction, message="": report(job_id, PROGRESS, (float(fraction), message))
         try:
             result = fn(*args, **kwargs)
         except Exception as exc:  # every failure must reach the GUI and never end the thread
             log.exception("job %s (%d) failed", name, job_id)
             message, hint = explain(exc)
-            worker.jobFailed.emit(job_id, f"{name}: {message}" + (f" {hint}" if hint else ""))
+            report(job_id, FAILED, f"{name}: {message}" + (f" {hint}" if hint else ""))
             return
-        worker.jobFinished.emit(job_id, result)
+        report(job_id, FINISHED, result)
 
 
 class Worker(QObject):
@@ -93,16 +100,11 @@ class Worker(QObject):
     every receiver, lambdas included, runs in the GUI thread (a signal of an object living in
     the worker thread would call a plain function directly in the worker thread).
 
-    Job signals carry the id returned by :meth:`submit`. Training signals carry the engine's
+    :meth:`submit` returns a :class:`Job` with the job's own signals. Training signals carry the engine's
     events unchanged; ``batchesEnded``, ``epochsEnded`` and ``layerStats`` carry lists. The events cross
     from the worker thread in parcels (:mod:`~studio.ui.workers.bridge`) and are emitted here,
     in the GUI thread, so each receiver is a direct call.
     """
-
-    jobStarted = Signal(int, str)
-    jobProgress = Signal(int, float, str)
-    jobFinished = Signal(int, object)
-    jobFailed = Signal(int, str)
 
     trainingStarted = Signal(object)  # a copy of the project being trained, before any event
     fitStarted = Signal(object)
@@ -114,6 +116,7 @@ class Worker(QObject):
 
     _queued = Signal(int, str, object, object)  # to the runner in the worker thread: id, name, fn, args
     _parcel = Signal(list)  # from the worker thread: training events in the engine's order
+    _report = Signal(int, str, object)  # from the worker thread: job id, what happened, its value
 
     def __init__(self, trainer_factory: TrainerFactory = engine_trainer, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -124,6 +127,8 @@ class Worker(QObject):
         self._training = False
         self._stop_requested = False
         self._paused = False
+        self._jobs: dict[int, Job] = {}  # submitted and not yet ended; only touched in the GUI thread
+        self._cancelled: set[int] = set()
         self.runner = JobRunner(self)
         # The events a parcel's lists are made of, in the order their lists are emitted.
         self._lists: dict[type, SignalInstance] = {
@@ -132,6 +137,7 @@ class Worker(QObject):
             LayerStats: self.layerStats,
         }
         self._parcel.connect(self._deliver)
+        self._report.connect(self._dispatch)
 
     def move_runner_to(self, thread: QThread) -> None:
         """Give the job runner to ``thread`` (done once by :class:`WorkerHost`)."""
@@ -140,15 +146,46 @@ class Worker(QObject):
 
     # --- generic jobs -------------------------------------------------------------------------
 
-    def submit(self, name: str, fn: Callable[..., object], *args: object) -> int:
+    def submit(self, name: str, fn: Callable[..., object], *args: object) -> Job:
         """Run ``fn(*args)`` in the worker thread; ``fn`` gets ``progress=`` if it accepts one.
 
-        Returns the job id used by ``jobStarted``/``jobProgress``/``jobFinished``/``jobFailed``.
+        Returns the job's handle; its signals come in the GUI thread, so connecting to them right
+        after this call misses nothing.
         """
         with self._lock:
             job_id = next(self._ids)
+        job = Job(job_id, name, self._cancel)
+        self._jobs[job_id] = job  # kept until it ends: the caller may drop its handle
         self._queued.emit(job_id, name, fn, args)
-        return job_id
+        return job
+
+    def is_closing(self) -> bool:
+        """True once the host is shutting down: long jobs should return what they have."""
+        return self.runner.closing
+
+    def _cancel(self, job_id: int) -> None:
+        with self._lock:
+            self._cancelled.add(job_id)
+
+    def _take_cancelled(self, job_id: int) -> bool:
+        """Whether ``job_id`` was cancelled (asked once, by the runner, in the worker thread)."""
+        with self._lock:
+            if job_id in self._cancelled:
+                self._cancelled.discard(job_id)
+                return True
+            return False
+
+    @Slot(int, str, object)
+    def _dispatch(self, job_id: int, kind: str, value: object) -> None:
+        """Hand a report from the runner to its job (GUI thread); an ended job is forgotten here."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            return
+        if kind in ENDS:
+            del self._jobs[job_id]
+            with self._lock:
+                self._cancelled.discard(job_id)
+        job._deliver(kind, value)
 
     # --- training -----------------------------------------------------------------------------
 
@@ -164,8 +201,8 @@ class Worker(QObject):
         callbacks: Sequence[Any] = (),
         resume: dict[str, Any] | None = None,
         prepare: Callable[[TrainerLike], object] | None = None,
-    ) -> int:
-        """Queue a training run of a copy of ``project``; returns its job id.
+    ) -> Job:
+        """Queue a training run of a copy of ``project``; returns its job.
 
         ``data`` is a ``PreparedData`` (None: the trainer prepares it); ``callbacks`` are extra
         engine callbacks, called in the worker thread. ``resume`` is a ``training_state()`` to

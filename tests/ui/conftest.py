@@ -1,4 +1,9 @@
-"""Fixtures for the window and panel tests: a real worker thread and settings kept out of the user's."""
+"""Shared scaffolding of the GUI tests: the real worker thread, settings kept out of the user's, tiny
+projects, and a window whose data has loaded.
+
+Fixtures (``host``, ``temp_settings``) reach every test here by name; the helpers are plain
+functions that tests import (``from tests.ui.conftest import tiny_project, open_window``).
+"""
 
 from __future__ import annotations
 
@@ -35,11 +40,12 @@ def temp_settings(qapp, tmp_path):
 
 
 @pytest.fixture
-def worker_host(qapp):
+def host(qapp):
     """The one worker thread, joined after the test."""
     host = WorkerHost()
     yield host
     host.shutdown()
+    assert not host.is_running()
 
 
 def open_window(qtbot, host, project=None, dialogs=None) -> MainWindow:
@@ -47,7 +53,7 @@ def open_window(qtbot, host, project=None, dialogs=None) -> MainWindow:
     window = MainWindow(project=project, host=host, dialogs=dialogs or ScriptedDialogs())
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.data_info is not None, timeout=LOAD_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.data_panel.prepared() is not None, timeout=LOAD_TIMEOUT_MS)
     return window
 
 
