@@ -7,7 +7,15 @@ from torch.utils.data import TensorDataset
 
 from studio.core.data import PreparedData, Preprocessing
 from studio.core.engine import Trainer
-from studio.core.engine.batching import LoaderBatches, TensorBatches, batch_count, epoch_order
+from studio.core.engine.batching import (
+    LoaderBatches,
+    TensorBatches,
+    batch_count,
+    batch_length,
+    epoch_order,
+    pin_memory,
+    shard_bounds,
+)
 from tests.core.test_engine import blobs, metrics, mlp_project
 
 X = torch.arange(22.0).reshape(11, 2)
@@ -58,3 +66,40 @@ def test_streaming_data_trains_like_in_memory_data() -> None:
     in_memory = Trainer(mlp_project(), data=data).fit()
     streamed = Trainer(mlp_project(), data=streaming).fit()
     assert metrics(streamed.history) == metrics(in_memory.history)
+
+
+def test_shards_split_a_batch_contiguously_and_evenly() -> None:
+    assert [shard_bounds(10, r, 3) for r in range(3)] == [(0, 4), (4, 7), (7, 10)]
+    assert [shard_bounds(1, r, 2) for r in range(2)] == [(0, 1), (1, 1)]  # a share may be empty
+    assert [batch_length(11, 4, i) for i in range(4)] == [4, 4, 3, 0]
+
+
+def test_the_shards_of_every_batch_make_up_the_one_process_batch() -> None:
+    """Two processes (shuffled or not, tensors or a loader) together see exactly one process's batches."""
+    for shuffle in (True, False):
+        whole = [y.tolist() for _, y in TensorBatches(X, Y, 4, shuffle, seed=3).epoch(1, start=1)]
+        parts = [TensorBatches(X, Y, 4, shuffle, seed=3, shard=(r, 2)) for r in range(2)]
+        loaders = [LoaderBatches(TensorDataset(X, Y), 4, shuffle, 3, torch.device("cpu"), 0, shard=(r, 2))
+                   for r in range(2)]
+        for shards in (parts, loaders):
+            batches = [[y.tolist() for _, y in shard.epoch(1, start=1)] for shard in shards]
+            assert [a + b for a, b in zip(*batches, strict=True)] == whole
+            assert [len(b) for b in batches[0]] == [2, 2]
+
+
+def test_an_empty_share_is_still_a_step() -> None:
+    """With 9 samples in batches of 4 on 2 processes, the last batch has 1 sample: process 1 gets an empty batch."""
+    x, y = X[:9], Y[:9]
+    for batches in (TensorBatches(x, y, 4, True, 0, shard=(1, 2)),
+                    LoaderBatches(TensorDataset(x, y), 4, True, 0, torch.device("cpu"), 0, shard=(1, 2))):
+        sizes = [(tuple(bx.shape), len(by)) for bx, by in batches.epoch(0)]
+        assert sizes == [((2, 2), 2), ((2, 2), 2), ((0, 2), 0)]
+
+
+def test_only_a_cuda_device_gets_pinned_batches() -> None:
+    assert pin_memory(torch.device("cuda", 0))
+    assert not pin_memory(torch.device("cpu")) and not pin_memory(torch.device("mps"))
+    loader = LoaderBatches(TensorDataset(X, Y), 4, True, 0, torch.device("cpu"), 0)
+    assert not loader.pinned and not loader.loader.pin_memory
+    on_gpu = LoaderBatches(TensorDataset(X, Y), 4, True, 0, torch.device("cuda", 0), 0)  # built, never read here
+    assert on_gpu.pinned and on_gpu.loader.pin_memory  # and its copies to the GPU are non_blocking

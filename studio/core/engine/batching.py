@@ -38,14 +38,35 @@ def batch_count(n: int, batch_size: int) -> int:
     return -(-n // batch_size)
 
 
-class TensorBatches:
-    """Batches of tensors that already sit on the training device."""
+def batch_length(n: int, batch_size: int, index: int) -> int:
+    """Samples in global batch ``index`` (0-based) of an epoch of ``n``."""
+    return max(0, min(batch_size, n - index * batch_size))
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool, seed: int) -> None:
+
+def shard_bounds(n: int, rank: int, world: int) -> tuple[int, int]:
+    """The part ``[start, stop)`` of ``n`` items that process ``rank`` of ``world`` takes.
+
+    Contiguous, and the sizes differ by at most one (the first ``n % world`` processes take one more).
+    """
+    base, extra = divmod(n, world)
+    start = rank * base + min(rank, extra)
+    return start, start + base + (1 if rank < extra else 0)
+
+
+Shard = tuple[int, int]  # (rank, world size); (0, 1) for one process
+
+
+class TensorBatches:
+    """Batches of tensors that already sit on the training device (this process's share of each, under torchrun)."""
+
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool, seed: int, shard: Shard = (0, 1)
+    ) -> None:
         self.x, self.y = x, y
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
+        self.shard = shard
         self.n = len(x)
 
     def __len__(self) -> int:
@@ -53,16 +74,16 @@ class TensorBatches:
 
     def epoch(self, epoch: int, start: int = 0) -> Iterator[Batch]:
         """The batches of ``epoch``, from batch index ``start`` on (for resuming mid-epoch)."""
-        bs = self.batch_size
-        if not self.shuffle:
-            for i in range(start * bs, self.n, bs):
-                yield self.x[i : i + bs], self.y[i : i + bs]
-            return
-        order = epoch_order(self.n, self.seed, epoch, True).to(self.x.device)
+        bs, (rank, world) = self.batch_size, self.shard
+        order = epoch_order(self.n, self.seed, epoch, True).to(self.x.device) if self.shuffle else None
         x, y = self.x, self.y
         for i in range(start * bs, self.n, bs):
-            index = order[i : i + bs]
-            yield x.index_select(0, index), y.index_select(0, index)
+            lo, hi = shard_bounds(min(bs, self.n - i), rank, world)
+            if order is None:
+                yield x[i + lo : i + hi], y[i + lo : i + hi]
+            else:
+                index = order[i + lo : i + hi]
+                yield x.index_select(0, index), y.index_select(0, index)
 
 
 def sequential_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int) -> Iterator[Batch]:
@@ -71,21 +92,29 @@ def sequential_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int) -> Ite
         yield x[i : i + batch_size], y[i : i + batch_size]
 
 
-class EpochSampler(Sampler[int]):
-    """Indices of the current epoch from a start position; ``set_epoch`` before each pass."""
+class EpochBatchSampler(Sampler[list[int]]):
+    """This process's indices of each batch of the current epoch from a start batch; ``set_epoch`` before each pass.
 
-    def __init__(self, n: int, shuffle: bool, seed: int) -> None:
-        self.n, self.shuffle, self.seed = n, shuffle, seed
+    Empty shares (possible only in an epoch's last batch) are left out: a loader cannot read them.
+    """
+
+    def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int, shard: Shard = (0, 1)) -> None:
+        self.n, self.batch_size, self.shuffle, self.seed, self.shard = n, batch_size, shuffle, seed, shard
         self.epoch, self.start = 0, 0
 
     def set_epoch(self, epoch: int, start: int = 0) -> None:
         self.epoch, self.start = epoch, start
 
-    def __iter__(self) -> Iterator[int]:
-        return iter(epoch_order(self.n, self.seed, self.epoch, self.shuffle)[self.start :].tolist())
+    def __iter__(self) -> Iterator[list[int]]:
+        order = epoch_order(self.n, self.seed, self.epoch, self.shuffle).tolist()
+        bs = self.batch_size
+        for i in range(self.start * bs, self.n, bs):
+            lo, hi = shard_bounds(min(bs, self.n - i), *self.shard)
+            if hi > lo:
+                yield order[i + lo : i + hi]
 
     def __len__(self) -> int:
-        return self.n - self.start
+        return sum(1 for _ in self)
 
 
 def worker_context() -> str | None:
@@ -103,7 +132,11 @@ def default_workers() -> int:
 
 
 class LoaderBatches:
-    """Batches read from a ``Dataset`` by worker processes and moved to the training device."""
+    """Batches read from a ``Dataset`` by worker processes and moved to the training device.
+
+    On CUDA the loader pins its batches in page-locked memory, and the copy to the GPU is
+    asynchronous (``non_blocking``): the next batch is read while the GPU computes.
+    """
 
     def __init__(
         self,
@@ -113,29 +146,43 @@ class LoaderBatches:
         seed: int,
         device: torch.device,
         num_workers: int | None = None,
+        shard: Shard = (0, 1),
     ) -> None:
         if not isinstance(dataset, Sized):
             raise TypeError("a streaming dataset must have a length")
+        self.dataset = dataset
         self.n = len(dataset)
         self.batch_size = batch_size
         self.device = device
-        self.sampler = EpochSampler(self.n, shuffle, seed)
+        self.sampler = EpochBatchSampler(self.n, batch_size, shuffle, seed, shard)
         workers = default_workers() if num_workers is None else num_workers
+        self.pinned = pin_memory(device)
         self.loader = DataLoader(
             dataset,
-            batch_size=batch_size,
-            sampler=self.sampler,
+            batch_sampler=self.sampler,
             num_workers=workers,
             persistent_workers=workers > 0,
             multiprocessing_context=worker_context() if workers > 0 else None,
-            pin_memory=device.type == "cuda",
+            pin_memory=self.pinned,
         )
 
     def __len__(self) -> int:
         return batch_count(self.n, self.batch_size)
 
     def epoch(self, epoch: int, start: int = 0) -> Iterator[Batch]:
-        self.sampler.set_epoch(epoch, start * self.batch_size)
-        non_blocking = self.device.type == "cuda"
+        self.sampler.set_epoch(epoch, start)
+        read = 0
         for x, y in self.loader:
-            yield x.to(self.device, non_blocking=non_blocking), y.to(self.device, non_blocking=non_blocking)
+            read += 1
+            yield self._to_device(x), self._to_device(y)
+        if read < len(self) - start:  # this process's share of the last batch is empty: it still takes the step
+            x, y = (torch.as_tensor(v) for v in self.dataset[0])
+            yield self._to_device(x[None][:0]), self._to_device(y[None][:0])
+
+    def _to_device(self, tensor: torch.Tensor) -> torch.Tensor:
+        return tensor.to(self.device, non_blocking=self.pinned)
+
+
+def pin_memory(device: torch.device) -> bool:
+    """Page-locked host batches (and asynchronous copies) pay off only when a CUDA device receives them."""
+    return device.type == "cuda"
