@@ -103,3 +103,16 @@ def test_only_a_cuda_device_gets_pinned_batches() -> None:
     assert not loader.pinned and not loader.loader.pin_memory
     on_gpu = LoaderBatches(TensorDataset(X, Y), 4, True, 0, torch.device("cuda", 0), 0)  # built, never read here
     assert on_gpu.pinned and on_gpu.loader.pin_memory  # and its copies to the GPU are non_blocking
+
+
+def test_channels_last_batches_are_the_same_numbers_in_the_other_layout() -> None:
+    images = torch.arange(5 * 3 * 2 * 2, dtype=torch.float32).reshape(5, 3, 2, 2)
+    labels = torch.arange(5)
+    plain = TensorBatches(images, labels, 2, True, seed=1)
+    last = TensorBatches(images, labels, 2, True, seed=1, channels_last=True)
+    loader = LoaderBatches(TensorDataset(images, labels), 2, True, 1, torch.device("cpu"), 0, channels_last=True)
+    for (a, ya), (b, yb), (c, yc) in zip(plain.epoch(0), last.epoch(0), loader.epoch(0), strict=True):
+        assert torch.equal(a, b) and torch.equal(a, c) and torch.equal(ya, yb) and torch.equal(ya, yc)
+        assert b.is_contiguous(memory_format=torch.channels_last) and c.is_contiguous(memory_format=torch.channels_last)
+    flat = TensorBatches(X, Y, 4, True, seed=0, channels_last=True)  # not images: left as they are
+    assert torch.equal(next(iter(flat.epoch(0)))[0], next(iter(TensorBatches(X, Y, 4, True, seed=0).epoch(0)))[0])

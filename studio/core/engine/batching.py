@@ -60,9 +60,20 @@ class TensorBatches:
     """Batches of tensors that already sit on the training device (this process's share of each, under torchrun)."""
 
     def __init__(
-        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool, seed: int, shard: Shard = (0, 1)
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int,
+        shuffle: bool,
+        seed: int,
+        shard: Shard = (0, 1),
+        channels_last: bool = False,
     ) -> None:
-        self.x, self.y = x, y
+        # Images for a channels_last network are kept as (N, H, W, C), so that every batch (a slice or an
+        # index_select, which would return NCHW-contiguous rows) is a channels_last view without a copy.
+        self.channels_last = channels_last and x.dim() == 4
+        self.x = x.permute(0, 2, 3, 1).contiguous() if self.channels_last else x
+        self.y = y
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
@@ -80,10 +91,13 @@ class TensorBatches:
         for i in range(start * bs, self.n, bs):
             lo, hi = shard_bounds(min(bs, self.n - i), rank, world)
             if order is None:
-                yield x[i + lo : i + hi], y[i + lo : i + hi]
+                yield self._layout(x[i + lo : i + hi]), y[i + lo : i + hi]
             else:
                 index = order[i + lo : i + hi]
-                yield x.index_select(0, index), y.index_select(0, index)
+                yield self._layout(x.index_select(0, index)), y.index_select(0, index)
+
+    def _layout(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(0, 3, 1, 2) if self.channels_last else x
 
 
 def sequential_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int) -> Iterator[Batch]:
@@ -147,6 +161,7 @@ class LoaderBatches:
         device: torch.device,
         num_workers: int | None = None,
         shard: Shard = (0, 1),
+        channels_last: bool = False,
     ) -> None:
         if not isinstance(dataset, Sized):
             raise TypeError("a streaming dataset must have a length")
@@ -157,6 +172,7 @@ class LoaderBatches:
         self.sampler = EpochBatchSampler(self.n, batch_size, shuffle, seed, shard)
         workers = default_workers() if num_workers is None else num_workers
         self.pinned = pin_memory(device)
+        self.channels_last = channels_last
         self.loader = DataLoader(
             dataset,
             batch_sampler=self.sampler,
@@ -180,7 +196,10 @@ class LoaderBatches:
             yield self._to_device(x[None][:0]), self._to_device(y[None][:0])
 
     def _to_device(self, tensor: torch.Tensor) -> torch.Tensor:
-        return tensor.to(self.device, non_blocking=self.pinned)
+        tensor = tensor.to(self.device, non_blocking=self.pinned)
+        if self.channels_last and tensor.dim() == 4:  # reordered on the device, where it is cheap
+            return tensor.contiguous(memory_format=torch.channels_last)
+        return tensor
 
 
 def pin_memory(device: torch.device) -> bool:
