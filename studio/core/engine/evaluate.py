@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 
 import torch
 from torch import nn
@@ -16,31 +17,42 @@ from studio.core.optim import CLASSIFICATION, LossFn
 EVAL_BATCH = 512
 
 
-def evaluate_batches(model: nn.Module, batches: Iterable[Batch], loss_fn: LossFn) -> tuple[float, float | None]:
+def evaluate_batches(
+    model: nn.Module,
+    batches: Iterable[Batch],
+    loss_fn: LossFn,
+    reduce: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    context: Callable[[], AbstractContextManager] = nullcontext,
+) -> tuple[float, float | None]:
     """Mean loss and accuracy (None for regression) over ``batches``; NaN for no batches.
 
     Batches must already be on the model's device. The model's train/eval mode is restored after.
+    ``reduce`` sums the totals (loss sum, correct, count) over processes before the one fetch, so each
+    process can evaluate its own share of the data; ``context`` is the autocast the passes run under.
     """
     classify = loss_fn.task == CLASSIFICATION
     was_training = model.training
     model.eval()
     sums: list[torch.Tensor] = []
-    n = 0
+    device = next(model.parameters(), torch.empty(0)).device
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), context():
             for x, y in batches:
+                if not len(y):
+                    continue
                 out = model(x)
-                row = [loss_fn(out, y) * len(y)]
-                if classify:
-                    row.append((loss_fn.predict(out) == y).sum().to(row[0].dtype))
-                sums.append(torch.stack(row))
-                n += len(y)
-            totals = torch.stack(sums).sum(0).tolist() if sums else []
+                loss = loss_fn(out, y).float()
+                correct = (loss_fn.predict(out) == y).sum() if classify else loss.new_zeros(())
+                sums.append(torch.stack([loss * len(y), correct.to(loss.dtype), loss.new_tensor(float(len(y)))]))
+        totals = torch.stack(sums).sum(0) if sums else torch.zeros(3, device=device)
+        if reduce is not None:
+            totals = reduce(totals.clone())
+        loss_sum, correct, n = totals.tolist()
     finally:
         model.train(was_training)
     if not n:
         return math.nan, (math.nan if classify else None)
-    return totals[0] / n, (totals[1] / n if classify else None)
+    return loss_sum / n, (correct / n if classify else None)
 
 
 def evaluate(
