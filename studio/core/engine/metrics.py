@@ -56,17 +56,28 @@ class BatchWindow:
             self._targets.append(y)
 
     @torch.no_grad()
-    def fetch(self) -> WindowResult:
-        """Reduce the window on the device, copy it to the host once and start a new window."""
+    def fetch(self, reduce: Callable[[torch.Tensor], torch.Tensor] | None = None) -> WindowResult:
+        """Reduce the window on the device, copy it to the host once and start a new window.
+
+        ``reduce`` sums over processes (torchrun): each batch's loss becomes the mean over the global batch,
+        sizes and correct predictions global counts, the same numbers one process would have fetched.
+        """
         values = torch.stack(self._losses).float()
+        n = len(self._losses)
         if self.predict is not None:
             output = self._outputs[0] if len(self._outputs) == 1 else torch.cat(self._outputs)
             target = self._targets[0] if len(self._targets) == 1 else torch.cat(self._targets)
             correct = (self.predict(output) == target).sum().to(values.dtype).reshape(1)
-            values = torch.cat([values, correct])
-        fetched = values.tolist()
-        n = len(self._losses)
-        result = WindowResult(fetched[:n], self._sizes, round(fetched[n]) if self.predict is not None else None)
+        else:
+            correct = values.new_zeros(1)
+        if reduce is None:
+            fetched, sizes = torch.cat([values, correct]).tolist(), self._sizes
+        else:
+            local = values.new_tensor(self._sizes)
+            total = reduce(torch.cat([values * local, local, correct])).tolist()
+            sizes = [round(size) for size in total[n : 2 * n]]
+            fetched = [loss / max(size, 1) for loss, size in zip(total[:n], sizes, strict=True)] + total[2 * n :]
+        result = WindowResult(fetched[:n], sizes, round(fetched[n]) if self.predict is not None else None)
         self._losses, self._outputs, self._targets, self._sizes = [], [], [], []
         return result
 
