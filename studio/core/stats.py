@@ -94,7 +94,8 @@ class LayerStatsCollector:
             if not self._active or not isinstance(output, torch.Tensor) or output.numel() == 0:
                 return
             a = output.detach()
-            a = a.clone() if copy else a
+            # 16-bit outputs (mixed precision) are summed in float32: a bf16 sum of thousands of values is off by %.
+            a = a.float() if a.dtype in (torch.float16, torch.bfloat16) else (a.clone() if copy else a)
             # Counting with count_nonzero or comparisons is 5-20x slower on the CPU than a sum; the
             # squared L2 norm of sign(a) is the number of nonzero values. The L2 norm of ``a`` itself
             # (for the variance) is taken later, for all layers in one _foreach_norm.

@@ -131,3 +131,20 @@ def test_a_diverged_step_gives_nan_not_an_error() -> None:
     for values in (event.act_mean, event.act_var, event.frac_zero, event.grad_norm[[0, 2]]):
         assert np.isnan(values).all()
     assert np.isnan(event.frac_saturated).all()
+
+
+def test_bf16_outputs_are_summed_in_float32() -> None:
+    """Under bf16 autocast the statistics describe the bf16 outputs as exactly as float32 sums can."""
+    model = nn.Sequential(nn.Linear(64, 512), nn.ReLU())
+    collector = LayerStatsCollector(model, ("lin", "relu"))
+    x = torch.randn(256, 64, generator=torch.Generator().manual_seed(0)) + 3.0
+    collector.begin()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(x)
+    assert out.dtype == torch.bfloat16
+    out.float().sum().backward()
+    collector.after_backward()
+    event = collector.finish(step=1, epoch=1)
+    exact = out.detach().double()
+    assert event.act_mean[1] == pytest.approx(exact.mean().item(), rel=1e-5)
+    assert event.act_var[1] == pytest.approx(exact.var(unbiased=False).item(), rel=1e-4)
