@@ -1,17 +1,8 @@
-"""Start Training Studio: the window with no arguments, the headless command line otherwise."""
+"""Start Training Studio from a checkout: the same entry point as ``studio`` and ``python -m studio``."""
 
 import sys
 
-
-def main() -> int:
-    if len(sys.argv) > 1:
-        from studio.cli import main as cli_main
-
-        return cli_main(sys.argv[1:])
-    from studio.app import main as gui_main
-
-    return gui_main()
-
+from studio.__main__ import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,7 +1,7 @@
 """Start the desktop app: the QApplication (names for QSettings, high-DPI, theme) and the window.
 
-``studio`` (console script) and ``python main.py`` without arguments call :func:`main`; a path
-argument opens that project instead of the default one.
+The entry point (``studio.__main__``) calls :func:`main` when ``studio`` is started without a
+command: with no arguments, or with the path of a project file to open instead of the default one.
 """
 
 from __future__ import annotations
@@ -38,19 +38,15 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Open the window (on the project file given as the only argument, if any) and run the event loop."""
-    args = list(sys.argv if argv is None else argv)
-    app = create_app(args)
+def main(project: str | None = None) -> int:
+    """Open the window (on the project file ``project``, if given) and run the event loop."""
+    app = create_app(sys.argv[:1])
     from studio.ui.main_window import MainWindow  # imported after the palette so plots pick up its colours
 
     window = MainWindow()
-    if len(args) > 1:
-        window.document.open(args[1])
+    if project is not None:
+        window.document.open(project)
     window.show()
     app.aboutToQuit.connect(window.shutdown)
     return app.exec()
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,8 +1,9 @@
-"""The headless command line: ``python main.py <command> ...``.
+"""The command line: ``studio COMMAND ...`` (also ``python -m studio`` and ``python main.py``).
 
-Each sub-command is an entry of the :data:`COMMANDS` registry (train, presets, schema, export,
-and the lab's experiments), so adding one means registering it, not editing a dispatcher.
-A :class:`~studio.core.errors.StudioError` (a user error) becomes one line on stderr and exit
+Each sub-command is an entry of the :data:`~studio.cli.commands.COMMANDS` catalogue (train,
+presets, schema, export, and the lab's experiments); only the chosen command's module is
+imported, so ``--help``, ``presets`` and ``schema`` never wait for torch. A
+:class:`~studio.core.errors.StudioError` (a user error) becomes one line on stderr and exit
 status 2; anything else is a bug and keeps its traceback.
 """
 
@@ -12,27 +13,47 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from studio.cli.commands import COMMANDS, load_commands
+from studio import __version__
+from studio.cli.commands import COMMANDS, handler
 from studio.core.errors import StudioError
 
 USER_ERROR = 2
+DESCRIPTION = """Training Studio: build, train and understand neural networks.
+
+  studio                     open the window on the default project
+  studio PROJECT.json        open the window on a project file
+  studio COMMAND [ARGS...]   run a command headless (studio COMMAND --help says more)
+
+`python -m studio` and `python main.py` are the same program."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with one sub-parser per registered command."""
-    load_commands()
-    parser = argparse.ArgumentParser(prog="python main.py", description="Training Studio on the command line.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, command in COMMANDS.items():
-        command.configure(sub.add_parser(name, help=command.help, description=command.help))
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command's name and help line; only ``command`` gets its own arguments."""
+    parser = argparse.ArgumentParser(
+        prog="studio",
+        usage="%(prog)s [PROJECT.json | COMMAND [ARGS...]]",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"Training Studio {__version__}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+    for name, entry in COMMANDS.items():
+        command_parser = sub.add_parser(name, prog=f"studio {name}", help=entry.help, description=entry.help)
+        if name == command:
+            handler(name).configure(command_parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit status."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # The only options before the command (--help, --version) take no value, so the first other
+    # word is the command: the one whose module is imported and whose arguments are parsed.
+    chosen = next((word for word in argv if not word.startswith("-")), None)
+    args = build_parser(chosen if chosen in COMMANDS else None).parse_args(argv)
     try:
-        return COMMANDS.get(args.command).run(args)
+        return handler(args.command).run(args)
     except StudioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USER_ERROR

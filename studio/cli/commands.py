@@ -1,10 +1,16 @@
-"""The registry of command-line commands."""
+"""The catalogue of command-line commands: each command's name, help line and module.
+
+``studio --help``, ``presets`` and ``schema`` must answer in well under a second, and most
+commands' code imports torch (seconds). So the catalogue names where each command lives, and a
+command's module is imported only when that command runs (or its own ``--help`` is asked for).
+At import, the module hands over its code with :func:`implement`. A new command is one line
+here and one module (or a function pair in an existing one).
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,33 +19,53 @@ from studio.core.registry import Registry
 
 @dataclass(frozen=True)
 class Command:
-    """A sub-command: ``configure`` adds its arguments, ``run`` executes it and returns the exit status."""
+    """A sub-command as ``studio --help`` lists it: its help line and the module with its code."""
 
     help: str
+    module: str
+
+
+@dataclass(frozen=True)
+class Handler:
+    """A sub-command's code: ``configure`` adds its arguments, ``run`` executes it and returns the exit status."""
+
     configure: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
 
 
 COMMANDS: Registry[Command] = Registry("command")
+_HANDLERS: dict[str, Handler] = {}
+
+for _name, _help, _module in (
+    ("train", "train a project or preset headless", "train"),
+    ("export", "export a trained model (state_dict, safetensors, pt2, torchscript, onnx, python, bundle)", "export"),
+    ("presets", "list the ready-made projects", "info"),
+    ("schema", "print the JSON Schema of project files", "info"),
+    ("probe", "compare weight initialisations on one batch (no training)", "lab"),
+    ("race", "train the same network with several optimizers side by side", "lab"),
+    ("lr-find", "sweep the learning rate and suggest one", "lab"),
+    ("sanity", "check that the network can memorise a tiny subset", "lab"),
+    ("compare", "train twice with one setting changed and compare", "lab"),
+    ("devices", "list the devices this computer can train on (and why one is absent)", "devices"),
+):
+    COMMANDS.register(_name, Command(_help, f"studio.cli.{_module}"))
 
 
-
-def load_commands() -> None:
-    """Import every module of ``studio.cli``: each registers its commands once, at import.
-
-    Discovery keeps this file out of every feature's diff: a new command is a new module.
-    """
-    import studio.cli
-
-    for info in pkgutil.iter_modules(studio.cli.__path__):
-        importlib.import_module(f"studio.cli.{info.name}")
-
-
-def register(
+def implement(
     name: str,
-    help: str,
     configure: Callable[[argparse.ArgumentParser], None],
     run: Callable[[argparse.Namespace], int],
-) -> Command:
-    """Register command ``name``."""
-    return COMMANDS.register(name, Command(help, configure, run))
+) -> Handler:
+    """Called by a command's module at import: the code of catalogued command ``name``."""
+    if name not in COMMANDS:
+        raise ValueError(f"command {name!r} is not in the catalogue; add it to studio/cli/commands.py")
+    if name in _HANDLERS:
+        raise ValueError(f"command {name!r} is already implemented")
+    _HANDLERS[name] = Handler(configure, run)
+    return _HANDLERS[name]
+
+
+def handler(name: str) -> Handler:
+    """The code of command ``name``, importing its module on first use."""
+    importlib.import_module(COMMANDS.get(name).module)
+    return _HANDLERS[name]

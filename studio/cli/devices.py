@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from studio.cli.commands import register
+from studio.cli.commands import implement
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -24,4 +24,4 @@ def _devices(args: argparse.Namespace) -> int:
     return 0
 
 
-register("devices", "list the devices this computer can train on (and why one is absent)", _configure, _devices)
+implement("devices", _configure, _devices)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studio.cli.commands import register
+from studio.cli.commands import implement
 from studio.core.export import EXPORTERS, export
 
 
@@ -21,5 +21,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-register("export", "export a trained model (state_dict, safetensors, pt2, torchscript, onnx, python, bundle)",
-         configure, run)
+implement("export", configure, run)

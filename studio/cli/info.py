@@ -1,13 +1,12 @@
-"""Commands that describe rather than run: ``presets`` and ``schema``."""
+"""Commands that describe rather than run: ``presets`` and ``schema``. Neither imports torch."""
 
 from __future__ import annotations
 
 import argparse
-import json
 
-from studio.cli.commands import register
-from studio.core.presets import load_preset, preset_names
-from studio.core.schema import project_schema
+from studio.cli.commands import implement
+from studio.core.presets import preset_description, preset_names
+from studio.core.schema_file import schema_text, shipped_schema
 
 
 def _no_arguments(_: argparse.ArgumentParser) -> None:
@@ -19,15 +18,15 @@ def _presets(_: argparse.Namespace) -> int:
     names = preset_names()
     width = max(map(len, names), default=0)
     for name in names:
-        summary = load_preset(name).description.split(". ")[0].rstrip(".")
+        summary = preset_description(name).split(". ")[0].rstrip(".")
         print(f"{name:<{width}}  {summary}")
     return 0
 
 
 def _schema(_: argparse.Namespace) -> int:
-    print(json.dumps(project_schema(), indent=2))
+    print(schema_text(shipped_schema()), end="")
     return 0
 
 
-register("presets", "list the ready-made projects", _no_arguments, _presets)
-register("schema", "print the JSON Schema of project files", _no_arguments, _schema)
+implement("presets", _no_arguments, _presets)
+implement("schema", _no_arguments, _schema)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.cli.commands import register
+from studio.cli.commands import implement
 from studio.cli.reporting import format_epoch
 from studio.cli.train import load_source
 from studio.core.errors import ConfigError
@@ -221,8 +221,8 @@ def _final(run: LabRun) -> dict[str, Any]:
     return {"label": run.label, "reason": run.reason, "final": run.final}
 
 
-register("probe", "compare weight initialisations on one batch (no training)", _configure_probe, _run_probe)
-register("race", "train the same network with several optimizers side by side", _configure_race, _run_race)
-register("lr-find", "sweep the learning rate and suggest one", _configure_lr_find, _run_lr_find)
-register("sanity", "check that the network can memorise a tiny subset", _configure_sanity, _run_sanity)
-register("compare", "train twice with one setting changed and compare", _configure_compare, _run_compare)
+implement("probe", _configure_probe, _run_probe)
+implement("race", _configure_race, _run_race)
+implement("lr-find", _configure_lr_find, _run_lr_find)
+implement("sanity", _configure_sanity, _run_sanity)
+implement("compare", _configure_compare, _run_compare)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from studio.cli.commands import register
+from studio.cli.commands import implement
 from studio.cli.reporting import JsonLines, ProgressBar
 from studio.core.callbacks import Callback
 from studio.core.checkpoint import CheckpointCallback, load_checkpoint, resume_fit
@@ -75,4 +75,4 @@ def _data_progress(fraction: float, message: str) -> None:
     sys.stderr.flush()
 
 
-register("train", "train a project or preset headless", configure, run)
+implement("train", configure, run)

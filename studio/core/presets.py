@@ -7,6 +7,7 @@ own; the default project of the app is the ``digits-mlp`` preset. They are read 
 
 from __future__ import annotations
 
+import json
 from importlib.resources import as_file, files
 from importlib.resources.abc import Traversable
 
@@ -25,13 +26,23 @@ def preset_names() -> list[str]:
     return sorted(entry.name.removesuffix(".json") for entry in _preset_dir().iterdir() if entry.name.endswith(".json"))
 
 
-def load_preset(name: str) -> Project:
-    """A fresh copy of preset ``name``, or a :class:`ConfigError` listing the presets."""
+def _preset_file(name: str) -> Traversable:
     entry = _preset_dir() / f"{name}.json"
     if not entry.is_file():
         raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(preset_names())}", field="preset")
-    with as_file(entry) as path:
+    return entry
+
+
+def load_preset(name: str) -> Project:
+    """A fresh copy of preset ``name``, or a :class:`ConfigError` listing the presets."""
+    with as_file(_preset_file(name)) as path:
         return load_project(path)
+
+
+def preset_description(name: str) -> str:
+    """Preset ``name``'s description, read without building (or validating) the project: a listing
+    of presets must stay instant."""
+    return str(json.loads(_preset_file(name).read_text(encoding="utf-8")).get("description", ""))
 
 
 def default_project() -> Project:
