@@ -41,9 +41,11 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
 def main(project: str | None = None) -> int:
     """Open the window (on the project file ``project``, if given) and run the event loop."""
     app = create_app(sys.argv[:1])
+    from studio.ui.excepthook import install_excepthook
     from studio.ui.main_window import MainWindow  # imported after the palette so plots pick up its colours
 
     window = MainWindow()
+    install_excepthook(window.dialogs)  # a bug in a slot becomes a dialog with its details; the app runs on
     if project is not None:
         window.document.open(project)
     window.show()

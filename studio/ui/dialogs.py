@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 @dataclass(frozen=True)
 class Message:
     """A modal message: ``kind`` is ``question``, ``warning`` or ``error``; ``buttons`` are names like
-    ``"yes"``, ``"no"``, ``"save"``, ``"discard"``, ``"cancel"``, ``"ok"``; the answer is one of them."""
+    ``"yes"``, ``"no"``, ``"save"``, ``"discard"``, ``"cancel"``, ``"ok"``, ``"copy"``; the answer is one
+    of them. ``details`` is a second paragraph; ``technical`` is text shown only on request (a traceback)."""
 
     kind: str
     title: str
@@ -23,6 +24,7 @@ class Message:
     buttons: tuple[str, ...] = ("ok",)
     default: str = "ok"
     details: str = ""
+    technical: str = ""
 
 
 _BUTTONS = {
@@ -33,6 +35,8 @@ _BUTTONS = {
     "discard": QMessageBox.StandardButton.Discard,
     "cancel": QMessageBox.StandardButton.Cancel,
 }
+# Buttons that are not Qt standard buttons: name -> label and role.
+_CUSTOM = {"copy": ("Copy details", QMessageBox.ButtonRole.ActionRole)}
 _ICONS = {
     "question": QMessageBox.Icon.Question,
     "warning": QMessageBox.Icon.Warning,
@@ -50,14 +54,18 @@ class Dialogs:
     def message(self, msg: Message) -> str:
         """Show ``msg`` and return the name of the button the user pressed ("cancel" if closed)."""
         box = QMessageBox(_ICONS.get(msg.kind, QMessageBox.Icon.NoIcon), msg.title, msg.text, parent=self.parent)
-        for name in msg.buttons:
-            box.addButton(_BUTTONS[name])
-        box.setDefaultButton(_BUTTONS[msg.default])
+        buttons = {
+            name: box.addButton(*_CUSTOM[name]) if name in _CUSTOM else box.addButton(_BUTTONS[name])
+            for name in msg.buttons
+        }
+        box.setDefaultButton(buttons[msg.default])
         if msg.details:
             box.setInformativeText(msg.details)
-        answer = QMessageBox.StandardButton(box.exec())
-        names = {button: name for name, button in _BUTTONS.items()}
-        return names.get(answer, "cancel")
+        if msg.technical:
+            box.setDetailedText(msg.technical)
+        box.exec()
+        clicked = box.clickedButton()
+        return next((name for name, button in buttons.items() if button is clicked), "cancel")
 
     def open_file(self, title: str, filters: str, start: str = "") -> str | None:
         path, _ = QFileDialog.getOpenFileName(self.parent, title, start, filters)
