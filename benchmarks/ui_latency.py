@@ -124,11 +124,11 @@ class WindowTarget:
         self.window = MainWindow(project=project, host=host, dialogs=ScriptedDialogs())
         self.window.resize(1400, 900)
         self.window.show()
-        process_until(lambda: self.window.data_info is not None)
+        process_until(lambda: self.window.data_panel.prepared() is not None)
         self.widget: QWidget = self.window
 
     def data(self) -> Any:
-        return self.window.data_info
+        return self.window.data_panel.prepared()
 
     def train(self) -> None:
         if not self.window.training.train():

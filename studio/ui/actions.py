@@ -73,6 +73,7 @@ class Actions:
         self.specs: dict[str, ActionSpec] = {}
         self.by_key: dict[str, QAction] = {}
         self.menus: dict[str, QMenu] = {}
+        self.toolbar: QToolBar | None = None
         for spec in specs:
             self.add(spec)
 
@@ -94,6 +95,14 @@ class Actions:
 
     def __getitem__(self, key: str) -> QAction:
         return self.by_key[key]
+
+    def set_text(self, key: str, text: str) -> None:
+        """Rename a command (Pause becomes Resume): its menu text and its toolbar button's accessible name."""
+        action = self.by_key[key]
+        action.setText(text)
+        button = self.toolbar.widgetForAction(action) if self.toolbar is not None else None
+        if button is not None:
+            button.setAccessibleName(text.replace("&", ""))
 
     def connect(self, handlers: Mapping[str, Callable[[], object]]) -> None:
         """Connect ``triggered`` of each named action to its handler."""
@@ -117,6 +126,7 @@ class Actions:
 
     def build_toolbar(self, toolbar: QToolBar, keys: Sequence[str | None] = TOOLBAR) -> None:
         """Fill ``toolbar``; buttons of actions with an automation name get it as objectName."""
+        self.toolbar = toolbar
         for key in keys:
             if key is None:
                 toolbar.addSeparator()

@@ -7,17 +7,16 @@ ordinary training runs, the lab's panel for the others.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtWidgets import QMenu, QTabWidget, QWidget
+from PySide6.QtWidgets import QMenu
 
 from studio.core.lab.lessons import LESSONS
 from studio.core.presets import load_preset
 from studio.ui.dialogs import Message
+from studio.ui.lab.lab_panel import LabPanel
+from studio.ui.lab.window import LAB_PAGE
+from studio.ui.shell import Shell
 from studio.ui.training import IDLE
-
-if TYPE_CHECKING:
-    from studio.ui.main_window import MainWindow
+from studio.ui.workspace import TRAIN_PAGE
 
 # Which lab panel (an attribute of LabPanel) shows each kind of experiment; "train" uses the Train tab.
 PANELS = {"probe": "probe", "race": "race", "compare": "compare_page", "sweep": "compare_page",
@@ -34,41 +33,32 @@ NEXT_STEP = {
 }
 
 
-def attach_lessons(w: MainWindow) -> QMenu:
+def attach_lessons(w: Shell) -> QMenu:
     """Add the Experiments menu (before Help); it is off while a run trains, like File > Open."""
-    menu = QMenu("E&xperiments", w)
+    menu = QMenu("E&xperiments", w.dialog_parent())
     menu.setObjectName("experimentsMenu")
     for name, lesson in LESSONS.items():
         action = menu.addAction(lesson.title)
         action.setObjectName(f"lesson_{name}")
         action.setStatusTip(f"Open the preset {name!r} ready to run")
         action.triggered.connect(lambda _checked=False, n=name: open_lesson(w, n))
-    w.menuBar().insertMenu(w.actions.menus["help"].menuAction(), menu)
+    w.add_menu(menu, before="help")
     w.training.stateChanged.connect(lambda state: menu.setEnabled(state == IDLE))
     return menu
 
 
-def open_lesson(w: MainWindow, name: str) -> bool:
+def open_lesson(w: Shell, name: str) -> bool:
     """Open lesson ``name``'s preset (after asking about unsaved changes), show its page and explain it."""
     lesson = LESSONS.get(name)
     if not w.document.maybe_save():
         return False
     project = load_preset(lesson.preset)
     w.document.adopt(project)
-    workspace = w.centralWidget()  # the Train / Lab / Inspect tabs
     if lesson.experiment == "train":
-        workspace.setCurrentIndex(0)
-    else:
-        w.lab.show_panel(getattr(w.lab, PANELS[lesson.experiment]))
-        workspace.setCurrentWidget(_tab_holding(workspace, w.lab))
+        w.workspace.show_page(TRAIN_PAGE)
+    else:  # the lab is looked up now, by name: it may have been attached before or after this menu
+        lab = w.workspace.page(LAB_PAGE, LabPanel)
+        lab.show_panel(getattr(lab, PANELS[lesson.experiment]))
+        w.workspace.show_page(LAB_PAGE)
     w.dialogs.message(Message("info", lesson.title, project.description, details=NEXT_STEP[lesson.experiment]))
     return True
-
-
-def _tab_holding(tabs: QTabWidget, widget: QWidget) -> QWidget:
-    """The page of ``tabs`` that contains ``widget`` (the lab sits inside a scroll area)."""
-    for index in range(tabs.count()):
-        page = tabs.widget(index)
-        if page is widget or page.isAncestorOf(widget):
-            return page
-    return tabs.currentWidget()

@@ -1,13 +1,22 @@
-"""The main window: composition only. It builds the panels and lays them out; the connections
-between them live in :mod:`studio.ui.wiring`, file commands in :mod:`studio.ui.document`,
-training state in :mod:`studio.ui.training`, and what is remembered in :mod:`studio.ui.persist`.
+"""The main window: composition only. It builds the panels, lays them out and implements the
+:class:`~studio.ui.shell.Shell` that its features receive; the connections between the panels live
+in :mod:`studio.ui.wiring`, file commands in :mod:`studio.ui.document`, training state in
+:mod:`studio.ui.training`, and what is remembered in :mod:`studio.ui.persist`.
+
+Features (run commands, the lab, the Inspect tab, the Experiments menu) are attached from
+``FEATURES``, a name and an ``attach(shell)`` each. None depends on another having been attached
+first: pages go where their ``order`` says, run callbacks are registered, not wrapped, and a
+feature that needs another's page looks it up by name when it is used.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QUndoStack
-from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QToolBar, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QTabWidget, QToolBar, QWidget
 
 from studio.core.presets import default_project
 from studio.core.project import Project
@@ -15,11 +24,14 @@ from studio.ui import persist, style, wiring
 from studio.ui.actions import Actions
 from studio.ui.dialogs import Dialogs, Message
 from studio.ui.document import ProjectDocument
+from studio.ui.inspect.panel import InspectPanel
 from studio.ui.inspect.window import attach_inspect
+from studio.ui.lab.lab_panel import LabPanel
 from studio.ui.lab.window import attach_lab
 from studio.ui.lessons import attach_lessons
 from studio.ui.plots import PlotsPanel
 from studio.ui.run_commands import RunCommands
+from studio.ui.shell import Shell
 from studio.ui.status import TrainingStatus
 from studio.ui.training import TrainingController
 from studio.ui.widgets.dataset_panel import DatasetPanel
@@ -28,8 +40,18 @@ from studio.ui.widgets.optimizer_panel import OptimizerPanel
 from studio.ui.widgets.run_history import RunHistory
 from studio.ui.widgets.scroll import scrollable
 from studio.ui.workers import WorkerHost
+from studio.ui.workspace import TRAIN_ORDER, TRAIN_PAGE, Workspace
 
 TABS = ("network", "data", "optimizer")
+T = TypeVar("T")
+
+Feature = Callable[[Shell], object]  # attach(shell) -> what the feature made (kept by name on the window)
+FEATURES: dict[str, Feature] = {
+    "runs": RunCommands,  # File > Resume Run…, Fine-tune From…, Export…; a run folder for every run
+    "lab": attach_lab,  # the Lab page; diagnostics on every run
+    "inspect": attach_inspect,  # the Inspect page; live views on every run
+    "lessons": attach_lessons,  # the Experiments menu: each classic lesson's preset
+}
 
 
 class MainWindow(QMainWindow):
@@ -41,33 +63,31 @@ class MainWindow(QMainWindow):
         host: WorkerHost | None = None,
         dialogs: Dialogs | None = None,
         parent: QWidget | None = None,
+        features: Mapping[str, Feature] = FEATURES,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowIcon(style.app_icon())
         self.dialogs = dialogs or Dialogs(self)
         self.host = host or WorkerHost(parent=self)
+        self.worker = self.host.worker
         self._shut_down = False
-        self.network_problem: str | None = None  # why the layer stack cannot be built, if it cannot
-        self.data_info = None  # the PreparedData last loaded by the dataset panel
         self.document = ProjectDocument(project or default_project(), self.dialogs, default_project, self)
         self.undo_stack = QUndoStack(self)
         self.editor = LayerEditor(self.undo_stack)
-        self.data_panel = DatasetPanel(self.host.worker)
+        self.data_panel = DatasetPanel(self.worker)
         self.optimizer_panel = OptimizerPanel()
         self.plots = PlotsPanel()
         self.history = RunHistory()
-        self.actions = Actions(self)
+        self.commands = Actions(self)
         self.status = TrainingStatus(self.statusBar())
         self.training = TrainingController(
-            self.host.worker, self.current_project, self.train_blocker, self.data_panel, self.dialogs, self
+            self.worker, self.current_project, self.train_blocker, self.data_panel, self.dialogs, self
         )
+        self.workspace = Workspace()
         self._lay_out()
         wiring.connect_all(self)
-        self.runs = RunCommands(self)  # resume, fine-tune, export; after the wiring, see its docstring
-        self.lab = attach_lab(self)  # last: the lab adds its diagnostics to the run callbacks set above
-        self.inspect = attach_inspect(self)  # an Inspect tab beside Train and Lab; live views on every run
-        self.lessons = attach_lessons(self)  # the Experiments menu opens each classic lesson's preset
+        self.features = {name: attach(self) for name, attach in features.items()}
         persist.restore_window(self, self.splitters(), self.tabs)
         self.load_project_into_panels()
 
@@ -92,24 +112,30 @@ class MainWindow(QMainWindow):
         self.split.setStretchFactor(1, 1)
         self.top.setSizes([850, 430])
         self.split.setSizes([340, 400])
-        self.setCentralWidget(self.split)
+        self.workspace.add_page(TRAIN_PAGE, self.split, "Train", order=TRAIN_ORDER)
+        self.setCentralWidget(self.workspace)
         toolbar = QToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setIconSize(style.TOOLBAR_ICON_SIZE)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.setMovable(False)
         self.addToolBar(toolbar)
-        self.actions.build_menus(self.menuBar())
-        self.actions.build_toolbar(toolbar)
-        self.toolbar = toolbar
+        self.commands.build_menus(self.menuBar())
+        self.commands.build_toolbar(toolbar)
 
     def splitters(self) -> list[QSplitter]:
         return [self.split, self.top]
 
-    def show_tab(self, name: str) -> None:
+    # --- the Shell -----------------------------------------------------------------------------
+    def show_settings(self, name: str) -> None:
         self.tabs.setCurrentIndex(TABS.index(name))
 
-    # --- the project ---------------------------------------------------------------------------
+    def add_menu(self, menu: QMenu, before: str = "help") -> None:
+        self.menuBar().insertMenu(self.commands.menus[before].menuAction(), menu)
+
+    def dialog_parent(self) -> QWidget:
+        return self
+
     def current_project(self) -> Project:
         """The project as the panels show it now (the document is kept in step on every edit)."""
         return self.document.project
@@ -127,6 +153,29 @@ class MainWindow(QMainWindow):
     def train_blocker(self) -> str | None:
         """Why Train cannot start now, in words for the learner; None when it can."""
         return wiring.train_blocker(self)
+
+    # --- the features, by name (for tests and scripts) -------------------------------------------
+    @property
+    def runs(self) -> RunCommands:
+        return self._feature("runs", RunCommands)
+
+    @property
+    def lab(self) -> LabPanel:
+        return self._feature("lab", LabPanel)
+
+    @property
+    def inspect(self) -> InspectPanel:
+        return self._feature("inspect", InspectPanel)
+
+    @property
+    def lessons(self) -> QMenu:
+        return self._feature("lessons", QMenu)
+
+    def _feature(self, name: str, kind: type[T]) -> T:
+        feature = self.features[name]
+        if not isinstance(feature, kind):
+            raise TypeError(f"the feature {name!r} is a {type(feature).__name__}, not a {kind.__name__}")
+        return feature
 
     # --- closing -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)

@@ -10,25 +10,23 @@ the latest run's checkpoint.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from studio.core.checkpoint import Checkpoint, load_checkpoint
-from studio.core.events import EpochEnd, FitStart
+from studio.core.events import EpochEnd
 from studio.core.finetune import LoadReport, load_pretrained
 from studio.core.history import RunRecord
 from studio.core.optim import LOSSES
 from studio.ui import training as states
 from studio.ui.dialogs import Message
 from studio.ui.runs import RunTracker
+from studio.ui.shell import Shell
 from studio.ui.widgets.export_dialog import ExportDialog
 from studio.ui.widgets.finetune_dialog import FineTuneDialog, FineTunePlan
 from studio.ui.widgets.layer_editor.commands import EditCommand
 from studio.ui.workers import Job
-
-if TYPE_CHECKING:
-    from studio.ui.main_window import MainWindow
 
 CHECKPOINT_FILTER = "Checkpoints (*.ckpt);;All files (*)"
 EXPORT_WIDTH = 720
@@ -37,32 +35,29 @@ ACTION_NAMES = {"resume_run": "resumeRunAction", "fine_tune": "fineTuneAction", 
 
 
 class RunCommands(QObject):
-    """Resume, fine-tune and export for one window; create it after :func:`studio.ui.wiring.connect_all`."""
+    """Resume, fine-tune and export for one window (a feature: it only uses the :class:`Shell`)."""
 
     _weightsLoaded = Signal(object)  # a LoadReport, emitted in the worker thread
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
+    def __init__(self, shell: Shell) -> None:
+        super().__init__(shell.dialog_parent())
+        self.w = shell
         self.tracker = RunTracker(parent=self)
         self.export_dialog: ExportDialog | None = None
         self.fine_tune_dialog: FineTuneDialog | None = None
         self.fine_tune_plan: FineTunePlan | None = None  # what the next run starts from, until it starts
         self._load_job: Job | None = None
         self._pending: Checkpoint | None = None  # a checkpoint waiting for its data before it resumes
-        self._replay: list[EpochEnd] = []  # the resumed run's earlier epochs, for the plots
         self._connect()
 
     def _connect(self) -> None:
-        w, worker = self.w, self.w.host.worker
+        w = self.w
         for key, name in ACTION_NAMES.items():
-            w.actions[key].setObjectName(name)
-        w.actions.connect({"resume_run": self.resume_run, "fine_tune": self.fine_tune, "export": self.export})
-        w.training.run_callbacks = self.tracker.callbacks
-        # Connected after the plots, status bar and run history (wiring), so these run after them.
-        worker.fitStarted.connect(self._fit_started)
-        worker.fitEnded.connect(self.tracker.fit_ended)
-        self.tracker.note.connect(w.status.show_message)
+            w.commands[key].setObjectName(name)
+        w.commands.connect({"resume_run": self.resume_run, "fine_tune": self.fine_tune, "export": self.export})
+        w.training.add_run_callbacks(self.tracker.callbacks)
+        w.worker.fitEnded.connect(self.tracker.fit_ended)
+        w.status.add_end_note(self.tracker.end_note)
         w.history.runAdded.connect(self._run_added)
         w.data_panel.dataReady.connect(self._data_ready)
         w.data_panel.loadFailed.connect(self._data_failed)
@@ -82,7 +77,7 @@ class RunCommands(QObject):
             if path is None:
                 return None
         self.w.status.show_message(f"Reading the checkpoint {path}…")
-        job = self.w.host.worker.submit("Reading the checkpoint", load_checkpoint, path)
+        job = self.w.worker.submit("Reading the checkpoint", load_checkpoint, path)
         job.finished.connect(self._checkpoint_loaded)
         job.failed.connect(self._checkpoint_failed)
         self._load_job = job
@@ -115,7 +110,7 @@ class RunCommands(QObject):
             return  # the data of the checkpoint's project is still loading: dataReady comes back here
         self._pending = None
         if self.w.training.train(resume=checkpoint.state):
-            self._replay = [EpochEnd(**e) if isinstance(e, dict) else e for e in checkpoint.history]
+            self.w.plots.continue_from([EpochEnd(**e) if isinstance(e, dict) else e for e in checkpoint.history])
             self.w.status.show_message(f"Resuming after epoch {checkpoint.epoch} from {checkpoint.path}")
 
     def _data_ready(self, _data: Any) -> None:
@@ -127,18 +122,11 @@ class RunCommands(QObject):
             text = f"Its data could not be loaded: {message}"
             self.w.dialogs.message(Message("error", "Cannot resume the run", text))
 
-    @Slot(object)
-    def _fit_started(self, _event: FitStart) -> None:
-        """After the plots cleared for the new fit: draw the resumed run's earlier epochs."""
-        replay, self._replay = self._replay, []
-        if replay:
-            self.w.plots.on_epochs(replay)
-
     # --- fine-tuning -----------------------------------------------------------------------------
     def fine_tune(self, source: str | None = None) -> FineTuneDialog | None:
         """Open the fine-tuning dialog (on ``source``, or the latest run's checkpoint)."""
         w = self.w
-        data = w.data_info
+        data = w.data_panel.prepared()
         if w.training.busy():
             return None
         if data is None:
@@ -151,8 +139,8 @@ class RunCommands(QObject):
         if source is None:
             source = str(self.tracker.latest_checkpoint() or "")
         dialog = FineTuneDialog(
-            w.host.worker, w.dialogs, w.editor.model(), tuple(data.input_shape), n_outputs, target,
-            w.document.project.training.seed, source, parent=w,
+            w.worker, w.dialogs, w.editor.model(), tuple(data.input_shape), n_outputs, target,
+            w.document.project.training.seed, source, parent=w.dialog_parent(),
         )
         dialog.accepted.connect(lambda: self.apply_plan(dialog.plan()))
         self._replace_dialog("fine_tune_dialog", dialog)
@@ -192,7 +180,7 @@ class RunCommands(QObject):
         """Open the export dialog on ``source``, by default the latest run's newest checkpoint."""
         if source is None:
             source = str(self.tracker.latest_checkpoint() or "")
-        dialog = ExportDialog(self.w.host.worker, self.w.dialogs, source=source, parent=self.w)
+        dialog = ExportDialog(self.w.worker, self.w.dialogs, source=source, parent=self.w.dialog_parent())
         dialog.resize(max(dialog.sizeHint().width(), EXPORT_WIDTH), dialog.sizeHint().height())  # paths are long
         self._replace_dialog("export_dialog", dialog)
         dialog.open()
@@ -222,4 +210,4 @@ class RunCommands(QObject):
     def _state_changed(self, state: str) -> None:
         idle = state == states.IDLE
         for key in ACTION_NAMES:
-            self.w.actions[key].setEnabled(idle)
+            self.w.commands[key].setEnabled(idle)

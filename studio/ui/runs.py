@@ -98,9 +98,8 @@ class RunSaver(Callback):
 
 
 class RunTracker(QObject):
-    """Gives each run its folder and remembers the latest one; ``note`` says where a finished run was saved."""
+    """Gives each run its folder and remembers the latest one; :meth:`end_note` says where a finished run was saved."""
 
-    note = Signal(str)  # one line for the status bar when a run ends
     _saveFailed = Signal(str)  # emitted from the worker thread, received in the GUI thread
 
     def __init__(self, root: Callable[[], Path] = runs_root, parent: QObject | None = None) -> None:
@@ -135,11 +134,15 @@ class RunTracker(QObject):
     def _save_failed(self, message: str) -> None:
         self._problem = f"Not saved: {message}"
 
+    def _saved(self) -> bool:
+        return self.current is not None and not self._problem
+
+    def end_note(self, _event: FitEnd) -> str:
+        """For the status bar at the end of a fit: where the run is saved, or why it is not."""
+        return f"Saved in {self.current}" if self._saved() else self._problem
+
     @Slot(object)
-    def fit_ended(self, event: FitEnd) -> None:
-        """Remember the run and say where it is (or why it is not saved)."""
-        if self.current is not None and not self._problem:
+    def fit_ended(self, _event: FitEnd) -> None:
+        """Remember the run as the latest one to resume, export or fine-tune from (when it was saved)."""
+        if self._saved():
             self.latest = self.current
-            self.note.emit(f"{event.message} Saved in {self.current}")
-        else:
-            self.note.emit(f"{event.message} {self._problem}".strip())

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
+from studio.core.events import FitEnd
+
 
 def format_duration(seconds: float) -> str:
     """``75`` -> ``"1:15"``, ``3700`` -> ``"1:01:40"``."""
@@ -68,10 +70,18 @@ class TrainingStatus(QObject):
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
         self._refresh.timeout.connect(self.flush)
+        self._end_notes: list[Callable[[FitEnd], str]] = []
         self.set_running(False)
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
+
+    def add_end_note(self, note: Callable[[FitEnd], str]) -> None:
+        """Add ``note(event)`` (e.g. where the run was saved) after the message of every finished fit.
+
+        The notes are asked when the end is shown, so a feature need not run after the status bar.
+        """
+        self._end_notes.append(note)
 
     def set_running(self, running: bool) -> None:
         """Progress widgets show only while a run is on screen."""
@@ -105,10 +115,11 @@ class TrainingStatus(QObject):
             self._pending_epoch = events[-1]
             self._schedule()
 
-    def on_fit_end(self, event) -> None:
+    def on_fit_end(self, event: FitEnd) -> None:
         self.flush()
         self.eta.setText("done")
-        self.show_message(event.message)
+        notes = (note(event) for note in self._end_notes)
+        self.show_message(" ".join(text for text in (event.message, *notes) if text))
 
     def flush(self) -> None:
         """Show the latest pending batch and epoch now (the timer calls this; so does the end of a fit)."""

@@ -3,8 +3,9 @@
 The controller decides *when* training may start (a valid network, loaded data) and tracks the
 run's state; the window maps states to enabled actions and locked editors. The data source is
 the dataset panel: when its data is not loaded yet, Train asks it to load and starts when ready.
-Each run gets the engine callbacks of ``run_callbacks(project)`` (snapshots into a run folder) and
-may continue a saved state (``train(resume=...)``) or start from ``prepare_next`` (pretrained weights).
+Features add engine callbacks to every run with :meth:`TrainingController.add_run_callbacks` (the
+run folder's snapshots, the lab's diagnostics, the Inspect tab's views); a run may continue a saved
+state (``train(resume=...)``) or start from ``prepare_next`` (pretrained weights).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from studio.ui.dialogs import Dialogs, Message
 from studio.ui.workers import Job, Worker
 
 IDLE, PREPARING, RUNNING, PAUSED, STOPPING = "idle", "preparing", "running", "paused", "stopping"
+
+RunCallbacks = Callable[[Project], Sequence[Any]]  # engine callbacks for one run of a project
 
 
 class DataSource(Protocol):
@@ -55,14 +58,27 @@ class TrainingController(QObject):
         self.dialogs = dialogs
         self._job: Job | None = None
         self._resume: dict[str, Any] | None = None
-        # Extra engine callbacks for each run, and a one-shot step run on the trainer in the worker before the fit.
-        self.run_callbacks: Callable[[Project], Sequence[Any]] = lambda _project: ()
+        self._callback_factories: list[RunCallbacks] = []
+        # A one-shot step run on the trainer in the worker before the next fit (set by fine-tuning).
         self.prepare_next: Callable[[Any], object] | None = None
         data.dataReady.connect(self._data_ready)
         data.loadFailed.connect(self._data_failed)
         # Bound methods, not lambdas: Qt disconnects them when this controller is destroyed, so a
         # worker that outlives the window never calls into a deleted object.
         worker.trainingFailed.connect(self._training_failed)
+
+    def add_run_callbacks(self, factory: RunCallbacks) -> None:
+        """Give every run from now on the engine callbacks ``factory(project)`` makes for it.
+
+        Factories are independent of each other: none sees or wraps another's callbacks, so
+        features may register in any order (should an order ever matter, it belongs in the
+        callbacks as data, like fastai's ``Callback.order``, not in the order of registration).
+        """
+        self._callback_factories.append(factory)
+
+    def run_callbacks(self, project: Project) -> list[Any]:
+        """Fresh engine callbacks for a run of ``project``, from every registered factory."""
+        return [callback for factory in self._callback_factories for callback in factory(project)]
 
     def busy(self) -> bool:
         """True while a run is being prepared, runs, is paused or is stopping."""

@@ -1,12 +1,15 @@
 """How the window's parts talk: edits flow into the project document, loaded data tells the
 layer editor its input and output sizes, worker events feed the plots and the status bar, and
 the training state enables actions and locks the editors.
+
+Everything here goes through the :class:`~studio.ui.shell.Shell`; no handler relies on running
+before or after another receiver of the same signal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtGui import QAction
 
@@ -14,23 +17,20 @@ from studio.core.optim import LOSSES
 from studio.core.project import Project
 from studio.ui import training as states
 from studio.ui.dialogs import Message
-
-if TYPE_CHECKING:
-    from studio.ui.main_window import MainWindow
-
+from studio.ui.shell import Shell
 
 ABOUT = "Training Studio: build a network by clicking, train it and watch it learn."
 
 
-def connect_all(w: MainWindow) -> None:
+def connect_all(w: Shell) -> None:
     connect_commands(w)
     connect_editing(w)
     connect_training(w)
 
 
-def connect_commands(w: MainWindow) -> None:
+def connect_commands(w: Shell) -> None:
     """Menu and toolbar actions to their handlers."""
-    w.actions.connect({
+    w.commands.connect({
         "new": lambda: w.document.new(),
         "open": lambda: w.document.open(),
         "save": lambda: w.document.save(),
@@ -41,14 +41,14 @@ def connect_commands(w: MainWindow) -> None:
         "train": w.training.train,
         "pause": w.training.toggle_pause,
         "stop": w.training.stop,
-        "show_network": lambda: w.show_tab("network"),
-        "show_data": lambda: w.show_tab("data"),
-        "show_optimizer": lambda: w.show_tab("optimizer"),
+        "show_network": lambda: w.show_settings("network"),
+        "show_data": lambda: w.show_settings("data"),
+        "show_optimizer": lambda: w.show_settings("optimizer"),
         "about": lambda: w.dialogs.message(Message("info", "About Training Studio", ABOUT)),
     })
     # Use the signal's value, not the stack: the stack also emits while it is being destroyed.
-    w.undo_stack.canUndoChanged.connect(lambda can: w.actions["undo"].setEnabled(can and not w.training.busy()))
-    w.undo_stack.canRedoChanged.connect(lambda can: w.actions["redo"].setEnabled(can and not w.training.busy()))
+    w.undo_stack.canUndoChanged.connect(lambda can: w.commands["undo"].setEnabled(can and not w.training.busy()))
+    w.undo_stack.canRedoChanged.connect(lambda can: w.commands["redo"].setEnabled(can and not w.training.busy()))
     sync_undo(w)
     w.document.replaced.connect(w.load_project_into_panels)
     w.document.dirtyChanged.connect(lambda _dirty: w.setWindowTitle(w.document.title()))
@@ -57,15 +57,15 @@ def connect_commands(w: MainWindow) -> None:
     fill_recent_menu(w)
 
 
-def sync_undo(w: MainWindow) -> None:
+def sync_undo(w: Shell) -> None:
     """Undo and redo change the network, so they are off while a run trains it."""
     idle = not w.training.busy()
-    w.actions["undo"].setEnabled(idle and w.undo_stack.canUndo())
-    w.actions["redo"].setEnabled(idle and w.undo_stack.canRedo())
+    w.commands["undo"].setEnabled(idle and w.undo_stack.canUndo())
+    w.commands["redo"].setEnabled(idle and w.undo_stack.canRedo())
 
 
-def fill_recent_menu(w: MainWindow) -> None:
-    menu = w.actions.menus["recent"]
+def fill_recent_menu(w: Shell) -> None:
+    menu = w.commands.menus["recent"]
     menu.clear()
     for path in w.document.recent():
         action = QAction(path, menu)
@@ -74,7 +74,7 @@ def fill_recent_menu(w: MainWindow) -> None:
     menu.setEnabled(bool(menu.actions()))
 
 
-def connect_editing(w: MainWindow) -> None:
+def connect_editing(w: Shell) -> None:
     """Panel edits update the project; loaded data sets the network's input and output sizes."""
     def edit(apply: Callable[[Project], None]) -> None:
         # Views re-emit on refreshes (a new input shape, a reload); only a real change marks the file dirty.
@@ -88,12 +88,10 @@ def connect_editing(w: MainWindow) -> None:
         edit(lambda project: setattr(project, "model", w.editor.model()))
 
     def validity(ok: bool, reason: str) -> None:
-        w.network_problem = None if ok else reason
         tip = "Train the network (Ctrl+Enter)" if ok else f"Cannot train yet: {reason}"
-        w.actions["train"].setToolTip(tip)
+        w.commands["train"].setToolTip(tip)
 
     def data_ready(prepared: Any) -> None:
-        w.data_info = prepared
         w.optimizer_panel.set_task(prepared.task)
         update_network_io(w)
 
@@ -105,9 +103,9 @@ def connect_editing(w: MainWindow) -> None:
     w.optimizer_panel.lossChanged.connect(lambda _name: update_network_io(w))
 
 
-def update_network_io(w: MainWindow) -> None:
-    """Tell the layer editor what goes in (the data's shape) and how many outputs the loss needs."""
-    data = w.data_info
+def update_network_io(w: Shell) -> None:
+    """Tell the layer editor what goes in (the loaded data's shape) and how many outputs the loss needs."""
+    data = w.data_panel.prepared()
     if data is None:
         return
     loss = LOSSES.get(w.document.project.loss.name)
@@ -117,19 +115,25 @@ def update_network_io(w: MainWindow) -> None:
     w.editor.set_input(data.input_shape, n_outputs, f"{w.document.project.data.dataset}: {shape} in, {target}")
 
 
-def train_blocker(w: MainWindow) -> str | None:
-    """Why Train cannot start now (a broken network, unloadable data), else None."""
-    if w.network_problem:
-        return f"The network cannot be built: {w.network_problem}"
+def train_blocker(w: Shell) -> str | None:
+    """Why Train cannot start now (a broken network, unloadable data), else None.
+
+    The editor is first told about the data loaded now: a feature that starts a run as soon as
+    data arrives (resume) must get the same answer whether or not ``data_ready`` ran before it.
+    """
+    update_network_io(w)
+    problem = w.editor.problem()
+    if problem:
+        return f"The network cannot be built: {problem}"
     error = w.data_panel.error_text()
     if error:
         return f"The data could not be loaded: {error}"
     return None
 
 
-def connect_training(w: MainWindow) -> None:
+def connect_training(w: Shell) -> None:
     """Worker events to plots, status bar and run history; run state to actions and locks."""
-    worker = w.host.worker
+    worker = w.worker
     w.plots.connect_worker(worker)
     w.history.connect_worker(worker)
     w.history.selectionChanged.connect(w.plots.show_runs)
@@ -149,19 +153,16 @@ _STATE_MESSAGES = {
 }
 
 
-def apply_state(w: MainWindow, state: str) -> None:
+def apply_state(w: Shell, state: str) -> None:
     """Enable the commands that make sense now and lock the editors while a run is on."""
     busy = state != states.IDLE
-    w.actions["train"].setEnabled(not busy)
-    w.actions["pause"].setEnabled(state in (states.RUNNING, states.PAUSED))
-    w.actions["stop"].setEnabled(busy and state != states.STOPPING)
+    w.commands["train"].setEnabled(not busy)
+    w.commands["pause"].setEnabled(state in (states.RUNNING, states.PAUSED))
+    w.commands["stop"].setEnabled(busy and state != states.STOPPING)
     for key in ("new", "open"):
-        w.actions[key].setEnabled(not busy)
-    pause = w.actions["pause"]
+        w.commands[key].setEnabled(not busy)
     paused = state == states.PAUSED
-    pause.setText("&Resume" if paused else "&Pause")
-    button = w.toolbar.widgetForAction(pause)
-    button.setAccessibleName("Resume" if paused else "Pause")
+    w.commands.set_text("pause", "&Resume" if paused else "&Pause")
     for panel in (w.editor, w.data_panel, w.optimizer_panel):
         panel.set_locked(busy)
     sync_undo(w)

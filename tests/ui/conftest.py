@@ -48,9 +48,10 @@ def host(qapp):
     assert not host.is_running()
 
 
-def open_window(qtbot, host, project=None, dialogs=None) -> MainWindow:
-    """A shown window whose data has finished loading (its dialogs answered by a script)."""
-    window = MainWindow(project=project, host=host, dialogs=dialogs or ScriptedDialogs())
+def open_window(qtbot, host, project=None, dialogs=None, **options) -> MainWindow:
+    """A shown window whose data has finished loading (its dialogs answered by a script);
+    ``options`` go to :class:`MainWindow` (e.g. ``features``)."""
+    window = MainWindow(project=project, host=host, dialogs=dialogs or ScriptedDialogs(), **options)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.data_panel.prepared() is not None, timeout=LOAD_TIMEOUT_MS)
@@ -71,7 +72,7 @@ def tiny_project(epochs: int = 1, per_class: int = 10, batch_size: int = 16, **t
 def train_until_idle(qtbot, window: MainWindow) -> FitEnd:
     """Press Train, wait until the run has ended and the window is idle again; the run's FitEnd."""
     with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
-        window.actions["train"].trigger()
+        window.commands["train"].trigger()
     qtbot.waitUntil(lambda: not window.training.busy(), timeout=RUN_TIMEOUT_MS)
     return ended.args[0]
 

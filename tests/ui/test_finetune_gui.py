@@ -38,7 +38,7 @@ def open_dialog(qtbot, window, source: str | None = None):
 
 def test_next_run_starts_from_the_latest_run_and_reports_what_loaded(qtbot, window):
     fresh = train_until_idle(qtbot, window)
-    window.actions["fine_tune"].trigger()
+    window.commands["fine_tune"].trigger()
     dialog = window.runs.fine_tune_dialog
     assert dialog.isVisible() and dialog.source.text() == str(window.runs.tracker.latest_checkpoint())
     qtbot.waitUntil(lambda: dialog.last_report() is not None, timeout=RUN_TIMEOUT_MS)
@@ -119,7 +119,7 @@ def test_opening_another_project_drops_the_chosen_weights(qtbot, window, tmp_pat
     save_file(build_model(window.document.project.model, (64,), seed=3).state_dict(), str(weights))
     window.runs.apply_plan(FineTunePlan(str(weights)))
     assert window.training.prepare_next is not None and window.runs.fine_tune_plan is not None
-    window.actions["new"].trigger()
+    window.commands["new"].trigger()
     assert window.training.prepare_next is None and window.runs.fine_tune_plan is None
 
 

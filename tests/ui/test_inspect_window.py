@@ -21,5 +21,5 @@ def test_a_run_from_the_window_fills_the_inspect_tab(qtbot, host, temp_settings)
     with qtbot.waitSignal(host.worker.fitEnded, timeout=120_000):
         window.training.train()
     qtbot.waitUntil(lambda: window.inspect.snapshot is not None, timeout=30_000)
-    assert window.inspect.evaluation.evaluation.report.total == window.data_info.n_val
+    assert window.inspect.evaluation.evaluation.report.total == window.data_panel.prepared().n_val
     assert window.inspect.try_panel.pad.isEnabled()

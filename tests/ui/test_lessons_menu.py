@@ -32,11 +32,12 @@ def test_a_lesson_opens_its_preset_page_and_explanation(window, name, page):
     window.findChild(QAction, f"lesson_{name}").trigger()
     preset = load_preset(name)
     assert window.document.project == preset and window.document.path is None
-    workspace = window.centralWidget()
+    workspace = window.workspace
+    assert window.centralWidget() is workspace
     if page is None:
-        assert workspace.currentIndex() == 0
+        assert workspace.current_name() == "train" and workspace.currentIndex() == 0
     else:
-        assert workspace.currentWidget().isAncestorOf(window.lab)
+        assert workspace.current_name() == "lab" and workspace.currentWidget().isAncestorOf(window.lab)
         assert window.lab.currentWidget() is getattr(window.lab, page)
     shown = window.dialogs.shown[-1]
     assert shown.title == LESSONS.get(name).title and shown.text == preset.description and shown.details

@@ -33,10 +33,10 @@ def documented_names() -> list[str]:
 
 def test_opens_on_the_default_project_ready_to_train(window):
     assert window.document.project.data.dataset == "digits"
-    assert window.data_info.input_shape == (64,)
+    assert window.data_panel.prepared().input_shape == (64,)
     assert window.train_blocker() is None
-    assert window.actions["train"].isEnabled()
-    assert not window.actions["stop"].isEnabled() and not window.actions["pause"].isEnabled()
+    assert window.commands["train"].isEnabled()
+    assert not window.commands["stop"].isEnabled() and not window.commands["pause"].isEnabled()
     assert "Digits MLP" in window.windowTitle()
 
 
@@ -63,16 +63,16 @@ def test_every_documented_action_exists_with_text(window):
 
 
 def test_main_shortcuts(window):
-    assert QKeySequence("Ctrl+Return") in window.actions["train"].shortcuts()
-    assert QKeySequence("Esc") in window.actions["stop"].shortcuts()
-    assert not window.actions["train"].icon().isNull() and not window.actions["stop"].icon().isNull()
+    assert QKeySequence("Ctrl+Return") in window.commands["train"].shortcuts()
+    assert QKeySequence("Esc") in window.commands["stop"].shortcuts()
+    assert not window.commands["train"].icon().isNull() and not window.commands["stop"].icon().isNull()
 
 
 def test_geometry_splitters_and_tab_persist(qtbot, temp_settings, host):
     first = open_window(qtbot, host)
     first.resize(720, 540)  # inside the offscreen screen (800×600): restoreGeometry keeps windows on screen
     first.split.setSizes([300, 420])
-    first.show_tab("optimizer")
+    first.show_settings("optimizer")
     sizes, size = first.split.sizes(), first.size()
     assert size.height() == 540
     first.close()
@@ -90,17 +90,17 @@ def test_save_as_open_and_recent_files(window, tmp_path, qtbot):
     assert window.document.dirty and window.windowTitle().count("*") == 1
     target = tmp_path / "mine.json"
     window.dialogs.paths.append(str(target))
-    window.actions["save_as"].trigger()
+    window.commands["save_as"].trigger()
     assert load_project(target).training.epochs == 3
     assert not window.document.dirty and "mine.json" in window.windowTitle()
     assert window.document.recent() == [str(target.resolve())]
-    assert [a.text() for a in window.actions.menus["recent"].actions()] == [str(target.resolve())]
+    assert [a.text() for a in window.commands.menus["recent"].actions()] == [str(target.resolve())]
 
     other = load_project(target)
     other.optimizer.params["lr"] = 0.05
     save_project(tmp_path / "other.json", other)
     window.dialogs.paths.append(str(tmp_path / "other.json"))
-    window.actions["open"].trigger()
+    window.commands["open"].trigger()
     assert window.findChild(QWidget, "learningRateSpin").value() == pytest.approx(0.05)
     assert window.document.recent()[0] == str((tmp_path / "other.json").resolve())
 
@@ -127,7 +127,7 @@ def test_new_project_asks_to_save_first(window, tmp_path):
     window.findChild(QWidget, "epochsSpin").setValue(5)
     window.dialogs.answers.append("save")
     window.dialogs.paths.append(str(tmp_path / "saved.json"))
-    window.actions["new"].trigger()
+    window.commands["new"].trigger()
     assert load_project(tmp_path / "saved.json").training.epochs == 5
     assert window.document.project.training.epochs == 20 and not window.document.dirty
 

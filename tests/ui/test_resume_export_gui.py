@@ -70,16 +70,16 @@ def test_each_run_snapshots_into_its_own_folder(qtbot, window, temp_settings):
 def test_stop_leaves_a_final_checkpoint_and_run_commands_wait(qtbot, window, temp_settings):
     window.document.project.training.epochs = 200
     window.document.project.training.snapshot_every = 0  # only the final checkpoint
-    window.actions["train"].trigger()
+    window.commands["train"].trigger()
     # Polled, not waitSignal: queued batch signals still pending after a blocker is gone crash PySide.
     qtbot.waitUntil(lambda: window.status.batches.value() > 0, timeout=RUN_TIMEOUT_MS)
-    assert not any(window.actions[key].isEnabled() for key in ("resume_run", "fine_tune", "export"))
+    assert not any(window.commands[key].isEnabled() for key in ("resume_run", "fine_tune", "export"))
     with qtbot.waitSignal(window.host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
-        window.actions["stop"].trigger()
+        window.commands["stop"].trigger()
     assert ended.args[0].reason == "stopped"
     [folder] = run_folders(temp_settings)
     assert len(list_checkpoints(folder / CHECKPOINTS)) == 1
-    qtbot.waitUntil(lambda: all(window.actions[key].isEnabled() for key in ("resume_run", "fine_tune", "export")))
+    qtbot.waitUntil(lambda: all(window.commands[key].isEnabled() for key in ("resume_run", "fine_tune", "export")))
 
 
 def test_resume_run_continues_exactly_and_the_plots_continue(qtbot, window, temp_settings):
@@ -95,7 +95,7 @@ def test_resume_run_continues_exactly_and_the_plots_continue(qtbot, window, temp
         qtbot.waitSignal(worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended,
         qtbot.waitSignal(worker.fitStarted, timeout=RUN_TIMEOUT_MS) as started,
     ):
-        window.actions["resume_run"].trigger()
+        window.commands["resume_run"].trigger()
     assert started.args[0].start_epoch == 1
     resumed = ended.args[0]
     assert resumed.epochs_completed == 2
@@ -154,7 +154,7 @@ def test_a_crafted_checkpoint_is_refused_and_nothing_changes(qtbot, window, tmp_
 def test_export_opens_on_the_latest_checkpoint_and_exports(qtbot, window, tmp_path):
     train_until_idle(qtbot, window)
     latest = window.runs.tracker.latest_checkpoint()
-    window.actions["export"].trigger()
+    window.commands["export"].trigger()
     dialog = window.runs.export_dialog
     assert dialog.isVisible() and dialog.source.text() == str(latest)
     dialog.format.setCurrentIndex(dialog.format.findData("state_dict"))
@@ -170,7 +170,7 @@ def test_export_opens_on_the_latest_checkpoint_and_exports(qtbot, window, tmp_pa
 def test_actions_have_stable_names(window):
     for name in ("resumeRunAction", "fineTuneAction", "exportAction"):
         action = window.findChild(QAction, name)
-        assert action is not None and action in window.actions.menus["file"].actions()
+        assert action is not None and action in window.commands.menus["file"].actions()
 
 
 # --- project files from other versions ---------------------------------------------------------------

@@ -50,22 +50,22 @@ def test_build_pick_data_train_and_see_every_plot(qtbot, temp_settings, host):
     empty = default_project()
     empty.model.layers = []
     window = open_window(qtbot, host, project=empty)
-    window.show_tab("data")
+    window.show_settings("data")
     combo = window.findChild(QComboBox, "datasetCombo")
     with qtbot.waitSignal(window.data_panel.dataReady, timeout=RUN_TIMEOUT_MS):
         combo.setCurrentIndex(combo.findData("moons"))
-    assert window.data_info.input_shape == (2,)
+    assert window.data_panel.prepared().input_shape == (2,)
 
-    window.show_tab("network")
+    window.show_settings("network")
     editor = window.editor
     palette = window.findChild(QWidget, "layerPalette")
     for layer in ("Linear", "ReLU", "Linear"):
         palette.select_type(layer)
         qtbot.mouseClick(editor.findChild(QToolButton, "addLayerButton"), Qt.MouseButton.LeftButton)
-    assert window.network_problem  # the last Linear has 64 outputs, the two moons need 2
+    assert window.editor.problem()  # the last Linear has 64 outputs, the two moons need 2
     editor.stack_view.select_row(2)
     editor.properties.form.field("out_features").setValue(2)
-    assert window.network_problem is None
+    assert window.editor.problem() is None
     assert [layer.type for layer in window.document.project.model.layers] == ["Linear", "ReLU", "Linear"]
 
     window.findChild(QSpinBox, "epochsSpin").setValue(2)
@@ -86,16 +86,16 @@ def test_pause_resume_stop_and_locked_editing(qtbot, window):
     worker = window.host.worker
     window.editor.stack_view.select_row(0)
     window.editor.properties.form.field("out_features").setValue(100)  # an edit that could be undone
-    assert window.actions["undo"].isEnabled()
+    assert window.commands["undo"].isEnabled()
     seen = emissions(worker.batchesEnded)
-    window.actions["train"].trigger()
+    window.commands["train"].trigger()
     wait_for_batches(qtbot, seen)
     assert window.training.state == RUNNING
     assert not window.findChild(QWidget, "layerPalette").isEnabled()
     assert not window.findChild(QComboBox, "datasetCombo").isEnabled()
     assert not window.findChild(QComboBox, "optimizerCombo").isEnabled()
-    assert not window.actions["train"].isEnabled() and not window.actions["open"].isEnabled()
-    assert not window.actions["undo"].isEnabled()  # undo would change the network under the run
+    assert not window.commands["train"].isEnabled() and not window.commands["open"].isEnabled()
+    assert not window.commands["undo"].isEnabled()  # undo would change the network under the run
 
     click(qtbot, window, "pauseButton")
     assert window.training.state == PAUSED
@@ -108,28 +108,28 @@ def test_pause_resume_stop_and_locked_editing(qtbot, window):
         click(qtbot, window, "stopButton")
     assert ended.args[0].reason == "stopped" and ended.args[0].epochs_completed < 200
     qtbot.waitUntil(lambda: window.training.state == IDLE)
-    assert window.findChild(QWidget, "layerPalette").isEnabled() and window.actions["train"].isEnabled()
-    assert window.actions["undo"].isEnabled()
+    assert window.findChild(QWidget, "layerPalette").isEnabled() and window.commands["train"].isEnabled()
+    assert window.commands["undo"].isEnabled()
 
 
 def test_stop_while_paused_ends_the_run(qtbot, window):
     worker = window.host.worker
     seen = emissions(worker.batchesEnded)
-    window.actions["train"].trigger()
+    window.commands["train"].trigger()
     wait_for_batches(qtbot, seen)
-    window.actions["pause"].trigger()
+    window.commands["pause"].trigger()
     with qtbot.waitSignal(worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
-        window.actions["stop"].trigger()
+        window.commands["stop"].trigger()
     assert ended.args[0].reason == "stopped"
 
 
 def test_invalid_stack_is_refused_with_the_reason(qtbot, window):
     window.editor.stack_view.select_row(4)
     window.editor.properties.form.field("out_features").setValue(7)  # digits has 10 classes
-    reason = window.network_problem
+    reason = window.editor.problem()
     assert reason
     with qtbot.waitSignal(window.training.rejected) as refused:
-        window.actions["train"].trigger()
+        window.commands["train"].trigger()
     assert reason in refused.args[0]
     shown = window.dialogs.shown[-1]
     assert shown.kind == "error" and reason in shown.text
@@ -138,7 +138,7 @@ def test_invalid_stack_is_refused_with_the_reason(qtbot, window):
 
 def test_closing_during_training_asks_then_stops_cleanly(qtbot, window):
     seen = emissions(window.host.worker.batchesEnded)
-    window.actions["train"].trigger()
+    window.commands["train"].trigger()
     wait_for_batches(qtbot, seen)
     window.dialogs.answers.append("no")
     assert not window.close()
@@ -164,11 +164,11 @@ def test_an_error_in_training_is_shown_with_what_to_try(qtbot, temp_settings):
     host = WorkerHost(trainer_factory=lambda project, data, callbacks: _FailingTrainer(MemoryError()))
     window = open_window(qtbot, host)
     with qtbot.waitSignal(host.worker.trainingFailed, timeout=RUN_TIMEOUT_MS):
-        window.actions["train"].trigger()
+        window.commands["train"].trigger()
     qtbot.waitUntil(lambda: window.training.state == IDLE)
     shown = window.dialogs.shown[-1]
     assert shown.kind == "error" and "What to try" in shown.text and "batch size" in shown.text
-    assert window.actions["train"].isEnabled() and host.is_running()  # the app and its worker live on
+    assert window.commands["train"].isEnabled() and host.is_running()  # the app and its worker live on
     window.shutdown()
 
 
@@ -178,7 +178,7 @@ def test_a_diverged_run_is_reported(qtbot, temp_settings, host):
     project.model.init = "normal"
     window = open_window(qtbot, host, project=project)
     with qtbot.waitSignal(host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
-        window.actions["train"].trigger()
+        window.commands["train"].trigger()
     assert ended.args[0].reason == "non_finite"
     qtbot.waitUntil(lambda: window.training.state == IDLE)
     assert len(window.dialogs.shown) == 1  # one message, not one per signal
@@ -193,7 +193,7 @@ def test_train_before_the_data_is_loaded_waits_for_it(qtbot, temp_settings, host
     window.data_panel.request_load(immediate=True, force=True)  # as at start-up: loading in progress
     assert window.data_panel.prepared() is None
     with qtbot.waitSignal(host.worker.fitEnded, timeout=RUN_TIMEOUT_MS):
-        window.actions["train"].trigger()
+        window.commands["train"].trigger()
     window.shutdown()
 
 

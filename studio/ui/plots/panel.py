@@ -70,6 +70,7 @@ class PlotsPanel(QWidget):
         self._series = {key: Series() for key in ("val_loss", "train_acc_batch", "train_acc", "val_acc", "lr")}
         self._loss = SmoothedSeries(DEFAULT_SMOOTHING)
         self._dirty = False  # the run's own series changed since the last refresh
+        self._earlier: list[EpochEnd] = []  # epochs of a saved run that the next fit continues
         self.pacer = RepaintPacer(min_ms=REFRESH_MS)
         self._timer = QTimer(self)
         self._timer.setInterval(self.pacer.interval_ms())
@@ -159,7 +160,14 @@ class PlotsPanel(QWidget):
         self._steps_per_epoch = max(event.steps_per_epoch, 1)
         for plot in self.plots.values():
             plot.x_span = (0.0, float(event.total_epochs))
+        earlier, self._earlier = self._earlier, []
+        if earlier:
+            self.on_epochs(earlier)
         self._mark()
+
+    def continue_from(self, epochs: Sequence[EpochEnd]) -> None:
+        """The next fit resumes a saved run: draw its earlier ``epochs`` when that fit starts (after clearing)."""
+        self._earlier = list(epochs)
 
     @Slot(list)
     def on_batches(self, events: Sequence[BatchEnd]) -> None:

@@ -86,6 +86,17 @@ class LayerEditor(QWidget):
         """Whether the network can train on the current data, and if not, why (the first problem)."""
         return self._state.ok, self._state.reason
 
+    def problem(self) -> str | None:
+        """Why the network cannot be built for the current data, or None when it can.
+
+        Before any data is known only the layer settings are judged: the missing data is the data
+        panel's to report (Train loads it), not a problem of the network.
+        """
+        state = self._state
+        if state.ok or (self._input is None and state.error_row < 0):
+            return None
+        return state.reason
+
     def state(self) -> StackState:
         """Rows, totals and verdict as last computed (for the main window's summaries)."""
         return self._state
