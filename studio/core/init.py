@@ -3,6 +3,8 @@
 Schemes apply to layers with a weight matrix or filter bank (Linear, Conv2d); normalisation layers keep
 their own start values (scale 1, shift 0). Every draw comes from a ``torch.Generator`` so a project seed
 gives identical weights on every run, independent of anything else that used torch's global random state.
+``values`` is the exception that draws nothing: one layer's weights (and optionally bias) typed in, so a
+learner can start from the numbers of a hand calculation.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from torch import nn
 
 from studio.core.errors import ConfigError
 from studio.core.layers import LayerSettingError, row_name
-from studio.core.params import Param, resolve
+from studio.core.params import Param, array_shape, resolve
 from studio.core.project import ModelSpec
 from studio.core.registry import Registry
 
@@ -27,13 +29,23 @@ BiasFn = Callable[[torch.Tensor, torch.Tensor, dict[str, Any], torch.Generator],
 
 @dataclass(frozen=True)
 class InitScheme:
-    """A way to fill a weight tensor (``apply(weight, params, generator)``), shown in the GUI by ``label``."""
+    """A way to fill a weight tensor (``apply(weight, params, generator)``), shown in the GUI by ``label``.
+
+    ``layer_only`` schemes fit one layer's shape (typed values), so the network cannot use them for every
+    layer. ``bias``, when given, fills the bias itself whenever the params hold one (see :meth:`own_bias`).
+    """
 
     name: str
     label: str
     description: str
     params: tuple[Param, ...]
     apply: WeightFn
+    layer_only: bool = False
+    bias: BiasFn | None = None
+
+    def own_bias(self, params: dict[str, Any]) -> bool:
+        """True when this scheme sets the bias from ``params`` instead of the network's bias initialisation."""
+        return self.bias is not None and params.get("bias") is not None
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,11 @@ def _scheme(name: str, label: str, description: str, apply: WeightFn, params: tu
     INITS.register(name, InitScheme(name, label, description, params, apply))
 
 
+def _typed(tensor: torch.Tensor, values: list) -> None:
+    """Copy typed values into ``tensor`` (their shape was checked by :func:`check_values`)."""
+    tensor.copy_(torch.tensor(values, dtype=tensor.dtype).reshape(tensor.shape))
+
+
 # PyTorch's own reset_parameters for Linear and Conv2d, redone with our generator so it is seeded.
 _scheme("default", "PyTorch default", "Uniform in ±1/√fan_in (what torch.nn does on its own).",
         lambda w, p, g: nn.init.kaiming_uniform_(w, a=math.sqrt(5), generator=g))
@@ -105,6 +122,13 @@ _scheme("kaiming_normal", "He/Kaiming normal", "Normal with std √(2/fan_in) fo
         _kaiming(nn.init.kaiming_normal_), _kaiming_params())
 _scheme("orthogonal", "Orthogonal", "A random rotation: preserves the length of signals exactly (times gain).",
         lambda w, p, g: nn.init.orthogonal_(w, gain=p["gain"], generator=g), (_gain(),))
+INITS.register("values", InitScheme(
+    "values", "Typed values", "This layer's weights (and bias) exactly as typed, e.g. a hand calculation's start.",
+    (Param("weight", "array", None, "One row per output, one number per input (a Linear layer's outputs × inputs)."),
+     Param("bias", "array", None, "One number per output; off means the network's bias initialisation.",
+           optional=True)),
+    lambda w, p, g: _typed(w, p["weight"]), layer_only=True, bias=lambda b, w, p, g: _typed(b, p["bias"]),
+))
 
 
 def _default_bias(bias: torch.Tensor, weight: torch.Tensor, params: dict[str, Any], g: torch.Generator) -> None:
@@ -131,43 +155,58 @@ def _lookup(registry: Registry, name: str, field: str) -> Any:
         raise ConfigError(str(exc), field=field) from None
 
 
+def _settings(values: Any, field: str) -> dict[str, Any]:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{field} must be a JSON object, not {values!r}", field=field)
+    return values
+
+
+def _resolved(params: tuple[Param, ...], values: dict[str, Any], owner: str, field: str) -> dict[str, Any]:
+    """``resolve`` with the error's field under ``field`` (``init_params.value``)."""
+    try:
+        return resolve(params, values, owner)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), field=f"{field}.{exc.field}") from None
+
+
 def _network_scheme(spec: ModelSpec) -> tuple[InitScheme, dict[str, Any], BiasInit, dict[str, Any]]:
     """The network-wide weight scheme and bias init with their resolved parameters (ConfigError if invalid)."""
     for name, value in (("init", spec.init), ("bias_init", spec.bias_init)):
         if not isinstance(value, str):
             raise ConfigError(f"{name} must be the name of a scheme, not {value!r}", field=name)
-    if not isinstance(spec.init_params, dict):
-        raise ConfigError(f"init_params must be a JSON object, not {spec.init_params!r}", field="init_params")
     scheme = _lookup(INITS, spec.init, "init")
-    try:
-        params = resolve(scheme.params, spec.init_params, scheme.label)
-    except ConfigError as exc:
-        raise ConfigError(str(exc), field=f"init_params.{exc.field}") from None
+    if scheme.layer_only:
+        raise ConfigError(f"{scheme.label} fit one layer's shape: choose '{scheme.name}' as a layer's own "
+                          "initialisation, and another scheme for the network", field="init")
+    params = _resolved(scheme.params, _settings(spec.init_params, "init_params"), scheme.label, "init_params")
     bias = _lookup(BIAS_INITS, spec.bias_init, "bias_init")
-    return scheme, params, bias, resolve(bias.params, {}, bias.label)
+    bias_params = _resolved(bias.params, _settings(spec.bias_init_params, "bias_init_params"), f"{bias.label} bias",
+                            "bias_init_params")
+    return scheme, params, bias, bias_params
 
 
 def _layer_scheme(spec: ModelSpec, index: int, network: tuple[InitScheme, dict[str, Any]]) -> tuple[InitScheme, dict]:
-    """Row ``index``'s scheme: its own override or the network's.
+    """Row ``index``'s scheme and settings: its own ``init`` or the network's, with its own ``init_params``.
 
-    LayerSpec has no parameters of its own for the init, so an override takes the network's ``init_params``
-    that its scheme knows (e.g. a shared ``nonlinearity``) and defaults for the rest.
+    The row's ``init_params`` come first; settings it leaves out are taken from the network's ``init_params``
+    when its scheme knows them (e.g. a shared ``nonlinearity``), else from the scheme's defaults.
     """
-    name = spec.layers[index].init
-    if name is None or name == spec.init:
+    layer = spec.layers[index]
+    name, layer_type = layer.init, layer.type
+    where = row_name(index, layer_type)
+    own = _settings(layer.init_params, f"layers[{index}].init_params")
+    if (name is None or name == spec.init) and not own:
         return network
-    layer_type = spec.layers[index].type
-    if not isinstance(name, str) or name not in INITS:
-        message = (f"{row_name(index, layer_type)}: unknown weight initialisation {name!r}; "
-                   f"choose one of: {', '.join(INITS.names())}")
+    if name is not None and (not isinstance(name, str) or name not in INITS):
+        message = f"{where}: unknown weight initialisation {name!r}; choose one of: {', '.join(INITS.names())}"
         raise LayerSettingError(message, index, layer_type, f"layers[{index}].init")
-    scheme = INITS.get(name)
+    scheme = INITS.get(name) if name is not None else network[0]
     known = {p.name for p in scheme.params}
-    shared = {k: v for k, v in spec.init_params.items() if k in known}
+    shared = {k: v for k, v in spec.init_params.items() if k in known} if isinstance(spec.init_params, dict) else {}
     try:
-        return scheme, resolve(scheme.params, shared, row_name(index, layer_type))
+        return scheme, resolve(scheme.params, {**shared, **own}, where)
     except ConfigError as exc:
-        raise LayerSettingError(str(exc), index, layer_type, f"init_params.{exc.field}") from None
+        raise LayerSettingError(str(exc), index, layer_type, f"layers[{index}].init_params.{exc.field}") from None
 
 
 def check_init(spec: ModelSpec) -> None:
@@ -175,6 +214,52 @@ def check_init(spec: ModelSpec) -> None:
     scheme, params, _, _ = _network_scheme(spec)
     for index in range(len(spec.layers)):
         _layer_scheme(spec, index, (scheme, params))
+
+
+# How the dimensions of a weight are named in messages, by its number of dimensions.
+_WEIGHT_AXES = {1: "outputs", 2: "outputs × inputs", 3: "filters × input channels × width",
+                4: "filters × input channels × height × width"}
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "×".join(str(d) for d in shape) or "a single number"
+
+
+def layer_init(spec: ModelSpec, index: int) -> tuple[InitScheme, dict[str, Any]]:
+    """Row ``index``'s scheme and complete settings; ConfigError / LayerSettingError when invalid."""
+    scheme, params, _, _ = _network_scheme(spec)
+    return _layer_scheme(spec, index, (scheme, params))
+
+
+def check_values(spec: ModelSpec, index: int, module: nn.Module) -> None:
+    """Raise a :class:`LayerSettingError` when row ``index``'s typed values do not fit ``module``'s weights.
+
+    ``module`` may live on the meta device (``shapes.check_model`` checks before anything is built).
+    """
+    _check_values(spec, index, module, *layer_init(spec, index))
+
+
+def _check_values(spec: ModelSpec, index: int, module: nn.Module, scheme: InitScheme, params: dict[str, Any]) -> None:
+    if not scheme.layer_only:
+        return
+    layer_type, where = spec.layers[index].type, row_name(index, spec.layers[index].type)
+    field = f"layers[{index}].init_params"
+    if not _weighted(module):
+        raise LayerSettingError(f"{where} has no weights to type in; choose typed values only for a layer with "
+                                "weights (Linear, Conv2d)", index, layer_type, f"layers[{index}].init")
+    for name, values in (("weight", params["weight"]), ("bias", params.get("bias"))):
+        if values is None:
+            continue
+        tensor = getattr(module, name, None)
+        if not isinstance(tensor, nn.Parameter):
+            raise LayerSettingError(f"{where} has no {name} (its bias setting is off); remove the typed {name}",
+                                    index, layer_type, f"{field}.{name}")
+        typed, expected = array_shape(values), tuple(tensor.shape)
+        if typed != expected:
+            axes = _WEIGHT_AXES.get(len(expected), "") if name == "weight" else "outputs"
+            raise LayerSettingError(
+                f"{where}: the typed {name} has shape {_dims(typed)}, but this layer's {name} is {_dims(expected)}"
+                f" ({axes})", index, layer_type, f"{field}.{name}")
 
 
 def _weighted(module: nn.Module) -> bool:
@@ -196,10 +281,15 @@ def apply_init(model: nn.Sequential, spec: ModelSpec, generator: torch.Generator
     with torch.no_grad():
         for index, layer in enumerate(model):
             layer_scheme, layer_params = _layer_scheme(spec, index, (scheme, params))
+            _check_values(spec, index, layer, layer_scheme, layer_params)
             row_generator = torch.Generator().manual_seed(seeds[index])
             for module in layer.modules():
                 if not _weighted(module):
                     continue
                 layer_scheme.apply(module.weight, layer_params, row_generator)
-                if isinstance(getattr(module, "bias", None), nn.Parameter):
+                if not isinstance(getattr(module, "bias", None), nn.Parameter):
+                    continue
+                if layer_scheme.own_bias(layer_params) and layer_scheme.bias is not None:
+                    layer_scheme.bias(module.bias, module.weight, layer_params, row_generator)
+                else:
                     bias.apply(module.bias, module.weight, bias_params, row_generator)

@@ -171,25 +171,35 @@ def _pool_check(what: str) -> Callable[[dict[str, Any], Shape], str | None]:
 
 
 class _SignSTE(torch.autograd.Function):
-    """torch.sign forward, identity gradient backward (straight-through estimator)."""
+    """sign(x) forward with ``zero`` at exactly 0, identity gradient backward (straight-through estimator)."""
 
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
-        return torch.sign(x)
+    def forward(ctx: Any, x: torch.Tensor, zero: float) -> torch.Tensor:
+        return torch.where(x == 0, torch.full_like(x, zero), torch.sign(x))
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
-        return grad
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return grad, None
 
 
 class Sign(nn.Module):
-    """Outputs -1, 0 or +1. The true derivative of sign is zero almost everywhere, so no gradient would
-    reach the weights; the classic perceptron preset trains a Linear + Sign with the perceptron criterion,
-    whose update is exactly what the straight-through (identity) gradient gives, so backward passes it through.
+    """Outputs -1 or +1, and ``zero`` at exactly 0: +1 is the textbook's sgn(0) (a zero-initialised
+    perceptron then calls every point +1 and learns from the first mistake); 0 is ``torch.sign``'s.
+
+    The true derivative of sign is zero almost everywhere, so no gradient would reach the weights; the
+    classic perceptron preset trains a Linear + Sign with the perceptron criterion, whose update is exactly
+    what the straight-through (identity) gradient gives, so backward passes it through.
     """
 
+    def __init__(self, zero: int = 1) -> None:
+        super().__init__()
+        self.zero = zero
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _SignSTE.apply(x)
+        return _SignSTE.apply(x, float(self.zero))
+
+    def extra_repr(self) -> str:
+        return f"zero={self.zero}"
 
 
 # --- the registry --------------------------------------------------------------------------------
@@ -348,5 +358,10 @@ _activation(
      Param("threshold", "float", 20.0, "Above beta·x > threshold the output is just x (for stability).",
            min=1.0, max=100.0)),
 )
-_activation("Sign", "Outputs -1 or +1 (0 at 0); the classic perceptron's step. Gradients pass straight through.",
-            lambda p, s: Sign())
+_activation(
+    "Sign", "Outputs -1 or +1 (at exactly 0: the zero setting); the classic perceptron's step. Gradients pass "
+    "straight through.",
+    lambda p, s: Sign(p["zero"]),
+    (Param("zero", "int", 1, "The output at exactly 0: +1 (the textbook's sgn(0) = +1), 0 or -1.", min=-1, max=1,
+           label="sign of 0"),),
+)

@@ -11,14 +11,15 @@ from typing import Any
 
 from studio.core.errors import ConfigError
 
-KINDS = ("int", "float", "bool", "choice", "str", "path")
+KINDS = ("int", "float", "bool", "choice", "str", "path", "array")
 
 
 @dataclass(frozen=True)
 class Param:
     """One setting of a layer, dataset, optimizer, loss or schedule.
 
-    ``kind`` is one of ``int``, ``float``, ``bool``, ``choice``, ``str``, ``path``.
+    ``kind`` is one of ``int``, ``float``, ``bool``, ``choice``, ``str``, ``path``, ``array`` (a list of
+    numbers, or equal-length lists nested to any depth: typed weights; kept as plain JSON lists).
     ``optional`` allows ``None`` (shown as "off" in the GUI). ``log`` asks the GUI to
     edit the value on a logarithmic scale (learning rates, eps).
     """
@@ -101,6 +102,42 @@ def _to_str(_: Param, value: Any) -> str:
     return value
 
 
+def _to_array(_: Param, value: Any) -> list:
+    """A rectangular nested list of finite numbers, as floats; anything else is a ValueError."""
+    if not isinstance(value, list):
+        raise ValueError(value)
+    shape = _array_shape(value)
+    flat = _flatten(value, len(shape))
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in flat):
+        raise ValueError(value)
+    return _floats(value)
+
+
+def _array_shape(value: Any) -> tuple[int, ...]:
+    """The shape of a nested list, or a ValueError when its rows differ in length or depth."""
+    if not isinstance(value, list):
+        return ()
+    shapes = {_array_shape(item) for item in value}
+    if len(shapes) > 1:
+        raise ValueError(value)
+    return (len(value), *(shapes.pop() if shapes else ()))
+
+
+def _flatten(value: Any, depth: int) -> list[Any]:
+    if depth == 0:
+        return [value]
+    return [leaf for item in value for leaf in _flatten(item, depth - 1)]
+
+
+def _floats(value: Any) -> Any:
+    return [_floats(item) for item in value] if isinstance(value, list) else float(value)
+
+
+def array_shape(value: list) -> tuple[int, ...]:
+    """The shape of a valid ``array`` value (``[[1, 2, 3]]`` is ``(1, 3)``)."""
+    return _array_shape(value)
+
+
 _CONVERTERS = {
     "int": _to_int,
     "float": _to_float,
@@ -108,6 +145,7 @@ _CONVERTERS = {
     "choice": _to_str,
     "str": _to_str,
     "path": _to_str,
+    "array": _to_array,
 }
 _KIND_WORDS = {
     "int": "a whole number",
@@ -116,6 +154,7 @@ _KIND_WORDS = {
     "choice": "one of the listed choices",
     "str": "text",
     "path": "a file or folder path",
+    "array": "a list of numbers (or of equal-length lists of numbers)",
 }
 
 

@@ -27,13 +27,16 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 @dataclass
 class LayerSpec:
-    """One row of the layer stack. ``init`` None means "use the network's initialisation"."""
+    """One row of the layer stack. ``init`` None means "use the network's initialisation";
+    ``init_params`` are this row's own settings of its scheme (over the network's ``init_params``).
+    """
 
     type: str
     params: dict[str, Any] = field(default_factory=dict)
     init: str | None = None
     frozen: bool = False
     lr_mult: float = 1.0
+    init_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,6 +47,7 @@ class ModelSpec:
     init: str = "default"
     init_params: dict[str, Any] = field(default_factory=dict)
     bias_init: str = "zeros"
+    bias_init_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

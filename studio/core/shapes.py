@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from studio.core.errors import ConfigError, ShapeError
-from studio.core.init import check_init
+from studio.core.init import check_init, check_values, layer_init
 from studio.core.layers import LayerType, layer_label, resolve_layer, row_name
 from studio.core.project import LayerSpec, ModelSpec
 
@@ -172,6 +172,15 @@ def _output_problem(layers: Sequence[LayerSpec], rows: list[LayerInfo], n_output
         f"set out_features of the last Linear to {n_outputs}", index, "Linear")
 
 
+def _check_typed_values(model: ModelSpec, walked: list[tuple[LayerInfo, LayerType, dict]]) -> None:
+    """Typed starting values must have the shape of their row's weights (built on ``meta`` to know it)."""
+    for info, layer_type, params in walked:
+        if layer_init(model, info.index)[0].layer_only:
+            with torch.device("meta"):
+                module = layer_type.make(params, info.in_shape)
+            check_values(model, info.index, module)
+
+
 def check_model(model: ModelSpec, input_shape: Sequence[int], n_outputs: int | None,
                 target: str | None = None) -> ShapeReport:
     """Check a whole network for the GUI and the CLI; never raises for user problems (they become ``error``).
@@ -182,9 +191,12 @@ def check_model(model: ModelSpec, input_shape: Sequence[int], n_outputs: int | N
     rows: list[LayerInfo] = []
     error: ShapeError | None = None
     try:
-        for info, _, _ in walk(model.layers, input_shape):
-            rows.append(info)
+        walked = []
+        for row in walk(model.layers, input_shape):
+            rows.append(row[0])
+            walked.append(row)
         check_init(model)
+        _check_typed_values(model, walked)
     except ShapeError as exc:
         error = exc
     except ConfigError as exc:

@@ -12,6 +12,7 @@ from studio.core.errors import ConfigError
 from studio.core.init import BIAS_INITS, INITS, apply_init
 from studio.core.layers import LayerSettingError
 from studio.core.project import LayerSpec, ModelSpec
+from studio.core.shapes import check_model
 
 FAN_IN, FAN_OUT = 400, 300  # 120k weights: std estimates within ~1%
 
@@ -24,7 +25,7 @@ def _linear(init: str, bias_init: str = "zeros", **init_params: object) -> torch
 
 def test_registries_list_the_promised_schemes() -> None:
     assert INITS.names() == ["default", "zeros", "constant", "small_random", "normal", "xavier_uniform",
-                             "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal"]
+                             "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal", "values"]
     assert BIAS_INITS.names() == ["zeros", "default", "constant"]
     assert [p.name for p in INITS.get("constant").params] == ["value"]
     assert "nonlinearity" in [p.name for p in INITS.get("kaiming_normal").params]
@@ -117,6 +118,10 @@ def test_override_shares_the_network_parameters_its_scheme_knows() -> None:
     (ModelSpec([LayerSpec("Linear")], init="constant", init_params={"value": "big"}), "init_params.value"),
     (ModelSpec([LayerSpec("Linear")], init="kaiming_normal", init_params={"value": 1}), "init_params.value"),
     (ModelSpec([LayerSpec("Linear")], init_params=[1]), "init_params"),  # type: ignore[arg-type]
+    (ModelSpec([LayerSpec("Linear")], bias_init="constant", bias_init_params={"value": "x"}),
+     "bias_init_params.value"),
+    (ModelSpec([LayerSpec("Linear")], bias_init="zeros", bias_init_params={"value": 1}), "bias_init_params.value"),
+    (ModelSpec([LayerSpec("Linear")], init="values"), "init"),
 ])
 def test_bad_init_settings_are_config_errors(spec: ModelSpec, field: str) -> None:
     with pytest.raises(ConfigError) as info:
@@ -129,3 +134,74 @@ def test_bad_layer_init_names_the_row() -> None:
     with pytest.raises(LayerSettingError) as info:
         build_model(spec, (4,), seed=0)
     assert info.value.index == 1 and info.value.field == "layers[1].init"
+
+
+def _typed(weight: object, bias: object = None, out: int = 2, **extra: object) -> ModelSpec:
+    params = {"weight": weight} if bias is None else {"weight": weight, "bias": bias}
+    layer = LayerSpec("Linear", {"out_features": out}, init="values", init_params=params)
+    return ModelSpec([layer, LayerSpec("ReLU")], init="normal", **extra)  # type: ignore[arg-type]
+
+
+def test_typed_values_start_one_layer_exactly() -> None:
+    model = build_model(_typed([[1, -2, 0.5], [0, 3, -1]], [0.25, -4]), (3,), seed=0)
+    assert model[0].weight.tolist() == [[1, -2, 0.5], [0, 3, -1]]
+    assert model[0].bias.tolist() == [0.25, -4]
+
+
+def test_typed_weight_without_bias_takes_the_network_bias_init_with_its_own_value() -> None:
+    spec = _typed([[0, 0, 0], [0, 0, 0]], bias_init="constant", bias_init_params={"value": -0.5})
+    assert build_model(spec, (3,), seed=0)[0].bias.tolist() == [-0.5, -0.5]
+    assert torch.all(_linear("default", bias_init="constant").bias == 0.01)  # the constant's default value
+
+
+@pytest.mark.parametrize("weight, bias, field, words", [
+    ([[1, 2], [3, 4]], None, "layers[0].init_params.weight", "the typed weight has shape 2×2, but this layer's "
+     "weight is 2×3 (outputs × inputs)"),
+    ([[1, 2, 3], [4, 5, 6]], [1, 2, 3], "layers[0].init_params.bias", "the typed bias has shape 3, but this "
+     "layer's bias is 2"),
+    ([[1, 2, 3], [4, 5]], None, "layers[0].init_params.weight", "equal-length lists"),
+    ([[1, 2, "x"], [4, 5, 6]], None, "layers[0].init_params.weight", "a list of numbers"),
+])
+def test_typed_values_of_the_wrong_shape_name_the_layer_and_the_shape(weight: object, bias: object, field: str,
+                                                                       words: str) -> None:
+    spec = _typed(weight, bias)
+    with pytest.raises(LayerSettingError) as info:
+        build_model(spec, (3,), seed=0)
+    assert info.value.index == 0 and info.value.field == field
+    assert str(info.value).startswith("Layer 1 (Linear)") and words in str(info.value)
+    report = check_model(spec, (3,), 2)  # the editor's check says the same before anything is built
+    assert report.error is not None and str(report.error) == str(info.value) and report.error.index == 0
+
+
+def test_typed_values_on_a_layer_without_weights_or_bias_are_refused() -> None:
+    relu = ModelSpec([LayerSpec("Linear", {"out_features": 2}), LayerSpec("ReLU", init="values",
+                                                                           init_params={"weight": [[1]]})])
+    with pytest.raises(LayerSettingError, match="Layer 2 \\(ReLU\\) has no weights"):
+        build_model(relu, (3,), seed=0)
+    no_bias = ModelSpec([LayerSpec("Linear", {"out_features": 1, "bias": False}, init="values",
+                                   init_params={"weight": [[1, 2, 3]], "bias": [1]})])
+    with pytest.raises(LayerSettingError, match="has no bias"):
+        build_model(no_bias, (3,), seed=0)
+
+
+def test_typed_values_fill_a_convolution() -> None:
+    kernel = [[[[0, 1], [2, 3]]]]
+    spec = ModelSpec([LayerSpec("Conv2d", {"out_channels": 1, "kernel_size": 2}, init="values",
+                                init_params={"weight": kernel, "bias": [0]})])
+    assert build_model(spec, (1, 4, 4), seed=0)[0].weight.tolist() == kernel
+
+
+def test_layer_init_params_are_the_layers_own() -> None:
+    layers = [LayerSpec("Linear", {"out_features": 3}, init="constant", init_params={"value": 0.7}),
+              LayerSpec("Linear", {"out_features": 3})]
+    model = build_model(ModelSpec(layers, init="constant", init_params={"value": -0.2}), (3,), seed=0)
+    assert torch.all(model[0].weight == 0.7) and torch.all(model[1].weight == -0.2)
+    layers[0].init = None  # the network's scheme, with the row's own value
+    assert torch.all(build_model(ModelSpec(layers, init="constant"), (3,), seed=0)[0].weight == 0.7)
+
+
+def test_unknown_layer_init_params_name_the_row_and_field() -> None:
+    spec = ModelSpec([LayerSpec("Linear", init="zeros", init_params={"value": 1})])
+    with pytest.raises(LayerSettingError) as info:
+        build_model(spec, (3,), seed=0)
+    assert info.value.field == "layers[0].init_params.value"

@@ -122,10 +122,22 @@ def test_labels_and_descriptions() -> None:
     assert describe_layer(LayerSpec("Nope")) == ""
 
 
+@pytest.mark.parametrize("zero", [1, 0, -1])
+def test_sign_gives_its_zero_setting_at_exactly_zero(zero: int) -> None:
+    spec = ModelSpec([LayerSpec("Sign", {"zero": zero})] if zero != 1 else [LayerSpec("Sign")])
+    model = build_model(spec, (5,), seed=0)
+    assert model(torch.tensor([[-2.0, -1e-30, 0.0, 1e-30, 5.0]])).tolist() == [[-1.0, -1.0, zero, 1.0, 1.0]]
+
+
+def test_sign_zero_is_one_of_three_values() -> None:
+    with pytest.raises(ConfigError, match="at most 1"):
+        resolve_layer(LayerSpec("Sign", {"zero": 2}), 0)
+
+
 def test_sign_forward_and_straight_through_gradient() -> None:
     x = torch.tensor([-2.0, -0.1, 0.0, 0.3, 5.0], requires_grad=True)
     y = Sign()(x)
-    assert y.tolist() == [-1.0, -1.0, 0.0, 1.0, 1.0]
+    assert y.tolist() == [-1.0, -1.0, 1.0, 1.0, 1.0]  # the textbook's sgn(0) = +1 by default
     (y * torch.arange(5.0)).sum().backward()
     # Straight-through: the upstream gradient reaches x unchanged (torch.sign alone would give zeros).
     assert x.grad.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]

@@ -9,9 +9,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from studio.core.build import build_model
 from studio.core.errors import ConfigError
 from studio.core.optim import LOSSES, build_loss, build_optimizer, predict_classes
-from studio.core.project import Choice
+from studio.core.project import Choice, LayerSpec, ModelSpec
 
 OUT3 = torch.tensor([[2.0, -1.0, 0.5], [0.1, 0.3, -0.2], [-1.0, 0.0, 1.5], [0.4, 0.4, 0.1]])
 Y3 = torch.tensor([0, 2, 2, 1])
@@ -151,6 +152,24 @@ def test_perceptron_sgd_step_is_rosenblatts_rule(label: int, sign: float) -> Non
     optimizer.step()
     assert torch.allclose(layer.weight, w0 + sign * x)
     assert torch.allclose(layer.bias, b0 + sign)
+
+
+@pytest.mark.parametrize(("zero", "label", "moves"), [
+    (1, 0, True), (1, 1, False),  # sgn(0) = +1: the boundary is class +1, a mistake only for y = -1
+    (-1, 0, False), (-1, 1, True),
+    (0, 0, True), (0, 1, True),  # sgn(0) = 0 is neither class: a mistake either way (y·f(x) <= 0)
+])
+def test_a_point_on_the_boundary_is_a_mistake_when_the_sign_convention_says_so(zero: int, label: int,
+                                                                                moves: bool) -> None:
+    spec = ModelSpec([LayerSpec("Linear", {"out_features": 1}, init="values",
+                                init_params={"weight": [[0.0, 0.0]], "bias": [0.0]}),
+                      LayerSpec("Sign", {"zero": zero})])
+    model = build_model(spec, (2,), seed=0)
+    _loss("perceptron", num_classes=2)(model(torch.tensor([[2.0, -1.0]])), torch.tensor([label])).backward()
+    assert bool(model[0].weight.grad.abs().sum() > 0) == moves
+    if moves:
+        sign = 1.0 if label == 1 else -1.0
+        assert model[0].weight.grad.tolist() == [[-2.0 * sign, 1.0 * sign]]  # SGD with lr 1: w += y·x
 
 
 def test_perceptron_ignores_correct_samples_and_multiclass_rule() -> None:

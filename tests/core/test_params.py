@@ -3,7 +3,7 @@
 import pytest
 
 from studio.core.errors import ConfigError
-from studio.core.params import Param, defaults, resolve
+from studio.core.params import Param, array_shape, defaults, resolve
 from studio.core.registry import Registry
 
 PARAMS = (
@@ -60,3 +60,13 @@ def test_registry_rejects_duplicates_and_lists_names():
     assert reg.names() == ["a", "b"] and "a" in reg and len(reg) == 2
     with pytest.raises(ConfigError, match="unknown widget 'c'; choose one of: a, b"):
         reg.get("c")
+
+
+def test_array_params_take_rectangular_lists_of_numbers():
+    weight = Param("weight", "array", None, "typed weights")
+    assert weight.coerce([[1, 2], [3, 4.5]]) == [[1.0, 2.0], [3.0, 4.5]]
+    assert weight.coerce([]) == []
+    assert array_shape(weight.coerce([[[1], [2]]])) == (1, 2, 1)
+    for bad in ([[1, 2], [3]], [[1], 2], [1, "2"], [True], [float("nan")], 3, "1, 2", None):
+        with pytest.raises(ConfigError, match="weight"):
+            weight.coerce(bad)

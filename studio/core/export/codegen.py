@@ -24,6 +24,7 @@ from studio.core.export.source import ExportSource
 from studio.core.export.traincode import write_training
 from studio.core.export.verify import ExportError, Runner
 from studio.core.export.weights import cpu_state
+from studio.core.init import layer_init
 from studio.core.layers import Sign
 
 MODEL_FILE = "model.py"
@@ -31,22 +32,29 @@ WEIGHTS_FILE = "weights.pt"
 PREPROCESSING_FILE = "preprocessing.json"
 
 SIGN_SOURCE = '''class _SignSTE(torch.autograd.Function):
-    """sign(x) forward; the gradient passes straight through backward (straight-through estimator)."""
+    """sign(x) forward (``zero`` at exactly 0); the gradient passes straight through backward."""
 
     @staticmethod
-    def forward(ctx, x):
-        return torch.sign(x)
+    def forward(ctx, x, zero):
+        return torch.where(x == 0, torch.full_like(x, zero), torch.sign(x))
 
     @staticmethod
     def backward(ctx, grad):
-        return grad
+        return grad, None
 
 
 class Sign(nn.Module):
-    """Outputs -1, 0 or +1 (the perceptron's step); training still gets gradients through it."""
+    """Outputs -1 or +1, and ``zero`` at exactly 0 (the perceptron's step); gradients pass straight through."""
+
+    def __init__(self, zero=1):
+        super().__init__()
+        self.zero = zero
 
     def forward(self, x):
-        return _SignSTE.apply(x)
+        return _SignSTE.apply(x, float(self.zero))
+
+    def extra_repr(self):
+        return f"zero={self.zero}"
 '''
 
 
@@ -58,7 +66,9 @@ class ModuleCode:
     call: Callable[[nn.Module], str]
 
 
-CUSTOM_MODULES: dict[type[nn.Module], ModuleCode] = {Sign: ModuleCode(SIGN_SOURCE, lambda module: "Sign()")}
+CUSTOM_MODULES: dict[type[nn.Module], ModuleCode] = {
+    Sign: ModuleCode(SIGN_SOURCE, lambda module: f"Sign({module.extra_repr()})"),
+}
 
 
 def constructor(module: nn.Module) -> str:
@@ -70,6 +80,25 @@ def constructor(module: nn.Module) -> str:
     if getattr(nn, cls.__name__, None) is cls:
         return f"nn.{cls.__name__}({module.extra_repr()})"
     raise ExportError(f"the python export does not know how to write a {cls.__name__} layer")
+
+
+def typed_values(source: ExportSource) -> dict[int, dict[str, list]]:
+    """Rows whose starting weights were typed in (init ``values``): index -> {"weight": ..., "bias": ...}."""
+    spec = source.project.model
+    typed = {}
+    for index in range(len(spec.layers)):
+        scheme, params = layer_init(spec, index)
+        if scheme.layer_only:
+            typed[index] = {name: params[name] for name in ("weight", "bias") if params.get(name) is not None}
+    return typed
+
+
+def _build_source(source: ExportSource, rows: list[str]) -> str:
+    """``build_model()``: the modules, then the typed starting values when rows have them."""
+    typed = typed_values(source)
+    if not typed:
+        return _BUILD.format(rows="\n".join(rows))
+    return _TYPED_BUILD.format(rows="\n".join(rows), typed=json.dumps({str(k): v for k, v in typed.items()}))
 
 
 def model_source(source: ExportSource) -> str:
@@ -89,7 +118,7 @@ def model_source(source: ExportSource) -> str:
         ),
         f"INPUT_SHAPE = {tuple(info.input_shape)!r}\nCLASS_NAMES = {list(info.class_names)!r}\n",
         *helpers,
-        _BUILD.format(rows="\n".join(rows)),
+        _build_source(source, rows),
         _FOOTER,
     ]
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
@@ -152,6 +181,22 @@ _BUILD = '''def build_model() -> nn.Sequential:
     return nn.Sequential(
 {rows}
     )
+'''
+
+_TYPED_BUILD = '''# Starting values typed into Training Studio (init "values") by row; other rows start as nn does.
+TYPED_VALUES = {typed}
+
+
+def build_model() -> nn.Sequential:
+    """The network, one module per row of the Training Studio layer stack (untrained weights, typed rows typed)."""
+    model = nn.Sequential(
+{rows}
+    )
+    with torch.no_grad():
+        for row, values in TYPED_VALUES.items():
+            for name, value in values.items():
+                getattr(model[int(row)], name).copy_(torch.tensor(value))
+    return model
 '''
 
 _FOOTER = '''def load_model(weights: str | Path = HERE / "weights.pt") -> nn.Sequential:

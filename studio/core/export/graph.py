@@ -3,7 +3,7 @@ with training-only Python code swapped for plain tensor operations.
 
 The straight-through ``Sign`` uses a custom autograd Function (its backward passes gradients
 through); tracers cannot save Python functions, and an exported graph is for inference only,
-where ``torch.sign`` computes the very same forward values.
+where ``torch.where`` and ``torch.sign`` compute the very same forward values.
 """
 
 from __future__ import annotations
@@ -18,14 +18,20 @@ from studio.core.layers import Sign
 
 
 class InferenceSign(nn.Module):
-    """``torch.sign`` for inference graphs (no custom gradient needed there)."""
+    """Sign's forward for inference graphs (no custom gradient needed there): ``zero`` at exactly 0."""
+
+    def __init__(self, zero: int) -> None:
+        super().__init__()
+        self.zero = float(zero)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sign(x)
+        return torch.where(x == 0, torch.full_like(x, self.zero), torch.sign(x))
 
 
 # Module class -> factory of its graph-friendly stand-in (same forward values).
-SUBSTITUTES: dict[type[nn.Module], Callable[[nn.Module], nn.Module]] = {Sign: lambda module: InferenceSign()}
+SUBSTITUTES: dict[type[nn.Module], Callable[[nn.Module], nn.Module]] = {
+    Sign: lambda module: InferenceSign(module.zero),
+}
 
 
 def inference_copy(model: nn.Module) -> nn.Module:

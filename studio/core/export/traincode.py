@@ -199,9 +199,10 @@ def targets_like(output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def perceptron_loss(output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """mean(max(0, -y·f(x))) with y = ±1 for one output; mean(max_j f_j - f_y) for several."""
+    """mean(max(0, -y·f(x))) with y = ±1 for one output (y·f(x) <= 0 is a mistake); mean(max_j f_j - f_y) else."""
     if output.shape[1] == 1:
-        return torch.relu(-(y.to(output.dtype) * 2 - 1) * output[:, 0]).mean()
+        margin = (y.to(output.dtype) * 2 - 1) * output[:, 0]
+        return ((margin <= 0).to(output.dtype) * -margin).mean()
     return (output.max(dim=1).values - output.gather(1, y.unsqueeze(1))[:, 0]).mean()
 
 

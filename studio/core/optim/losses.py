@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -112,12 +111,14 @@ def perceptron_loss(output: Tensor, y: Tensor) -> Tensor:
     """The perceptron criterion: mean(max(0, −y·f(x))) with y ∈ {−1, +1} for one output;
     mean(max_j f_j − f_y) for several (zero exactly when the true class wins).
 
-    Its gradient is zero on correctly classified samples and −y·x for a misclassified one, so one SGD
-    step with lr 1 on a single sample is Rosenblatt's rule w ← w + y·x.
+    A sample is a mistake when y·f(x) ≤ 0, a point on the boundary included (Rosenblatt's test); its
+    gradient is −y·x there and zero on correctly classified samples, so one SGD step with lr 1 on a
+    single sample is the rule w ← w + y·x. Whether a boundary point is on the boundary is the Sign
+    layer's convention: with sgn(0) = +1 its output is +1, right for y = +1 and a mistake for y = −1.
     """
     if output.shape[1] == 1:
-        signs = y.to(output.dtype) * 2 - 1
-        return torch.relu(-signs * output[:, 0]).mean()
+        margin = (y.to(output.dtype) * 2 - 1) * output[:, 0]
+        return ((margin <= 0).to(output.dtype) * -margin).mean()
     true_score = output.gather(1, y.unsqueeze(1))[:, 0]
     return (output.max(dim=1).values - true_score).mean()
 
@@ -198,8 +199,9 @@ _register(
 )
 _register(
     "perceptron", "Perceptron criterion",
-    "mean(max(0, −y·f(x))) with y = ±1: zero for correctly classified samples, so only mistakes move the "
-    "weights (by y·x with SGD and lr 1, Rosenblatt's rule). Several classes: max_j f_j − f_true.",
+    "mean(max(0, −y·f(x))) with y = ±1: zero for correctly classified samples, so only mistakes (y·f(x) ≤ 0, "
+    "the boundary included) move the weights (by y·x with SGD and lr 1, Rosenblatt's rule). Several classes: "
+    "max_j f_j − f_true.",
     (), (CLASSIFICATION,), _make_perceptron, _binary_single,
 )
 

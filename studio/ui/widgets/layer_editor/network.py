@@ -21,7 +21,8 @@ class NetworkInitPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Weight initialisation (whole network)", parent)
         self.setObjectName("networkInit")
-        self.init_combo = _combo("networkInitCombo", "Network weight initialisation", INITS.items())
+        network_schemes = [(name, scheme) for name, scheme in INITS.items() if not scheme.layer_only]
+        self.init_combo = _combo("networkInitCombo", "Network weight initialisation", network_schemes)
         self.bias_combo = _combo("biasInitCombo", "Network bias initialisation", BIAS_INITS.items())
         self._description = QLabel()
         self._description.setWordWrap(True)
