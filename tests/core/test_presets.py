@@ -4,10 +4,10 @@ the perceptron's first epoch equals the hand calculation."""
 from __future__ import annotations
 
 import pytest
-import torch
 
 import studio.core.lab  # noqa: F401  (registers the lab's typed-in table dataset)
-from studio.core.data import describe, prepare_data
+from studio.core.callbacks import Callback
+from studio.core.data import describe
 from studio.core.engine import Trainer
 from studio.core.lab.lessons import LESSONS
 from studio.core.optim import LOSSES
@@ -54,20 +54,44 @@ def test_digits_mlp_reaches_95_percent() -> None:
     assert result.history[-1].val_acc >= 0.95
 
 
-def test_perceptron_weights_after_one_epoch_equal_the_hand_calculation() -> None:
+class _EpochWeights(Callback):
+    """The Linear unit's (w1, w2, b) after every epoch."""
+
+    def __init__(self) -> None:
+        self.after: list[tuple[float, float, float]] = []
+
+    def on_epoch_end(self, trainer: Trainer, event: object) -> None:
+        (w1, w2), (b,) = trainer.model[0].weight[0].tolist(), trainer.model[0].bias.tolist()
+        self.after.append((w1, w2, b))
+
+
+# The OR gate with targets ±1, from w = (0, 0), b = 0, sgn(0) = +1, lr 1, rows in the order typed.
+# Worked by hand (docs/lab/perceptron.md); "mistake" means sgn(w·x + b) differs from y, then w += y·x, b += y.
+#   epoch 1: (0,0) -1: sgn(0) = +1, mistake -> b = -1;  (0,1) +1: -1, mistake -> w = (0,1), b = 0;
+#            (1,0) +1: sgn(0) = +1, right;  (1,1) +1: 1, right                       => (0, 1), 0
+#   epoch 2: (0,0): sgn(0), mistake -> b = -1;  (0,1): sgn(0), right;  (1,0): -1, mistake -> w = (1,1), b = 0;
+#            (1,1): 2, right                                                          => (1, 1), 0
+#   epoch 3: (0,0): sgn(0), mistake -> b = -1;  (0,1), (1,0): sgn(0), right;  (1,1): 1, right  => (1, 1), -1
+#   epoch 4: (0,0): -1, right; the rest right: no mistake, the weights stay            => (1, 1), -1
+TEXTBOOK_OR = [(0.0, 1.0, 0.0), (1.0, 1.0, 0.0), (1.0, 1.0, -1.0), (1.0, 1.0, -1.0)]
+
+
+def test_perceptron_lesson_learns_or_from_zero_weights_exactly_as_by_hand() -> None:
     project = load_preset("perceptron")
+    assert project.model.layers[0].init_params == {"weight": [[0.0, 0.0]], "bias": [0.0]}
+    assert project.training.shuffle is False and project.data.val_fraction == 0
+    weights = _EpochWeights()
+    result = Trainer(project, callbacks=[weights]).fit()
+    assert weights.after == TEXTBOOK_OR
+    assert result.history[-1].train_loss == 0 and result.history[-1].train_acc == 1.0
+
+
+def test_with_sgn0_equal_to_0_the_boundary_is_a_mistake_for_both_classes() -> None:
+    project = load_preset("perceptron")
+    project.model.layers[1].params["zero"] = 0
     project.training.epochs = 1
-    data = prepare_data(project.data)
-    value = project.model.init_params["value"]
-    w, b, lr = [value, value], 0.0, project.optimizer.params["lr"]
-    updates = 0
-    for (x1, x2), label in zip(data.x_train.tolist(), data.y_train.tolist(), strict=True):
-        y = 1.0 if data.class_names[label] == "1" else -1.0  # class "-1" is index 0, "1" is index 1
-        if y * (w[0] * x1 + w[1] * x2 + b) <= 0:  # Rosenblatt: update on a mistake
-            w, b = [w[0] + lr * y * x1, w[1] + lr * y * x2], b + lr * y
-            updates += 1
-    trainer = Trainer(project, data=data)
-    trainer.fit()
-    assert updates >= 2  # the table is chosen so the first pass has something to check
-    torch.testing.assert_close(trainer.model[0].weight.detach(), torch.tensor([w]))
-    torch.testing.assert_close(trainer.model[0].bias.detach(), torch.tensor([b]))
+    weights = _EpochWeights()
+    Trainer(project, callbacks=[weights]).fit()
+    # (0,0) -1: 0, mistake -> b = -1;  (0,1) +1: -1, mistake -> w = (0,1), b = 0;
+    # (1,0) +1: 0 is not +1, mistake -> w = (1,1), b = 1;  (1,1) +1: 3, right
+    assert weights.after == [(1.0, 1.0, 1.0)]

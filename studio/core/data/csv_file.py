@@ -119,5 +119,6 @@ DATASET_TYPES = (
         task="classification",
         params=PARAMS,
         load=load_csv,
+        ordered=True,
     ),
 )

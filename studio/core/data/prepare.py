@@ -40,21 +40,31 @@ def _resolve(spec: DataSpec) -> tuple[DatasetType, dict[str, Any]]:
     return kind, params
 
 
-def _load(spec: DataSpec, progress: Progress) -> RawData | RawStream:
+def _load(spec: DataSpec, progress: Progress) -> tuple[RawData | RawStream, bool]:
+    """The raw data and whether its rows keep their order (``DatasetType.ordered``)."""
     kind, params = _resolve(spec)
     raw = kind.load(params, progress)
     split.check_subset_task(spec.subset_per_class, raw.task if isinstance(raw, RawData) else "classification")
-    return raw
+    return raw, kind.ordered
 
 
 def prepare_data(spec: DataSpec, progress: Progress | None = None) -> PreparedData:
-    """Load ``spec``'s dataset and return seeded, split, preprocessed data (see :class:`PreparedData`)."""
+    """Load ``spec``'s dataset and return seeded, split, preprocessed data (see :class:`PreparedData`).
+
+    Rows of an ``ordered`` dataset stay in file order in both splits: the validation rows are the same
+    seeded, stratified choice as for any dataset, and the rows left for training keep the order written.
+    """
     progress = progress or no_progress
-    raw = _load(spec, progress)
+    raw, ordered = _load(spec, progress)
     rng = np.random.default_rng(spec.seed)
     if isinstance(raw, RawStream):
         return _prepare_stream(raw, spec, rng, progress)
-    return _prepare_tensors(raw, spec, rng)
+    if len(raw.y) == 0:
+        raise DatasetError("the dataset has no samples")
+    train_idx, val_idx = _indices(raw, spec, rng)
+    if ordered:
+        train_idx, val_idx = np.sort(train_idx), np.sort(val_idx)
+    return _prepare_tensors(raw, spec, (train_idx, val_idx))
 
 
 def _class_indices(
@@ -86,10 +96,8 @@ def _indices(raw: RawData, spec: DataSpec, rng: np.random.Generator) -> Indices:
     return _class_indices(raw.y.numpy(), test_targets, raw.class_names, spec, rng)
 
 
-def _prepare_tensors(raw: RawData, spec: DataSpec, rng: np.random.Generator) -> PreparedData:
-    if len(raw.y) == 0:
-        raise DatasetError("the dataset has no samples")
-    train_idx, val_idx = (torch.from_numpy(i) for i in _indices(raw, spec, rng))
+def _prepare_tensors(raw: RawData, spec: DataSpec, indices: Indices) -> PreparedData:
+    train_idx, val_idx = (torch.from_numpy(i) for i in indices)
     x_val_pool, y_val_pool = raw.test if raw.test is not None else (raw.x, raw.y)
     x_train, x_val = raw.floats(raw.x[train_idx]), raw.floats(x_val_pool[val_idx])
     y_train, y_val = raw.y[train_idx], y_val_pool[val_idx]
@@ -156,7 +164,7 @@ def describe(spec: DataSpec) -> DataInfo:
 
 def preview(spec: DataSpec, n: int = 32) -> Preview:
     """Up to ``n`` raw (unpreprocessed) samples picked with the spec's seed, for the GUI."""
-    raw = _load(spec, no_progress)
+    raw, _ = _load(spec, no_progress)
     rng = np.random.default_rng(spec.seed)
     if isinstance(raw, RawStream):
         picks = rng.choice(len(raw.targets), size=min(n, len(raw.targets)), replace=False)

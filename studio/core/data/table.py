@@ -74,5 +74,6 @@ DATASET_TYPES = (
         params=(Param("rows", "str", DEFAULT_ROWS, "Rows separated by ';', values by ','; the last value of each "
                       "row is its class (e.g. -1 or 1)."),),
         load=load_table,
+        ordered=True,
     ),
 )

@@ -89,7 +89,8 @@ class DatasetType:
     ``task`` is the dataset's task (for ``csv`` the default one; its ``task`` parameter may change
     it, and :class:`PreparedData`/:class:`DataInfo` report the real one). ``load(params, progress)``
     receives resolved parameters. ``info(params)``, when given, answers :func:`describe` without
-    loading anything.
+    loading anything. ``ordered`` datasets (typed tables, CSV files) keep the order of their rows in
+    both splits, so a run without shuffling visits them exactly as written.
     """
 
     name: str
@@ -99,6 +100,7 @@ class DatasetType:
     params: tuple[Param, ...]
     load: Loader
     info: Callable[[dict[str, Any]], StaticInfo] | None = None
+    ordered: bool = False
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
