@@ -6,10 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from studio.cli import overrides
 from studio.cli.commands import implement
 from studio.cli.reporting import JsonLines, ProgressBar
 from studio.core.callbacks import Callback
-from studio.core.checkpoint import CheckpointCallback, load_checkpoint, resume_fit
+from studio.core.checkpoint import CheckpointCallback, load_checkpoint
 from studio.core.data import prepare_data
 from studio.core.engine import Trainer
 from studio.core.errors import ConfigError
@@ -27,6 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, metavar="N", help="override the number of epochs")
     parser.add_argument("--out", type=Path, metavar="DIR", help="run folder for the final weights and metrics")
     parser.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    overrides.add_arguments(parser)
 
 
 def load_source(args: argparse.Namespace) -> Project:
@@ -44,11 +46,12 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         trainer, result = _resume(args, callbacks)
     else:
-        project = load_source(args)
+        project = overrides.changed_project(load_source(args), args)
         if args.out is not None:
             callbacks.append(CheckpointCallback.from_project(args.out / "checkpoints", project))
         data = prepare_data(project.data, progress=None if args.json else _data_progress)
         trainer = Trainer(project, data=data, callbacks=callbacks)
+        overrides.load_initial_weights(trainer, args)
         result = trainer.fit()
     if args.out is not None:
         folder = save_run(args.out, trainer.project, trainer.model, result)
@@ -65,7 +68,7 @@ def _resume(args: argparse.Namespace, callbacks: list[Callback]) -> tuple[Traine
     checkpoint = load_checkpoint(source)
     folder = args.out / "checkpoints" if args.out is not None else (source if source.is_dir() else source.parent)
     callbacks.append(CheckpointCallback.from_project(folder, checkpoint.project))
-    return resume_fit(source, callbacks, epochs=args.epochs)
+    return overrides.resume(checkpoint, source, callbacks, args)
 
 
 def _data_progress(fraction: float, message: str) -> None:

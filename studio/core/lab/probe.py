@@ -154,7 +154,7 @@ def with_init(project: Project, scheme: ProbeScheme) -> Project:
     copy = project.copy()
     copy.model.init, copy.model.init_params = scheme.init, dict(scheme.params)
     for spec in copy.model.layers:
-        spec.init = None
+        spec.init, spec.init_params = None, {}
     return copy
 
 

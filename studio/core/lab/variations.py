@@ -7,6 +7,7 @@ project is never modified. The registry name is the command line's ``--vary`` va
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -226,7 +227,8 @@ def _depth(project: Project, value: Any) -> Applied:
     start, end = blocks[-1]
     block = layers[start:end]
     if delta >= 0:
-        copies = [LayerSpec(s.type, dict(s.params), s.init, False, s.lr_mult) for _ in range(delta) for s in block]
+        copies = [LayerSpec(s.type, dict(s.params), s.init, False, s.lr_mult, copy.deepcopy(s.init_params))
+                  for _ in range(delta) for s in block]
         project.model.layers = layers[:end] + copies + layers[end:]
     else:
         first_removed = blocks[after][0]

@@ -64,11 +64,13 @@ def set_layer_param(spec: ModelSpec, row: int, name: str, value: Any) -> ModelSp
 
 
 def set_layer_field(spec: ModelSpec, row: int, name: str, value: Any) -> ModelSpec:
-    """Set ``init``, ``frozen`` or ``lr_mult`` of one layer."""
+    """Set ``init``, ``frozen`` or ``lr_mult`` of one layer; a new ``init`` drops the old scheme's settings."""
     if name not in LAYER_FIELDS:
         raise ValueError(f"not a layer field: {name!r}")
     result = copy.deepcopy(spec)
     setattr(result.layers[row], name, value)
+    if name == "init" and value != spec.layers[row].init:
+        result.layers[row].init_params = {}
     return result
 
 

@@ -1,0 +1,88 @@
+"""``train``'s options that change a run before it starts: ``--set KEY=VALUE``, ``--lr`` and ``--init-from``.
+
+Kept apart from ``train.py`` (which owns output folders and signals) so either can change alone.
+``--set`` and ``--lr`` change the project by key path (:mod:`studio.core.keypath`); with ``--resume``
+the run continues with the changed optimizer settings (:mod:`studio.core.retune`), which is how a
+learner lowers the learning rate for the last epochs. ``--init-from`` starts a new run from saved
+weights, matched by position and shape (:mod:`studio.core.finetune`), and reports what it loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from studio.core.callbacks import Callback
+from studio.core.checkpoint import Checkpoint, resume_fit
+from studio.core.errors import ConfigError
+from studio.core.events import FitEnd
+from studio.core.finetune import LoadReport, load_pretrained
+from studio.core.keypath import apply_settings
+from studio.core.project import Project
+from studio.core.retune import optimizer_changes, resume_changed
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                        help="change one project setting by its path, e.g. optimizer.params.lr=0.01 or "
+                        "model.layers[2].params.p=0.3 (repeatable; with --resume: optimizer.params.* and training.*)")
+    parser.add_argument("--lr", type=float, metavar="X",
+                        help="the learning rate (as --set optimizer.params.lr=X); with --resume the run continues at X")
+    parser.add_argument("--init-from", metavar="RUN_OR_CHECKPOINT",
+                        help="start from the weights of a run folder, checkpoint or export bundle, matched layer by "
+                        "layer by position and shape")
+
+
+def assignments(args: argparse.Namespace) -> list[str]:
+    """The ``KEY=VALUE`` changes asked for, ``--lr`` last (it wins over a ``--set`` of the same key)."""
+    lr = [] if args.lr is None else [f"optimizer.params.lr={args.lr!r}"]
+    return [*args.settings, *lr]
+
+
+def changed_project(project: Project, args: argparse.Namespace) -> Project:
+    """``project`` with ``--set`` and ``--lr`` applied (each checked like a project file value)."""
+    return apply_settings(project, assignments(args))
+
+
+def load_initial_weights(trainer: object, args: argparse.Namespace) -> LoadReport | None:
+    """Copy ``--init-from``'s weights into the trainer's fresh model and report what was loaded."""
+    if args.init_from is None:
+        return None
+    report = load_pretrained(trainer.model, args.init_from, names=trainer.layer_names)  # type: ignore[attr-defined]
+    if not report.loaded:
+        reasons = "; ".join(f"{name}: {why}" for name, why in report.skipped[:2])
+        raise ConfigError(f"--init-from {args.init_from}: no layer's weights fit this network ({reasons})",
+                          field="init_from")
+    _say(report.summary(), {"event": "init_from", "source": report.source, "loaded": report.loaded,
+                            "skipped": [list(item) for item in report.skipped], "unused": report.unused}, args)
+    return report
+
+
+def resume(checkpoint: Checkpoint, source: str, callbacks: Sequence[Callback],
+           args: argparse.Namespace) -> tuple[object, FitEnd]:
+    """Continue ``checkpoint``'s run, with ``--set``/``--lr`` changes when there are any."""
+    if args.init_from is not None:
+        raise ConfigError("--init-from starts a new run; --resume continues a saved one: use one of them",
+                          field="init_from")
+    changes = assignments(args)
+    if not changes:
+        return resume_fit(source, callbacks, epochs=args.epochs)
+    project = checkpoint.project.copy()
+    if args.epochs is not None:
+        project.training.epochs = args.epochs
+    project = apply_settings(project, changes)
+    changed = optimizer_changes(checkpoint.project, project)
+    if changed:
+        _say(f"resuming after epoch {checkpoint.epoch} with {', '.join(changed)}",
+             {"event": "retune", "epoch": checkpoint.epoch, "changes": changed}, args)
+    return resume_changed(checkpoint, project, callbacks)
+
+
+def _say(text: str, record: dict, args: argparse.Namespace) -> None:
+    """A note for the learner: a JSON line on stdout with ``--json``, else text on stderr."""
+    if args.json:
+        print(json.dumps(record), flush=True)
+    else:
+        print(text, file=sys.stderr)
