@@ -25,7 +25,9 @@ from studio.core.export.traincode import write_training
 from studio.core.export.verify import ExportError, Runner
 from studio.core.export.weights import cpu_state
 from studio.core.init import layer_init
+from studio.core.inspect.readout import is_sign_model
 from studio.core.layers import Sign
+from studio.core.shapes import infer_shapes
 
 MODEL_FILE = "model.py"
 WEIGHTS_FILE = "weights.pt"
@@ -101,19 +103,32 @@ def _build_source(source: ExportSource, rows: list[str]) -> str:
     return _TYPED_BUILD.format(rows="\n".join(rows), typed=json.dumps({str(k): v for k, v in typed.items()}))
 
 
+def outputs_text(source: ExportSource) -> str:
+    """What the network's outputs mean, for the docstring: one score per class, one signed score, or values."""
+    names = source.info.class_names
+    if not names:
+        return "the predicted values"
+    if infer_shapes(source.project.model.layers, source.info.input_shape)[-1].out_shape != (1,):
+        return f"one score per class ({', '.join(names)}); the largest wins"
+    negative, positive = names[0], names[-1]
+    if is_sign_model(source.model, source.project.loss.name, 1):
+        return (f"one value per sample, +1 or -1 (a perceptron's sign): +1 means class {positive!r}, "
+                f"-1 class {negative!r}")
+    return (f"one score per sample: positive means class {positive!r} (probability sigmoid(score)), "
+            f"otherwise class {negative!r}")
+
+
 def model_source(source: ExportSource) -> str:
     """The text of ``model.py``."""
     helpers = list(dict.fromkeys(CUSTOM_MODULES[type(m)].source for m in source.model if type(m) in CUSTOM_MODULES))
     labels = source.layer_labels()
     rows = [f"        {constructor(module)},  # {label}" for module, label in zip(source.model, labels, strict=True)]
     info = source.info
-    outputs = (f"one score per class ({', '.join(info.class_names)}); the largest wins" if info.class_names
-               else "the predicted values")
     parts = [
         _HEADER.format(
             name=source.project.name,
             shape=", ".join(str(d) for d in info.input_shape),
-            outputs=outputs,
+            outputs=outputs_text(source),
             preprocessing=info.preprocessing.get("name", "none"),
         ),
         f"INPUT_SHAPE = {tuple(info.input_shape)!r}\nCLASS_NAMES = {list(info.class_names)!r}\n",

@@ -40,17 +40,26 @@ def _sigmoid(output: Tensor) -> Tensor:
     return p / p.sum(-1, keepdim=True).clamp_min(1e-12)
 
 
+def _perceptron(output: Tensor) -> Tensor:
+    """One output: its sign decides, with certainty ([1, 0] or [0, 1]); several: the softmax of the scores."""
+    if output.shape[-1] == 1:
+        positive = (output > 0).to(output.dtype)
+        return torch.cat([1 - positive, positive], dim=-1)
+    return _softmax(output)
+
+
 # What a loss trains the outputs to mean decides how to read them as probabilities: softmax for
-# cross-entropy, sigmoid for binary cross-entropy (and the single-output perceptron, whose sign
-# decides). Losses that do not model probabilities (hinge, squared or absolute error on one-hot
-# targets) get the softmax of their scores: a confidence rather than a calibrated probability,
-# but, like every reading here, it ranks the classes exactly as the loss's own prediction does.
+# cross-entropy, sigmoid for binary cross-entropy, the hard sign of a single-output perceptron (a
+# sigmoid of its ±1 output would be a constant 0.73). Losses that do not model probabilities (hinge,
+# squared or absolute error on one-hot targets, a several-output perceptron) get the softmax of their
+# scores: a confidence rather than a calibrated probability, but, like every reading here, it ranks
+# the classes exactly as the loss's own prediction does.
 PROBABILITIES: Registry[Callable[[Tensor], Tensor]] = Registry("probability reading")
 for _name, _fn in (
     ("cross_entropy", _softmax),
     ("multi_margin", _softmax),
     ("bce_with_logits", _sigmoid),
-    ("perceptron", _sigmoid),
+    ("perceptron", _perceptron),
     ("mse", _softmax),
     ("l1", _softmax),
     ("huber", _softmax),
