@@ -39,6 +39,9 @@ _HANDLERS: dict[str, Handler] = {}
 for _name, _help, _module in (
     ("train", "train a project or preset headless", "train"),
     ("export", "export a trained model (state_dict, safetensors, pt2, torchscript, onnx, python, bundle)", "export"),
+    ("predict", "predict new inputs (CSV rows, an image, a folder of images) with a trained model", "predict"),
+    ("weights", "print a trained model's weights and biases (values, or shapes and statistics when large)",
+     "weights"),
     ("presets", "list the ready-made projects", "info"),
     ("schema", "print the JSON Schema of project files", "info"),
     ("probe", "compare weight initialisations on one batch (no training)", "lab"),

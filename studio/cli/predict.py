@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from studio.cli.commands import register
+from studio.cli.commands import implement
 from studio.core.inspect.inputs import predict_files
 from studio.core.trained import open_trained
 
@@ -26,5 +26,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-register("predict", "predict new inputs (CSV rows, an image, a folder of images) with a trained model", configure,
-         run)
+implement("predict", configure, run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from studio.cli.commands import register
+from studio.cli.commands import implement
 from studio.core.inspect.weights import layer_weights
 from studio.core.trained import open_trained
 
@@ -23,5 +23,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-register("weights", "print a trained model's weights and biases (values, or shapes and statistics when large)",
-         configure, run)
+implement("weights", configure, run)
