@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from studio.core.callbacks import EventLog
+from studio.core.engine import DEFAULT_LOG_EVERY, Trainer
 from studio.core.errors import ConfigError
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart
 from studio.core.lab.race import DEFAULT_LINEUP, Race, parse_contestant, race
@@ -67,6 +69,50 @@ def test_stop_ends_the_race_with_partial_curves() -> None:
 
     result = race(_tiny(), DEFAULT_LINEUP[:2], stop=stop)
     assert all(c.run.reason == "stopped" and not c.run.epochs for c in result.contestants)
+
+
+def _curves(events: list) -> list[tuple]:
+    """Everything but the clocks: batch and epoch losses, accuracies, learning rates, the end."""
+    rows: list[tuple] = []
+    for e in events:
+        if isinstance(e, BatchEnd):
+            rows.append(("batch", e.epoch, e.step, e.batch, e.loss, e.acc, e.lr))
+        elif isinstance(e, EpochEnd):
+            rows.append(("epoch", e.epoch, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.lr))
+        elif isinstance(e, FitEnd):
+            rows.append(("end", e.reason, e.epochs_completed, e.steps, e.best_epoch, e.best_val_loss))
+    return rows
+
+
+def test_a_lane_is_exactly_a_plain_fit_of_its_optimizer() -> None:
+    project = _tiny()
+    project.training.epochs, project.training.batch_size = 3, 4
+    project.schedule = Choice("cosine")  # stepped every batch
+    lineup = [parse_contestant("a=adam:lr=0.01"), parse_contestant("s=sgd:lr=0.1,momentum=0.9")]
+    events: list[tuple[str, object]] = []
+    race(project, lineup, on_event=lambda tag, event: events.append((tag, event)))
+    for contestant in lineup:
+        alone = project.copy()
+        alone.optimizer = contestant.optimizer
+        log = EventLog()
+        Trainer(alone, callbacks=[log]).fit()
+        lane = [e for tag, e in events if tag == contestant.label]
+        assert _curves(lane) == _curves(log.events)  # bit for bit: same floats, dropout masks included
+        per_epoch = lane[0].steps_per_epoch
+        steps = [e.step for e in lane if isinstance(e, BatchEnd)]
+        assert per_epoch > DEFAULT_LOG_EVERY and steps[:2] == [DEFAULT_LOG_EVERY, per_epoch]  # the log interval
+
+
+def test_the_race_honours_the_target_loss() -> None:
+    layers = [LayerSpec("Linear", {"out_features": 32}), LayerSpec("Tanh"), LayerSpec("Linear", {"out_features": 1})]
+    project = Project(model=ModelSpec(layers), data=DataSpec("sine", {"n_samples": 200}), loss=Choice("mse"),
+                      training=TrainingSpec(epochs=20, batch_size=10, stats_every=0, target_loss=0.1))
+    lineup = [parse_contestant("fast=adam:lr=0.03"), parse_contestant("frozen=sgd:lr=1e-6")]
+    result = race(project, lineup)
+    fast, frozen = result.contestants
+    assert fast.run.reason == "target_loss" and len(fast.run.epochs) < 20
+    assert fast.final_train_loss <= 0.1
+    assert frozen.run.reason == "completed" and len(frozen.run.epochs) == 20  # the others race on
 
 
 def test_contestant_parsing_and_errors() -> None:

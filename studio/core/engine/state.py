@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -69,17 +71,12 @@ class Progress:
 
 def capture(model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule, progress: Progress) -> dict:
     """A copy of everything a fit needs to continue exactly from here."""
-    rng: dict[str, Any] = {"torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        rng["cuda"] = torch.cuda.get_rng_state_all()
-    if torch.backends.mps.is_available():
-        rng["mps"] = torch.mps.get_rng_state()
     return {
         "version": STATE_VERSION,
         "model": {name: tensor.detach().clone() for name, tensor in model.state_dict().items()},
         "optimizer": copy.deepcopy(optimizer.state_dict()),
         "schedule": copy.deepcopy(schedule.state_dict()),
-        "rng": rng,
+        "rng": rng_state(),
         **progress.to_dict(),
     }
 
@@ -95,11 +92,35 @@ def restore(
         progress = Progress.from_dict(state)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ProjectFileError(f"cannot resume: the saved training state does not fit this project ({exc})") from None
-    rng = state.get("rng", {})
+    set_rng_state(state.get("rng", {}))
+    return progress
+
+
+def rng_state() -> dict[str, Any]:
+    """Copies of torch's global random number generators (CPU, and CUDA or MPS where present)."""
+    rng: dict[str, Any] = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    if torch.backends.mps.is_available():
+        rng["mps"] = torch.mps.get_rng_state()
+    return rng
+
+
+@contextmanager
+def preserved_rng() -> Iterator[None]:
+    """Run the block, then put torch's global generators back as they were."""
+    saved = rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(saved)
+
+
+def set_rng_state(rng: dict[str, Any]) -> None:
+    """Put back generators saved by :func:`rng_state` (those it has)."""
     if "torch" in rng:
         torch.set_rng_state(rng["torch"])
     if "cuda" in rng and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(rng["cuda"])
     if "mps" in rng and torch.backends.mps.is_available():
         torch.mps.set_rng_state(rng["mps"])
-    return progress

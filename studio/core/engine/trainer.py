@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import torch
 from torch import nn
@@ -22,7 +22,7 @@ from studio.core.callbacks import Callback, CallbackList
 from studio.core.data import PreparedData, prepare_data
 from studio.core.device import pick_device
 from studio.core.engine import stopping
-from studio.core.engine.batching import LoaderBatches, TensorBatches
+from studio.core.engine.batching import Batch, LoaderBatches, TensorBatches
 from studio.core.engine.evaluate import EVAL_BATCH, evaluate_batches
 from studio.core.engine.metrics import BatchWindow, EpochTotals
 from studio.core.engine.snapshot import WeightSnapshot
@@ -89,6 +89,8 @@ class Trainer:
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._stats: LayerStatsCollector | None = None
+        self._source: Iterator[Batch] | None = None  # the current epoch's batches, from its first step
 
     # --- building -------------------------------------------------------------------------------
 
@@ -159,26 +161,65 @@ class Trainer:
 
     def fit(self, resume: dict | None = None) -> FitResult:
         """Train until the epochs are done or a stop condition holds; ``resume`` continues a saved state."""
+        end: FitEnd | None = None
+        try:
+            with intra_op_threads(self.threads):
+                self.begin(resume)
+                while end is None:
+                    end = self.step()
+        finally:
+            if end is None:  # an exception: the hooks and flags still go
+                self._close()
+        return end
+
+    def begin(self, resume: dict | None = None) -> None:
+        """Start a fit (``resume`` continues a saved state) and send ``FitStart``; then :meth:`step` it.
+
+        :meth:`fit` does both; a driver that steps several trainers in turn (the lab's race) calls them itself.
+        """
         if resume is not None:
             self.progress = restore(resume, self.model, self.optimizer, self.schedule)
         else:
             torch.manual_seed(self.training.seed)  # dropout draws the same numbers on every fresh fit
             self.progress = Progress()
-        stats = self._stats_collector()
+        self._stats = self._stats_collector()
         self._window = BatchWindow(self.loss_fn.predict if self._classify else None)
         self._snapshot = WeightSnapshot(self.model, self.progress.step)
+        self._source = None
+        self._clock = self._window_start = time.perf_counter()
         self.model.train()
-        try:
-            self.callbacks.on_fit_start(self, self._fit_start())
-            with intra_op_threads(self.threads):
-                end = self._run(stats)
-        finally:
-            if stats is not None:
-                stats.remove()
-            self._stop.clear()
-            self._running.set()
-        self.callbacks.on_fit_end(self, end)
-        return end
+        self.callbacks.on_fit_start(self, self._fit_start())
+
+    def step(self, batch: Batch | None = None) -> FitEnd | None:
+        """Train one batch, then close the epoch if it was its last; the :class:`FitEnd` once the fit is over.
+
+        ``batch`` stands in for the next batch of the trainer's own order: the race feeds each lane the same one.
+        Stop and pause requests are honoured here, before the batch.
+        """
+        p = self.progress
+        verdict = self._check_flags() if self._stop.is_set() or not self._running.is_set() else None
+        if verdict is None and p.epoch >= self.training.epochs:  # a resumed fit that had already finished
+            verdict = "completed", f"Finished {p.epoch} epoch(s)."
+        if verdict is None and p.batch < self.steps_per_epoch:
+            if self._source is None:  # the epoch's first step in this fit
+                self._source = self._batches.epoch(p.epoch, start=p.batch)  # a generator: unread when fed
+                self._clock = self._window_start = time.perf_counter()
+            x, y = next(self._source) if batch is None else batch
+            verdict = self._train(x, y)
+        if verdict is None and p.batch >= self.steps_per_epoch:
+            self._source = None
+            self._add_time()
+            verdict = stopping.after_epoch(p, self.training, self._end_epoch())
+        return None if verdict is None else self._end(verdict)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(self._batches)
+
+    @property
+    def batches(self) -> Batches:
+        """The training batches, in the order of (seed, epoch) that :meth:`step` follows when not fed."""
+        return self._batches
 
     @property
     def _classify(self) -> bool:
@@ -192,7 +233,7 @@ class Trainer:
     def _fit_start(self) -> FitStart:
         return FitStart(
             total_epochs=self.training.epochs,
-            steps_per_epoch=len(self._batches),
+            steps_per_epoch=self.steps_per_epoch,
             n_train=self.data.n_train,
             n_val=self.data.n_val,
             device=str(self.device),
@@ -201,62 +242,56 @@ class Trainer:
             start_epoch=self.progress.epoch,
         )
 
-    def _run(self, stats: LayerStatsCollector | None) -> FitEnd:
-        p = self.progress
-        verdict = ("completed", f"Finished {p.epoch} epoch(s).") if p.epoch >= self.training.epochs else None
-        while verdict is None:
-            verdict = self._train_epoch(stats)
-            if verdict is None:
-                verdict = stopping.after_epoch(p, self.training, self._end_epoch())
-        reason, message = verdict
-        return FitEnd(reason, p.epoch, p.step, p.best_epoch, p.best_loss, message, tuple(p.history))
+    def _train(self, x: torch.Tensor, y: torch.Tensor) -> Verdict | None:
+        """One optimizer step on one batch; a verdict when the window fetched after it held a non-finite loss."""
+        p, stats = self.progress, self._stats
+        p.step += 1
+        p.batch += 1
+        sampled = stats is not None and p.step % self.training.stats_every == 0
+        if sampled:
+            stats.begin()
+        out = self.model(x)
+        loss = self.loss_fn(out, y)
+        optimizer = self.optimizer
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if sampled:
+            stats.after_backward()
+        self._window.add(loss, out, y)
+        # Windows follow the batch number, so a resumed fit reports on the same batches as an unbroken one.
+        flush = p.batch % self.log_every == 0 or p.batch == self.steps_per_epoch
+        if flush:
+            self._snapshot.take(p.step)  # the weights that gave this loss, before this step changes them
+        optimizer.step()
+        if self.schedule.interval == "batch":
+            self.schedule.step()
+        if sampled:
+            self.callbacks.on_layer_stats(self, stats.finish(p.step, p.epoch + 1))
+        return self._flush() if flush else None
 
-    def _train_epoch(self, stats: LayerStatsCollector | None) -> Verdict | None:
-        """One pass over the training batches; a verdict when the fit must end inside it."""
-        p, model, loss_fn, optimizer = self.progress, self.model, self.loss_fn, self.optimizer
-        window, snapshot = self._window, self._snapshot
-        per_batch_schedule = self.schedule.interval == "batch"
-        stats_every, log_every, last_batch = self.training.stats_every, self.log_every, len(self._batches)
-        self._clock = self._window_start = time.perf_counter()
-        for x, y in self._batches.epoch(p.epoch, start=p.batch):
-            if self._stop.is_set() or not self._running.is_set():
-                verdict = self._interrupt()
-                if verdict is not None:
-                    return verdict
-            p.step += 1
-            p.batch += 1
-            sampled = stats is not None and p.step % stats_every == 0
-            if sampled:
-                stats.begin()
-            out = model(x)
-            loss = loss_fn(out, y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if sampled:
-                stats.after_backward()
-            window.add(loss, out, y)
-            # Windows follow the batch number, so a resumed fit reports on the same batches as an unbroken one.
-            flush = p.batch % log_every == 0 or p.batch == last_batch
-            if flush:
-                snapshot.take(p.step)  # the weights that gave this loss, before this step changes them
-            optimizer.step()
-            if per_batch_schedule:
-                self.schedule.step()
-            if sampled:
-                self.callbacks.on_layer_stats(self, stats.finish(p.step, p.epoch + 1))
-            if flush:
-                verdict = self._flush()
-                if verdict is not None:
-                    return verdict
-        self._add_time()
-        return None
+    def _end(self, verdict: Verdict) -> FitEnd:
+        reason, message = verdict
+        p = self.progress
+        end = FitEnd(reason, p.epoch, p.step, p.best_epoch, p.best_loss, message, tuple(p.history))
+        self._close()
+        self.callbacks.on_fit_end(self, end)
+        return end
+
+    def _close(self) -> None:
+        """The fit is over: statistics hooks off, flags back to running."""
+        if self._stats is not None:
+            self._stats.remove()
+            self._stats = None
+        self._source = None
+        self._stop.clear()
+        self._running.set()
 
     def _add_time(self) -> None:
         now = time.perf_counter()
         self.progress.totals.seconds += now - self._clock
         self._clock = now
 
-    def _interrupt(self) -> Verdict | None:
+    def _check_flags(self) -> Verdict | None:
         """At a batch boundary with a flag set: report the pending batches, then wait out a pause or stop."""
         verdict = self._flush() if len(self._window) else None  # the plots are current while paused
         if verdict is not None:

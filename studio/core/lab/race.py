@@ -1,48 +1,45 @@
 """Optimizer race: several optimizers train the same network from the same weights on the same batches.
 
-The contestants run interleaved, step by step, inside one call: at every step each one sees the very same
-batch (and the same dropout masks), so the only difference between their curves is the optimizer. Every
-contestant reports the engine's own events (``BatchEnd``, ``EpochEnd``...) tagged with its label, so a GUI
-can overlay the curves live with the code that draws an ordinary run.
+Each contestant is an ordinary :class:`~studio.core.engine.Trainer` (a lane), and the race drives them in
+turn, one ``Trainer.step`` each per batch: every lane is fed the very same batch, and each lane draws its
+random numbers (dropout masks) from its own copy of torch's generators, seeded as a plain ``fit`` seeds them.
+So the only difference between the curves is the optimizer, and one lane's run is exactly the run
+``Trainer.fit`` would give with that optimizer (target loss, early stopping, log interval, non-finite
+handling included). Every lane reports the engine's own events tagged with its label, so a GUI can overlay
+the curves live with the code that draws an ordinary run.
 """
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import math
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
-from studio.core.build import build_model, layer_label
 from studio.core.data import PreparedData, prepare_data
 from studio.core.device import pick_device
-from studio.core.engine.batching import LoaderBatches, TensorBatches
-from studio.core.engine.evaluate import EVAL_BATCH, evaluate_batches, split_batches
-from studio.core.engine.metrics import BatchWindow, EpochTotals
+from studio.core.engine import Trainer
+from studio.core.engine.state import preserved_rng, rng_state, set_rng_state
+from studio.core.engine.threads import intra_op_threads
 from studio.core.errors import ConfigError
-from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart
 from studio.core.lab.common import (
     EventSink,
     LabRun,
     Progress,
+    RunCallback,
     StopFlag,
     format_choice,
-    ignore_event,
     never_stop,
     no_progress,
     parse_choice,
 )
-from studio.core.optim import CLASSIFICATION, build_loss, build_optimizer, build_schedule, current_lr, param_groups
 from studio.core.optim.optimizers import OPTIMIZERS
 from studio.core.params import resolve
 from studio.core.project import Choice, Project
-
-DEFAULT_LOG_EVERY = 5
 
 
 @dataclass(frozen=True)
@@ -118,13 +115,14 @@ class RaceResult:
 @dataclass
 class _Lane:
     contestant: Contestant
-    model: nn.Module
-    optimizer: torch.optim.Optimizer
-    schedule: object
-    run: LabRun
-    window: BatchWindow
-    totals: EpochTotals
+    trainer: Trainer
+    callback: RunCallback
+    rng: dict[str, Any] = field(default_factory=dict)  # this lane's generators between its steps
     done: bool = False
+
+    @property
+    def run(self) -> LabRun:
+        return self.callback.run
 
 
 class Race:
@@ -135,7 +133,7 @@ class Race:
     """
 
     def __init__(self, project: Project, contestants: Sequence[Contestant] = DEFAULT_LINEUP,
-                 data: PreparedData | None = None, log_every: int = DEFAULT_LOG_EVERY) -> None:
+                 data: PreparedData | None = None) -> None:
         if not contestants:
             raise ConfigError("a race needs at least one contestant", field="contestants")
         labels = [c.label for c in contestants]
@@ -143,140 +141,69 @@ class Race:
             raise ConfigError("every contestant needs its own label", field="contestants")
         self.project = project.copy()
         self.training = self.project.training
-        self.data = data if data is not None else prepare_data(self.project.data)
-        self.device = pick_device(self.training.device)
-        self.log_every = max(1, log_every)
-        start = build_model(self.project.model, self.data.input_shape, self.training.seed).to(self.device)
-        self.loss_fn = build_loss(self.project.loss, self.data.task, self.data.num_classes or None)
-        self.batches = self._batches()
-        self.lanes = [self._lane(c, copy.deepcopy(start)) for c in contestants]
-        self.layer_names = tuple(layer_label(s, i) for i, s in enumerate(self.project.model.layers))
+        data = data if data is not None else prepare_data(self.project.data)
+        shared = _on_device(data, pick_device(self.training.device))  # one copy for all lanes
+        with preserved_rng():  # building a trainer seeds torch; the race leaves the caller's generators alone
+            self.lanes = [self._lane(c, shared) for c in contestants]
 
     @property
     def models(self) -> list[nn.Module]:
-        return [lane.model for lane in self.lanes]
+        return [lane.trainer.model for lane in self.lanes]
 
-    def _batches(self) -> TensorBatches | LoaderBatches:
-        t, data = self.training, self.data
-        if data.streaming:
-            return LoaderBatches(data.train_set, t.batch_size, t.shuffle, t.seed, self.device)
-        return TensorBatches(data.x_train.to(self.device), data.y_train.to(self.device), t.batch_size, t.shuffle,
-                             t.seed)
-
-    def _lane(self, contestant: Contestant, model: nn.Module) -> _Lane:
-        kind = OPTIMIZERS.get(contestant.optimizer.name)
-        lr = resolve(kind.params, contestant.optimizer.params, f"optimizer {kind.name}")["lr"]
-        optimizer = build_optimizer(contestant.optimizer, param_groups(model, self.project.model.layers, lr))
-        schedule = build_schedule(self.project.schedule, optimizer, self.training.epochs, len(self.batches))
+    def _lane(self, contestant: Contestant, data: PreparedData) -> _Lane:
         project = self.project.copy()
-        project.optimizer = copy.deepcopy(contestant.optimizer)
-        run = LabRun(contestant.label, contestant.label, project, steps_per_epoch=len(self.batches))
-        predict = self.loss_fn.predict if self.loss_fn.task == CLASSIFICATION else None
-        return _Lane(contestant, model, optimizer, schedule, run, BatchWindow(predict), EpochTotals())
+        project.optimizer = Choice(contestant.optimizer.name, dict(contestant.optimizer.params))
+        project.training.stats_every = 0  # the race shows curves only: layer statistics would cost every lane
+        run = LabRun(contestant.label, contestant.label, project)
+        callback = RunCallback(run)
+        return _Lane(contestant, Trainer(project, data=data, callbacks=[callback]), callback)
 
     def run(self, progress: Progress | None = None, stop: StopFlag | None = None,
             on_event: EventSink | None = None) -> RaceResult:
-        """Race for the project's number of epochs; returns every contestant's curves."""
-        progress, stop, on_event = progress or no_progress, stop or never_stop, on_event or ignore_event
-        epochs, steps = self.training.epochs, len(self.batches)
+        """Race for the project's number of epochs (or until every lane has ended); every contestant's curves."""
         for lane in self.lanes:
-            lane.model.train()
-            on_event(lane.run.tag, self._fit_start(lane))
-        step, stopped = 0, False
-        with torch.random.fork_rng(devices=[]):
-            for epoch in range(epochs):
-                clock = time.perf_counter()
-                for batch, (x, y) in enumerate(self.batches.epoch(epoch), start=1):
-                    if stop() or all(lane.done for lane in self.lanes):
-                        stopped = True
-                        break
-                    step += 1
-                    for lane in self.lanes:
-                        if not lane.done:
-                            self._step(lane, x, y, step)
-                    if step % self.log_every == 0 or batch == steps:
-                        self._flush(epoch, batch, step, on_event, clock)
-                    progress((epoch + batch / steps) / epochs, f"Epoch {epoch + 1}/{epochs}")
-                if stopped:
-                    break
-                self._end_epoch(epoch, clock, on_event)
-        for lane in self.lanes:
-            self._finish(lane, step, stopped, on_event)
+            if on_event is not None:
+                lane.callback.on_event = on_event
+        with preserved_rng(), intra_op_threads(self.lanes[0].trainer.threads):
+            self._race(progress or no_progress, stop or never_stop)
         return RaceResult([ContestantResult(lane.contestant, lane.run) for lane in self.lanes])
 
-    def _fit_start(self, lane: _Lane) -> FitStart:
-        return FitStart(self.training.epochs, len(self.batches), self.data.n_train, self.data.n_val,
-                        str(self.device), self.layer_names, sum(p.numel() for p in lane.model.parameters()), 0)
-
-    def _step(self, lane: _Lane, x: torch.Tensor, y: torch.Tensor, step: int) -> None:
-        # Every contestant draws the same dropout masks at the same step.
-        torch.manual_seed(self.training.seed * 1_000_003 + step)
-        out = lane.model(x)
-        loss = self.loss_fn(out, y)
-        lane.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        lane.optimizer.step()
-        if lane.schedule.interval == "batch":
-            lane.schedule.step()
-        lane.window.add(loss, out, y)
-
-    def _flush(self, epoch: int, batch: int, step: int, on_event: EventSink, clock: float) -> None:
-        classify = self.loss_fn.task == CLASSIFICATION
+    def _race(self, progress: Progress, stop: StopFlag) -> None:
         for lane in self.lanes:
-            if lane.done or not len(lane.window):
-                continue
-            result = lane.window.fetch()
-            if result.first_non_finite is not None:
-                lane.done = True
-                lane.run.reason = "non_finite"
-                lane.run.message = (f"{lane.contestant.label}: the loss became {result.losses[result.first_non_finite]}"
-                                    f" near step {step}; its learning rate is too high for this network.")
-                continue
-            lane.totals.add(result)
-            speed = lane.totals.seen / max(time.perf_counter() - clock, 1e-9)
-            event = BatchEnd(epoch + 1, step, batch, result.mean_loss, lane.totals.accuracy(classify),
-                             current_lr(lane.optimizer), speed)
-            lane.run.add_batch(event)
-            on_event(lane.run.tag, event)
+            lane.trainer.begin()
+            lane.rng = rng_state()
+        # Every lane's own order is the same function of (seed, epoch): read it once and feed it to all.
+        source = self.lanes[0].trainer.batches
+        epochs, steps = self.training.epochs, len(source)
+        live = list(self.lanes)
+        for epoch in range(epochs):
+            for batch, xy in enumerate(source.epoch(epoch), start=1):
+                if stop():
+                    for lane in live:
+                        lane.trainer.request_stop()
+                for lane in live:
+                    set_rng_state(lane.rng)
+                    lane.done = lane.trainer.step(xy) is not None
+                    lane.rng = rng_state()
+                live = [lane for lane in live if not lane.done]
+                if not live:
+                    return
+                progress((epoch + batch / steps) / epochs, f"Epoch {epoch + 1}/{epochs}")
 
-    def _end_epoch(self, epoch: int, clock: float, on_event: EventSink) -> None:
-        classify = self.loss_fn.task == CLASSIFICATION
-        for lane in self.lanes:
-            if lane.done:
-                continue
-            val_loss, val_acc = self._validate(lane.model)
-            totals, seconds = lane.totals, time.perf_counter() - clock
-            event = EpochEnd(epoch + 1, totals.loss, totals.accuracy(classify), val_loss, val_acc, seconds,
-                             current_lr(lane.optimizer), totals.seen / max(seconds, 1e-9))
-            lane.totals = EpochTotals()
-            if lane.schedule.interval == "epoch":
-                metric = val_loss if val_loss is not None else event.train_loss
-                lane.schedule.step(metric if lane.schedule.needs_metric else None)
-            lane.run.epochs.append(event)
-            on_event(lane.run.tag, event)
 
-    def _validate(self, model: nn.Module) -> tuple[float | None, float | None]:
-        if not self.data.n_val:
-            return None, None
-        size = max(self.training.batch_size, EVAL_BATCH)
-        return evaluate_batches(model, split_batches(self.data, "val", size, self.device), self.loss_fn)
-
-    def _finish(self, lane: _Lane, step: int, stopped: bool, on_event: EventSink) -> None:
-        run = lane.run
-        if not run.reason:
-            run.reason = "stopped" if stopped else "completed"
-            run.message = f"{lane.contestant.label}: {'stopped' if stopped else 'finished'} after {step} step(s)."
-        best = [e.val_loss if e.val_loss is not None else e.train_loss for e in run.epochs]
-        best_epoch = int(np.nanargmin(best)) + 1 if best and np.isfinite(best).any() else None
-        on_event(run.tag, FitEnd(run.reason, len(run.epochs), step, best_epoch,
-                                 best[best_epoch - 1] if best_epoch else None, run.message, tuple(run.epochs)))
+def _on_device(data: PreparedData, device: torch.device) -> PreparedData:
+    """``data`` with its tensors moved to ``device`` once, so that no lane makes its own copy there."""
+    if data.streaming:
+        return data
+    moved = {name: getattr(data, name) for name in ("x_train", "y_train", "x_val", "y_val")}
+    return dataclasses.replace(data, **{k: v.to(device) if v is not None else None for k, v in moved.items()})
 
 
 def race(project: Project, contestants: Sequence[Contestant] = DEFAULT_LINEUP, data: PreparedData | None = None,
-         progress: Progress | None = None, stop: StopFlag | None = None, on_event: EventSink | None = None,
-         log_every: int = DEFAULT_LOG_EVERY) -> RaceResult:
-    """Race ``contestants`` on ``project`` (its network, data, loss, schedule, epochs, batch size and seed)."""
-    return Race(project, contestants, data, log_every).run(progress, stop, on_event)
+         progress: Progress | None = None, stop: StopFlag | None = None,
+         on_event: EventSink | None = None) -> RaceResult:
+    """Race ``contestants`` on ``project`` (its network, data, loss, schedule, training settings and seed)."""
+    return Race(project, contestants, data).run(progress, stop, on_event)
 
 
 def lineup_labels(contestants: Sequence[Contestant]) -> list[str]:
