@@ -83,6 +83,7 @@ class Trainer:
         self.loss_fn = build_loss(self.project.loss, self.data.task, self.data.num_classes or None)
         self.optimizer = build_optimizer(self.project.optimizer, self._param_groups())
         self._batches, self._val_batches = self._make_batches()
+        self.steps_per_epoch = len(self._batches)
         self.schedule = build_schedule(self.project.schedule, self.optimizer, self.training.epochs, len(self._batches))
         self.callbacks = CallbackList(callbacks)
         self.progress = Progress()
@@ -186,6 +187,7 @@ class Trainer:
         self._window = BatchWindow(self.loss_fn.predict if self._classify else None)
         self._snapshot = WeightSnapshot(self.model, self.progress.step)
         self._source = None
+        self._batch_schedule = self.schedule.interval == "batch"
         self._clock = self._window_start = time.perf_counter()
         self.model.train()
         self.callbacks.on_fit_start(self, self._fit_start())
@@ -211,10 +213,6 @@ class Trainer:
             self._add_time()
             verdict = stopping.after_epoch(p, self.training, self._end_epoch())
         return None if verdict is None else self._end(verdict)
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return len(self._batches)
 
     @property
     def batches(self) -> Batches:
@@ -263,7 +261,7 @@ class Trainer:
         if flush:
             self._snapshot.take(p.step)  # the weights that gave this loss, before this step changes them
         optimizer.step()
-        if self.schedule.interval == "batch":
+        if self._batch_schedule:
             self.schedule.step()
         if sampled:
             self.callbacks.on_layer_stats(self, stats.finish(p.step, p.epoch + 1))
