@@ -172,6 +172,15 @@ def _output_problem(layers: Sequence[LayerSpec], rows: list[LayerInfo], n_output
         f"set out_features of the last Linear to {n_outputs}", index, "Linear")
 
 
+def parameter_shapes(layer: LayerSpec, index: int, in_shape: Sequence[int]) -> dict[str, Shape]:
+    """The shape of each of row ``index``'s own parameters (``weight``, ``bias``) for ``in_shape``: what typed
+    starting values must match. Built on ``meta``; a bad setting raises :class:`LayerSettingError`."""
+    layer_type, params = resolve_layer(layer, index)
+    with torch.device("meta"):
+        module = layer_type.make(params, tuple(in_shape))
+    return {name: tuple(p.shape) for name, p in module.named_parameters(recurse=False)}
+
+
 def _check_typed_values(model: ModelSpec, walked: list[tuple[LayerInfo, LayerType, dict]]) -> None:
     """Typed starting values must have the shape of their row's weights (built on ``meta`` to know it)."""
     for info, layer_type, params in walked:

@@ -6,6 +6,7 @@ form a uniform ``get``/``set``/``on_change`` interface.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -175,6 +176,20 @@ class PathEditor(TextEditor):
                 self._slot()
 
 
+class ArrayEditor(TextEditor):
+    """A list of numbers as JSON text (``[[1, 0.5], [0, -1]]``); text that is not JSON is passed on as it is,
+    so the core's validation names the problem. Typed weights have their own grid (``WeightGrid``)."""
+
+    def get(self) -> Any:
+        try:
+            return json.loads(self.line.text())
+        except json.JSONDecodeError:
+            return self.line.text()
+
+    def set(self, value: Any) -> None:
+        self.line.setText(json.dumps(value))
+
+
 def wants_folder(param: Param) -> bool:
     """The hint for the file dialog: a parameter about a folder/directory/root picks a folder."""
     words = f"{param.name} {param.help}".lower()
@@ -188,6 +203,7 @@ EDITORS: dict[str, Callable[[Param], Editor]] = {
     "choice": ChoiceEditor,
     "str": TextEditor,
     "path": PathEditor,
+    "array": ArrayEditor,
 }
 
 

@@ -11,6 +11,7 @@ import copy
 from collections.abc import Hashable
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
@@ -24,7 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.errors import StudioError
+from studio.core.init import INITS
 from studio.core.project import ModelSpec
+from studio.core.shapes import parameter_shapes
 from studio.ui.widgets.layer_editor import operations as ops
 from studio.ui.widgets.layer_editor.commands import EditCommand, ModelDocument
 from studio.ui.widgets.layer_editor.network import NetworkInitPanel
@@ -168,16 +172,37 @@ class LayerEditor(QWidget):
         if row is None:
             return
         layer = self.document.spec.layers[row]
+        if name == "init" and value != layer.init:
+            after = ops.set_layer_init(self.document.spec, row, value, self._starting_values(row, value))
+            self._push(after, f"Change {layer.type} initialisation", row)
+            return
         after = ops.set_layer_field(self.document.spec, row, name, value)
         text = f"Change {layer.type} {name.replace('_', ' ')}"
         self._push(after, text, row, merge_key=_numeric_key(value, "field", row, name))
+
+    def _starting_values(self, row: int, init: str | None) -> dict[str, Any]:
+        """A new scheme's settings: for typed values, zeros of the row's shapes (when the data tells them)."""
+        if init not in INITS or not INITS.get(init).layer_only:
+            return {}
+        shapes = self._parameter_shapes(row) or {}
+        return {name: np.zeros(shape).tolist() for name, shape in shapes.items() if name in ("weight", "bias")}
+
+    def _parameter_shapes(self, row: int) -> dict[str, tuple[int, ...]] | None:
+        """Row ``row``'s weight and bias shapes for the current data, or None when they are not known."""
+        in_shapes = self._state.in_shapes
+        if row >= len(in_shapes) or in_shapes[row] is None:
+            return None
+        try:
+            return parameter_shapes(self.document.spec.layers[row], row, in_shapes[row])
+        except StudioError:
+            return None
 
     def _set_network(self, updates: dict[str, Any]) -> None:
         after = self.document.spec
         for name, value in updates.items():
             after = ops.set_network_field(after, name, value)
         # Only edits of the scheme's numbers merge; picking another scheme is its own undo step.
-        key = ("network", "init_params") if set(updates) == {"init_params"} else None
+        key = ("network", *updates) if set(updates) in ({"init_params"}, {"bias_init_params"}) else None
         self._push(after, "Change weight initialisation", self.current_row(), merge_key=key)
 
     def _push(self, after: ModelSpec, text: str, select: int | None, merge_key: Hashable | None = None) -> None:
@@ -312,7 +337,8 @@ class LayerEditor(QWidget):
     def _selection_changed(self) -> None:
         row = self.current_row()
         spec = self.document.spec.layers[row] if row is not None else None
-        self.properties.show_layer(row, spec, self.document.spec.init)
+        shapes = self._parameter_shapes(row) if spec is not None and spec.init in INITS else None
+        self.properties.show_layer(row, spec, self.document.spec, shapes)
         if row is not None and row == self._state.error_row:
             self.properties.set_error(self._state.error_field, self._state.reason)
         self._sync_actions()

@@ -1,4 +1,4 @@
-"""The network-wide weight and bias initialisation: scheme combo, the scheme's parameters, bias combo."""
+"""The network-wide weight and bias initialisation: scheme combo and its parameters, bias combo and its own."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from studio.ui.widgets.param_form import ParamForm
 
 
 class NetworkInitPanel(QGroupBox):
-    """Emits ``changed(updates)``: a dict of ModelSpec fields (``init``, ``init_params``, ``bias_init``)."""
+    """Emits ``changed(updates)``: a dict of ModelSpec fields (``init``, ``init_params``, ``bias_init``,
+    ``bias_init_params``)."""
 
     changed = Signal(dict)
 
@@ -38,9 +39,19 @@ class NetworkInitPanel(QGroupBox):
         self._holder = QVBoxLayout()
         self._holder.addWidget(self._form)
         layout.addLayout(self._holder)
+        self._bias_form = ParamForm((), owner="bias initialisation")
+        self._bias_scheme: str | None = None
+        self._bias_holder = QVBoxLayout()
+        self._bias_holder.addWidget(self._bias_form)
+        layout.addLayout(self._bias_holder)
         self._updating = False
         self.init_combo.currentIndexChanged.connect(self._init_picked)
         self.bias_combo.currentIndexChanged.connect(self._bias_picked)
+
+    @property
+    def bias_form(self) -> ParamForm:
+        """The bias scheme's settings (a constant's value)."""
+        return self._bias_form
 
     def show_spec(self, spec: ModelSpec) -> None:
         """Show the spec's initialisation without emitting ``changed``."""
@@ -57,16 +68,40 @@ class NetworkInitPanel(QGroupBox):
                 self._scheme = spec.init
             else:
                 self._form.set_values(values)
+        self._show_bias(spec)
+
+    def _show_bias(self, spec: ModelSpec) -> None:
+        """The bias scheme's settings (a constant's value), when it has any."""
+        if spec.bias_init not in BIAS_INITS:
+            return
+        bias = BIAS_INITS.get(spec.bias_init)
+        values = {**defaults(bias.params), **spec.bias_init_params}
+        if self._bias_scheme == spec.bias_init:
+            self._bias_form.set_values(values)
+            return
+        self._bias_holder.removeWidget(self._bias_form)
+        self._bias_form.hide()
+        self._bias_form.deleteLater()
+        self._bias_form = ParamForm(bias.params, values, owner=f"{bias.label} bias")
+        self._bias_form.setObjectName("biasInitParams")
+        self._bias_form.setVisible(bool(bias.params))
+        self._bias_form.changed.connect(
+            lambda *_: self.changed.emit({"bias_init_params": self._bias_form.values()}))
+        self._bias_form.set_locked(not self.bias_combo.isEnabled())
+        self._bias_holder.addWidget(self._bias_form)
+        self._bias_scheme = spec.bias_init
 
     def set_error(self, field: str | None, message: str) -> None:
-        """Mark an ``init_params.<name>`` problem on the scheme's form; other fields clear it."""
-        mine = field is not None and field.startswith("init_params.")
-        self._form.set_error(field if mine else None, message if mine else "")
+        """Mark an ``init_params.<name>`` (``bias_init_params.<name>``) problem on its form; others clear them."""
+        for prefix, form in (("init_params.", self._form), ("bias_init_params.", self._bias_form)):
+            mine = field is not None and field.startswith(prefix)
+            form.set_error(field if mine else None, message if mine else "")
 
     def set_locked(self, locked: bool) -> None:
         self.init_combo.setEnabled(not locked)
         self.bias_combo.setEnabled(not locked)
         self._form.set_locked(locked)
+        self._bias_form.set_locked(locked)
 
     def _replace_form(self, form: ParamForm) -> None:
         self._holder.removeWidget(self._form)
@@ -89,7 +124,8 @@ class NetworkInitPanel(QGroupBox):
 
     def _bias_picked(self, _index: int) -> None:
         if not self._updating:
-            self.changed.emit({"bias_init": self.bias_combo.currentData()})
+            name = self.bias_combo.currentData()
+            self.changed.emit({"bias_init": name, "bias_init_params": defaults(BIAS_INITS.get(name).params)})
 
     def _param_edited(self, _name: str, _value: Any) -> None:
         self.changed.emit({"init_params": self._form.values()})

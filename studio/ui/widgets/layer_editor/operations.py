@@ -14,9 +14,9 @@ from studio.core.params import defaults
 from studio.core.project import LayerSpec, ModelSpec
 
 # LayerSpec fields that the properties panel edits besides the type's own parameters.
-LAYER_FIELDS = ("init", "frozen", "lr_mult")
+LAYER_FIELDS = ("init", "init_params", "frozen", "lr_mult")
 # ModelSpec fields that the network panel edits.
-NETWORK_FIELDS = ("init", "init_params", "bias_init")
+NETWORK_FIELDS = ("init", "init_params", "bias_init", "bias_init_params")
 
 
 def new_layer(type_name: str) -> LayerSpec:
@@ -64,13 +64,21 @@ def set_layer_param(spec: ModelSpec, row: int, name: str, value: Any) -> ModelSp
 
 
 def set_layer_field(spec: ModelSpec, row: int, name: str, value: Any) -> ModelSpec:
-    """Set ``init``, ``frozen`` or ``lr_mult`` of one layer; a new ``init`` drops the old scheme's settings."""
+    """Set ``init``, ``init_params``, ``frozen`` or ``lr_mult`` of one layer; a new ``init`` drops the old
+    scheme's settings (see :func:`set_layer_init` to give the new one its own)."""
     if name not in LAYER_FIELDS:
         raise ValueError(f"not a layer field: {name!r}")
     result = copy.deepcopy(spec)
-    setattr(result.layers[row], name, value)
+    setattr(result.layers[row], name, copy.deepcopy(value))
     if name == "init" and value != spec.layers[row].init:
         result.layers[row].init_params = {}
+    return result
+
+
+def set_layer_init(spec: ModelSpec, row: int, init: str | None, params: dict[str, Any]) -> ModelSpec:
+    """Give one layer its own initialisation ``init`` (None: the network's) with settings ``params``."""
+    result = copy.deepcopy(spec)
+    result.layers[row].init, result.layers[row].init_params = init, copy.deepcopy(params)
     return result
 
 

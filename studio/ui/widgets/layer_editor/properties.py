@@ -1,8 +1,9 @@
 """The properties panel: the settings of the selected layer, generated from the layer registry.
 
 It shows the type's description, a :class:`ParamForm` of the type's parameters, the layer's own
-weight initialisation (or the network's) and the fine-tuning settings (frozen, learning-rate
-factor). It edits nothing itself: every change is a signal the editor turns into an undo command.
+weight initialisation (or the network's) with its settings (typed starting values in a grid) and
+the fine-tuning settings (frozen, learning-rate factor). It edits nothing itself: every change is a
+signal the editor turns into an undo command.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QFrame, QLabel, QVBoxLayou
 from studio.core.init import INITS
 from studio.core.layers import LAYERS
 from studio.core.params import Param, defaults
-from studio.core.project import LayerSpec
+from studio.core.project import LayerSpec, ModelSpec
+from studio.ui.widgets.layer_editor.layer_init import LayerInitSettings, Shapes
 from studio.ui.widgets.param_form import ParamForm
 
 # The fine-tuning settings are LayerSpec fields, described as Params so the same form shows them.
@@ -38,7 +40,7 @@ class LayerProperties(QWidget):
     """Settings of one layer; ``show_layer(row, spec)`` fills it, the signals report user edits."""
 
     paramChanged = Signal(str, object)  # parameter name, value
-    fieldChanged = Signal(str, object)  # LayerSpec field ("init", "frozen", "lr_mult"), value
+    fieldChanged = Signal(str, object)  # LayerSpec field ("init", "init_params", "frozen", "lr_mult"), value
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +76,8 @@ class LayerProperties(QWidget):
         init_row = QFormLayout()
         init_row.addRow("initialisation", self.init_combo)
         layout.addLayout(init_row)
+        self.init_settings = LayerInitSettings()
+        layout.addWidget(self.init_settings)
         self.fine_tuning = ParamForm(FINE_TUNING, owner="layer")
         self.fine_tuning.setObjectName("layerFineTuning")
         layout.addWidget(self.fine_tuning)
@@ -84,17 +88,22 @@ class LayerProperties(QWidget):
         outer.addWidget(self._placeholder)
         outer.addStretch(1)
         self.init_combo.currentIndexChanged.connect(self._init_picked)
+        self.init_settings.changed.connect(lambda values: self.fieldChanged.emit("init_params", values))
         self.fine_tuning.changed.connect(self.fieldChanged)
         self._updating = False
-        self.show_layer(None, None, "default")
+        self.show_layer(None, None, ModelSpec())
 
     @property
     def form(self) -> ParamForm | None:
         """The parameter form of the shown layer (None when nothing is selected)."""
         return self._form
 
-    def show_layer(self, row: int | None, spec: LayerSpec | None, network_init: str) -> None:
-        """Show ``spec`` (row ``row``), or the placeholder when ``spec`` is None; emits nothing."""
+    def show_layer(self, row: int | None, spec: LayerSpec | None, network: ModelSpec,
+                   shapes: Shapes | None = None) -> None:
+        """Show ``spec`` (row ``row`` of ``network``), or the placeholder when ``spec`` is None; emits nothing.
+
+        ``shapes`` are the row's weight and bias shapes for the current data (sizing the typed-values grid).
+        """
         has_layer = spec is not None and spec.type in LAYERS
         self._details.setVisible(has_layer)
         self._placeholder.setVisible(not has_layer)
@@ -112,7 +121,8 @@ class LayerProperties(QWidget):
         else:
             self._form.set_values(values)
         self._no_params.setVisible(not layer_type.params)
-        self._fill_inits(network_init, spec.init)
+        self._fill_inits(network.init, spec.init)
+        self.init_settings.show_layer(spec, network, shapes)
         self.fine_tuning.set_values({"frozen": spec.frozen, "lr_mult": spec.lr_mult})
         self.set_error(None, "")
 
@@ -122,6 +132,10 @@ class LayerProperties(QWidget):
             return
         if not message:
             self._form.set_error(None)
+            self.init_settings.set_error(None, "")
+            return
+        if field is not None and ".init_params" in field:
+            self.init_settings.set_error(field, message)
             return
         name = field.rsplit(".", 1)[-1] if field else ""
         # A problem that is not one setting's (a shape mismatch) shows under the form.
@@ -133,6 +147,7 @@ class LayerProperties(QWidget):
             self._form.set_locked(locked)
         self.fine_tuning.set_locked(locked)
         self.init_combo.setEnabled(not locked)
+        self.init_settings.set_locked(locked)
 
     def _set_form(self, form: ParamForm | None) -> None:
         if self._form is not None:

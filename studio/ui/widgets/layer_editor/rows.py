@@ -46,6 +46,7 @@ class StackState:
     error_field: str | None
     total_params: int
     trainable_params: int
+    in_shapes: tuple[tuple[int, ...] | None, ...] = ()  # each row's input shape, where it was checked
 
 
 def analyse(
@@ -67,6 +68,7 @@ def analyse(
         error_field=getattr(error, "field", None),
         total_params=report.total_params,
         trainable_params=report.trainable_params,
+        in_shapes=tuple(infos[i].in_shape if i in infos else None for i in range(len(spec.layers))),
     )
 
 
