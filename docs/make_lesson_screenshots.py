@@ -1,8 +1,8 @@
 """Make docs/images/lesson-*.png: the window after a classic lesson opened from the Experiments menu has
 been trained, for the lesson pages that show a training run (the perceptron, the curve fit).
 
-Run from the repository root: ``python docs/make_lesson_screenshots.py`` (offscreen, settings kept in a
-temporary folder).
+Run from the repository root: ``python docs/make_lesson_screenshots.py [PRESET ...]`` (offscreen, settings
+kept in a temporary folder); without presets, every lesson below.
 """
 
 from __future__ import annotations
@@ -39,11 +39,12 @@ def main() -> int:
     window = MainWindow(dialogs=ScriptedDialogs())
     window.resize(*SIZE)
     window.show()
-    for preset, (name, inspect_tab) in LESSONS.items():
+    chosen = sys.argv[1:] or list(LESSONS)
+    for preset, (name, inspect_tab) in ((p, LESSONS[p]) for p in chosen):
         window.findChild(QAction, f"lesson_{preset}").trigger()
-        wait_for(app, lambda p=preset: window.data_info is not None and window.document.project.name
-                 and window.data_panel.prepared() is not None, 60, f"the data of {preset}")
-        window.actions["train"].trigger()
+        wait_for(app, lambda: window.document.project.name and window.data_panel.prepared() is not None, 60,
+                 f"the data of {preset}")
+        window.commands["train"].trigger()
         wait_for(app, lambda: not window.training.busy(), 600, f"training {preset}")
         window.plots.refresh()
         if inspect_tab:

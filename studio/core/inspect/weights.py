@@ -29,6 +29,9 @@ class TensorView:
 
     def text(self) -> str:
         shape = "×".join(str(d) for d in self.shape) or "1"
+        if isinstance(self.values, list) and len(self.shape) >= 2 and self.shape[0] > 1:
+            rows = "\n".join(f"    {_format(row)}" for row in self.values)  # one output per line, as on paper
+            return f"{self.name} {shape}:\n{rows}"
         if self.values is not None:
             return f"{self.name} {shape}: {_format(self.values)}"
         s = self.stats

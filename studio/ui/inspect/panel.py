@@ -1,4 +1,4 @@
-"""The Inspect panel: evaluation, decision boundary / fit, try it, and layer views as tabs.
+"""The Inspect panel: evaluation, decision boundary / fit, try it, layer and weight views as tabs.
 
 Results are computed in the worker thread by the :class:`InspectCallback` that
 :meth:`InspectPanel.training_callbacks` hands to ``Worker.start_training``; the callback calls
@@ -28,8 +28,9 @@ from studio.ui.inspect.boundary_view import BoundaryView
 from studio.ui.inspect.evaluation_view import EvaluationView
 from studio.ui.inspect.layer_view import LayerView
 from studio.ui.inspect.try_panel import TryPanel
+from studio.ui.inspect.weights_view import WeightsView
 
-TABS = ("evaluation", "boundary", "try", "layers")
+TABS = ("evaluation", "boundary", "try", "layers", "weights")
 
 
 def export_curves(folder: str | Path, recorder: RunRecorder) -> list[Path]:
@@ -58,11 +59,12 @@ class InspectPanel(QWidget):
         self.boundary = BoundaryView()
         self.try_panel = TryPanel(worker, self.dialogs)
         self.layers = LayerView(worker)
+        self.weights = WeightsView(worker)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("inspectTabs")
         self.tabs.setAccessibleName("Inspect views")
         for widget, title in ((self.evaluation, "Evaluation"), (self.boundary, "Boundary / fit"),
-                              (self.try_panel, "Try it"), (self.layers, "Layers")):
+                              (self.try_panel, "Try it"), (self.layers, "Layers"), (self.weights, "Weights")):
             self.tabs.addTab(widget, title)
         self.status = QLabel("Train a network: its evaluation appears here after every epoch.")
         self.status.setObjectName("inspectStatus")
@@ -128,6 +130,7 @@ class InspectPanel(QWidget):
             self.status.setText(f"Trained model after {snapshot.epoch} epoch(s): try it or look inside its layers.")
         self.try_panel.set_snapshot(snapshot)
         self.layers.set_snapshot(snapshot)
+        self.weights.set_snapshot(snapshot)
         self.snapshotChanged.emit(snapshot)
 
     def show_tab(self, name: str) -> None:
