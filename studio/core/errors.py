@@ -21,12 +21,17 @@ class ConfigError(StudioError):
 
 
 class ShapeError(StudioError):
-    """A layer cannot accept what the previous layer produces; ``index`` is its row in the stack."""
+    """A layer cannot accept what the previous layer produces; ``index`` is its top-level row in the stack.
 
-    def __init__(self, message: str, index: int, layer_type: str) -> None:
+    ``path`` addresses the row inside blocks (``(3, 1)``: row 2 of block 4; see ``studio.core.tree``);
+    it is ``(index,)`` for a top-level row and ``()`` for a problem of the whole network (``index`` -1).
+    """
+
+    def __init__(self, message: str, index: int, layer_type: str, path: tuple[int, ...] | None = None) -> None:
         super().__init__(message)
         self.index = index
         self.layer_type = layer_type
+        self.path = tuple(path) if path is not None else ((index,) if index >= 0 else ())
 
 
 class DatasetError(StudioError):

@@ -60,7 +60,7 @@ class Paused:
 
 @dataclass(frozen=True)
 class LayerStats:
-    """Per-layer statistics of one sampled training step (one entry per top-level layer).
+    """Per-layer statistics of one sampled training step (one entry per row, rows inside blocks too: ``names``).
 
     ``act_mean``/``act_var`` describe the layer's outputs over the whole batch; ``frac_zero`` is the
     fraction of exact zeros (dead ReLUs); ``frac_saturated`` the fraction of outputs near the bounds

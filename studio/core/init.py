@@ -18,10 +18,11 @@ import torch
 from torch import nn
 
 from studio.core.errors import ConfigError
-from studio.core.layers import LayerSettingError, row_name
+from studio.core.layers import LAYERS, LayerSettingError, as_path, row_name
 from studio.core.params import Param, array_shape, resolve
-from studio.core.project import ModelSpec
+from studio.core.project import LayerSpec, ModelSpec
 from studio.core.registry import Registry
+from studio.core.tree import Path, field_name, iter_rows, row_at
 
 WeightFn = Callable[[torch.Tensor, dict[str, Any], torch.Generator], Any]
 BiasFn = Callable[[torch.Tensor, torch.Tensor, dict[str, Any], torch.Generator], Any]
@@ -185,35 +186,63 @@ def _network_scheme(spec: ModelSpec) -> tuple[InitScheme, dict[str, Any], BiasIn
     return scheme, params, bias, bias_params
 
 
-def _layer_scheme(spec: ModelSpec, index: int, network: tuple[InitScheme, dict[str, Any]]) -> tuple[InitScheme, dict]:
-    """Row ``index``'s scheme and settings: its own ``init`` or the network's, with its own ``init_params``.
-
-    The row's ``init_params`` come first; settings it leaves out are taken from the network's ``init_params``
-    when its scheme knows them (e.g. a shared ``nonlinearity``), else from the scheme's defaults.
+@dataclass(frozen=True)
+class RowInit:
+    """A row's scheme and complete settings, plus the settings given explicitly along its path (the network's
+    ``init_params``, then each block's and the row's own), which a row inside it with another scheme draws on.
     """
-    layer = spec.layers[index]
-    name, layer_type = layer.init, layer.type
-    where = row_name(index, layer_type)
-    own = _settings(layer.init_params, f"layers[{index}].init_params")
-    if (name is None or name == spec.init) and not own:
-        return network
+
+    scheme: InitScheme
+    params: dict[str, Any]
+    given: dict[str, Any]
+
+
+def _network_init(spec: ModelSpec) -> RowInit:
+    scheme, params, _, _ = _network_scheme(spec)
+    return RowInit(scheme, params, spec.init_params if isinstance(spec.init_params, dict) else {})
+
+
+def _layer_scheme(row: LayerSpec, path: Path, inherited: RowInit) -> RowInit:
+    """The initialisation of the row at ``path``: its own ``init`` or ``inherited`` (its block's, else the
+    network's), with its own ``init_params``.
+
+    The row's ``init_params`` come first; settings it leaves out are taken from those given above it (the
+    network's ``init_params``, a block's) when its scheme knows them (e.g. a shared ``nonlinearity``), else
+    from the scheme's defaults. Typed ``values`` fit one layer, so a block cannot take them.
+    """
+    name, where, prefix = row.init, row_name(path, row.type), field_name(path)
+    own = _settings(row.init_params, f"{prefix}.init_params")
+    if (name is None or name == inherited.scheme.name) and not own:
+        return inherited
     if name is not None and (not isinstance(name, str) or name not in INITS):
         message = f"{where}: unknown weight initialisation {name!r}; choose one of: {', '.join(INITS.names())}"
-        raise LayerSettingError(message, index, layer_type, f"layers[{index}].init")
-    scheme = INITS.get(name) if name is not None else network[0]
+        raise LayerSettingError(message, path, row.type, f"{prefix}.init")
+    scheme = INITS.get(name) if name is not None else inherited.scheme
+    if scheme.layer_only and row.layers:
+        raise LayerSettingError(f"{where}: {scheme.label} fit one layer's shape; choose them for a row inside the "
+                                "block", path, row.type, f"{prefix}.init")
     known = {p.name for p in scheme.params}
-    shared = {k: v for k, v in spec.init_params.items() if k in known} if isinstance(spec.init_params, dict) else {}
+    given = {**{k: v for k, v in inherited.given.items() if k in known}, **own}
     try:
-        return scheme, resolve(scheme.params, {**shared, **own}, where)
+        return RowInit(scheme, resolve(scheme.params, given, where), given)
     except ConfigError as exc:
-        raise LayerSettingError(str(exc), index, layer_type, f"layers[{index}].init_params.{exc.field}") from None
+        raise LayerSettingError(str(exc), path, row.type, f"{prefix}.init_params.{exc.field}") from None
 
 
 def check_init(spec: ModelSpec) -> None:
-    """Validate the network's and every row's initialisation; raises ConfigError / LayerSettingError."""
-    scheme, params, _, _ = _network_scheme(spec)
-    for index in range(len(spec.layers)):
-        _layer_scheme(spec, index, (scheme, params))
+    """Validate the network's and every row's initialisation, inside blocks too; raises ConfigError /
+    LayerSettingError.
+    """
+    _row_inits(spec)
+
+
+def _row_inits(spec: ModelSpec) -> dict[Path, RowInit]:
+    """Every row's initialisation by path (a row inherits its block's)."""
+    inits: dict[Path, RowInit] = {}
+    network = _network_init(spec)
+    for path, row in iter_rows(spec.layers):
+        inits[path] = _layer_scheme(row, path, inits[path[:-1]] if len(path) > 1 else network)
+    return inits
 
 
 # How the dimensions of a weight are named in messages, by its number of dimensions.
@@ -225,41 +254,46 @@ def _dims(shape: tuple[int, ...]) -> str:
     return "×".join(str(d) for d in shape) or "a single number"
 
 
-def layer_init(spec: ModelSpec, index: int) -> tuple[InitScheme, dict[str, Any]]:
-    """Row ``index``'s scheme and complete settings; ConfigError / LayerSettingError when invalid."""
-    scheme, params, _, _ = _network_scheme(spec)
-    return _layer_scheme(spec, index, (scheme, params))
-
-
-def check_values(spec: ModelSpec, index: int, module: nn.Module) -> None:
-    """Raise a :class:`LayerSettingError` when row ``index``'s typed values do not fit ``module``'s weights.
-
-    ``module`` may live on the meta device (``shapes.check_model`` checks before anything is built).
+def layer_init(spec: ModelSpec, where: int | Path) -> tuple[InitScheme, dict[str, Any]]:
+    """The scheme and complete settings of the row at ``where`` (an index or a path); ConfigError /
+    LayerSettingError when invalid.
     """
-    _check_values(spec, index, module, *layer_init(spec, index))
+    path = as_path(where)
+    inherited = _network_init(spec)
+    for depth in range(1, len(path) + 1):
+        inherited = _layer_scheme(row_at(spec.layers, path[:depth]), path[:depth], inherited)
+    return inherited.scheme, inherited.params
 
 
-def _check_values(spec: ModelSpec, index: int, module: nn.Module, scheme: InitScheme, params: dict[str, Any]) -> None:
+def check_values(spec: ModelSpec, where: int | Path, module: nn.Module) -> None:
+    """Raise a :class:`LayerSettingError` when the typed values of the row at ``where`` do not fit ``module``'s
+    weights. ``module`` may live on the meta device (``shapes.check_model`` checks before anything is built).
+    """
+    path = as_path(where)
+    _check_values(row_at(spec.layers, path), path, module, *layer_init(spec, path))
+
+
+def _check_values(row: LayerSpec, path: Path, module: nn.Module, scheme: InitScheme, params: dict[str, Any]) -> None:
     if not scheme.layer_only:
         return
-    layer_type, where = spec.layers[index].type, row_name(index, spec.layers[index].type)
-    field = f"layers[{index}].init_params"
+    layer_type, where, prefix = row.type, row_name(path, row.type), field_name(path)
+    field = f"{prefix}.init_params"
     if not _weighted(module):
         raise LayerSettingError(f"{where} has no weights to type in; choose typed values only for a layer with "
-                                "weights (Linear, Conv2d)", index, layer_type, f"layers[{index}].init")
+                                "weights (Linear, Conv2d)", path, layer_type, f"{prefix}.init")
     for name, values in (("weight", params["weight"]), ("bias", params.get("bias"))):
         if values is None:
             continue
         tensor = getattr(module, name, None)
         if not isinstance(tensor, nn.Parameter):
             raise LayerSettingError(f"{where} has no {name} (its bias setting is off); remove the typed {name}",
-                                    index, layer_type, f"{field}.{name}")
+                                    path, layer_type, f"{field}.{name}")
         typed, expected = array_shape(values), tuple(tensor.shape)
         if typed != expected:
             axes = _WEIGHT_AXES.get(len(expected), "") if name == "weight" else "outputs"
             raise LayerSettingError(
                 f"{where}: the typed {name} has shape {_dims(typed)}, but this layer's {name} is {_dims(expected)}"
-                f" ({axes})", index, layer_type, f"{field}.{name}")
+                f" ({axes})", path, layer_type, f"{field}.{name}")
 
 
 def _weighted(module: nn.Module) -> bool:
@@ -268,28 +302,53 @@ def _weighted(module: nn.Module) -> bool:
     return isinstance(weight, nn.Parameter) and weight.dim() >= 2
 
 
+@dataclass(frozen=True)
+class _Bias:
+    """The network's bias initialisation, for every row that does not type its own."""
+
+    init: BiasInit
+    params: dict[str, Any]
+
+
 def apply_init(model: nn.Sequential, spec: ModelSpec, generator: torch.Generator) -> None:
     """Initialise the weights and biases of ``model`` (one module per row of ``spec.layers``) in place.
 
     Each row draws from its own generator seeded from ``generator``, so changing one row's scheme
-    leaves the other rows' weights unchanged (handy for comparing schemes with the same seed).
+    leaves the other rows' weights unchanged (handy for comparing schemes with the same seed). A block's
+    generator seeds one generator per row inside it (per copy of a Repeat), then fills its own layer
+    (a projection); a row inside a block takes the block's scheme unless it has its own.
     """
     if len(model) != len(spec.layers):
         raise ValueError(f"model has {len(model)} modules but the spec has {len(spec.layers)} layers")
-    scheme, params, bias, bias_params = _network_scheme(spec)
+    _, _, bias, bias_params = _network_scheme(spec)
+    network = _network_init(spec)
     seeds = torch.randint(0, 2**62, (len(model),), generator=generator).tolist()
     with torch.no_grad():
-        for index, layer in enumerate(model):
-            layer_scheme, layer_params = _layer_scheme(spec, index, (scheme, params))
-            _check_values(spec, index, layer, layer_scheme, layer_params)
-            row_generator = torch.Generator().manual_seed(seeds[index])
-            for module in layer.modules():
-                if not _weighted(module):
-                    continue
-                layer_scheme.apply(module.weight, layer_params, row_generator)
-                if not isinstance(getattr(module, "bias", None), nn.Parameter):
-                    continue
-                if layer_scheme.own_bias(layer_params) and layer_scheme.bias is not None:
-                    layer_scheme.bias(module.bias, module.weight, layer_params, row_generator)
-                else:
-                    bias.apply(module.bias, module.weight, bias_params, row_generator)
+        for index, (layer, row) in enumerate(zip(model, spec.layers, strict=True)):
+            _init_row(layer, row, (index,), seeds[index], network, _Bias(bias, bias_params))
+
+
+def _init_row(module: nn.Module, row: LayerSpec, path: Path, seed: int, inherited: RowInit, bias: _Bias) -> None:
+    init = _layer_scheme(row, path, inherited)
+    generator = torch.Generator().manual_seed(seed)
+    rule = LAYERS.get(row.type).block
+    copies = rule.rows(module) if rule is not None else []
+    inner: set[int] = set()
+    if copies:
+        child_seeds = iter(torch.randint(0, 2**62, (sum(len(rows) for rows in copies),), generator=generator).tolist())
+        for rows in copies:
+            for j, (child, child_row) in enumerate(zip(rows, row.layers, strict=True)):
+                _init_row(child, child_row, (*path, j), next(child_seeds), init, bias)
+                inner.update(id(m) for m in child.modules())
+    else:
+        _check_values(row, path, module, init.scheme, init.params)
+    for sub in module.modules():
+        if id(sub) in inner or not _weighted(sub):
+            continue
+        init.scheme.apply(sub.weight, init.params, generator)
+        if not isinstance(getattr(sub, "bias", None), nn.Parameter):
+            continue
+        if init.scheme.own_bias(init.params) and init.scheme.bias is not None:
+            init.scheme.bias(sub.bias, sub.weight, init.params, generator)
+        else:
+            bias.init.apply(sub.bias, sub.weight, bias.params, generator)

@@ -2,7 +2,9 @@
 
 Input sizes (``in_features``, ``in_channels``, ``num_features``, ``normalized_shape``) are never
 parameters: ``make`` receives the per-sample input shape and infers them, so a learner only
-chooses output sizes and the stack stays valid when an earlier layer changes.
+chooses output sizes and the stack stays valid when an earlier layer changes. Block types
+(``Residual``, ``Parallel``, ``Repeat``) have a ``block`` rule instead of ``make``: they are built
+from their child rows (``studio.core.blocks``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from studio.core.blocks import PARALLEL, REPEAT, RESIDUAL, BlockRule
 from studio.core.errors import ConfigError, ShapeError
 from studio.core.params import Param, defaults, resolve
 from studio.core.project import LayerSpec
 from studio.core.registry import Registry
+from studio.core.tree import Path, field_name, path_text
 
 Shape = tuple[int, ...]
 Maker = Callable[[dict[str, Any], Shape], nn.Module]
@@ -31,32 +35,37 @@ GROUPS: dict[str, str] = {
     "normalization": "Rescale activations to keep training stable and fast.",
     "regularization": "Randomly drop values during training to reduce overfitting.",
     "activation": "Non-linear functions applied value by value; without them a stack is just one linear map.",
+    "blocks": "Rows that hold rows: shortcuts (residual blocks), parallel branches and repeats.",
 }
 
 # What a layer needs as its per-sample input; shapes.py turns a mismatch into a clear message.
 EXPECTS = ("any", "flat", "image")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LayerType:
     """One kind of layer the user can add to the stack.
 
     ``expects`` is ``"flat"`` (a vector of features), ``"image"`` (channels×height×width) or ``"any"``.
     ``check(params, in_shape)`` returns a learner-friendly problem (or None) before the module is built.
     ``describe(params)`` gives the short summary of the stack row; by default the ``key_params`` values.
+    A block type has ``make=None`` and a ``block`` rule. Compared by identity (the shape cache keys on it).
     """
 
     name: str
     group: str
     description: str
     params: tuple[Param, ...]
-    make: Maker
+    make: Maker | None
     key_params: tuple[str, ...] = ()
     expects: str = "any"
     check: Callable[[dict[str, Any], Shape], str | None] | None = None
     describe: Callable[[dict[str, Any]], str] | None = None
+    block: BlockRule | None = None
 
     def __post_init__(self) -> None:
+        if (self.make is None) == (self.block is None):
+            raise ValueError(f"layer {self.name!r}: give either make (a layer) or block (a block), not both")
         if self.group not in GROUPS:
             raise ValueError(f"layer {self.name!r}: unknown group {self.group!r}")
         if self.expects not in EXPECTS:
@@ -79,31 +88,52 @@ LAYERS: Registry[LayerType] = Registry("layer type")
 class LayerSettingError(ShapeError, ConfigError):
     """A layer's setting is invalid: a :class:`ShapeError` for its row and a :class:`ConfigError` for its field."""
 
-    def __init__(self, message: str, index: int, layer_type: str, field: str | None) -> None:
-        super().__init__(message, index, layer_type)
+    def __init__(self, message: str, index: int | Path, layer_type: str, field: str | None) -> None:
+        path = as_path(index)
+        super().__init__(message, path[0], layer_type, path)
         self.field = field
 
 
-def row_name(index: int, layer_type: str) -> str:
-    """How messages name a row: ``"Layer 3 (Linear)"`` for index 2 (rows count from 1 for people)."""
-    return f"Layer {index + 1} ({layer_type})"
+def as_path(where: int | Path) -> Path:
+    """A row's path from a top-level index or a path."""
+    return (where,) if isinstance(where, int) else tuple(where)
 
 
-def resolve_layer(spec: LayerSpec, index: int) -> tuple[LayerType, dict[str, Any]]:
-    """The layer type and complete, validated parameters of row ``index``, or a :class:`LayerSettingError`."""
+def row_name(where: int | Path, layer_type: str, copy: int = 0) -> str:
+    """How messages name a row, counting from 1: ``"Layer 3 (Linear)"`` for index 2 or path ``(2,)``;
+    ``"Block 3 › row 2 (Linear)"`` for path ``(2, 1)``; ``copy`` (0-based) names a Repeat's later copies.
+    """
+    path = as_path(where)
+    if len(path) == 1:
+        name = f"Layer {path[0] + 1} ({layer_type})"
+    else:
+        name = " › ".join([f"Block {path[0] + 1}", *(f"block {s + 1}" for s in path[1:-1]), f"row {path[-1] + 1}"])
+        name += f" ({layer_type})"
+    return name + (f", copy {copy + 1}" if copy else "")
+
+
+def resolve_layer(spec: LayerSpec, where: int | Path) -> tuple[LayerType, dict[str, Any]]:
+    """The layer type and complete, validated parameters of the row at ``where`` (an index or a path),
+    or a :class:`LayerSettingError` naming the row and its field (``layers[3].layers[1].kernel_size``).
+    """
+    path = as_path(where)
+    prefix = field_name(path)
     if not isinstance(spec.type, str) or spec.type not in LAYERS:
         name = spec.type if isinstance(spec.type, str) else repr(spec.type)
-        message = f"{row_name(index, name)}: unknown layer type {name!r}; choose one of: {', '.join(LAYERS.names())}"
-        raise LayerSettingError(message, index, name, f"layers[{index}].type")
+        message = f"{row_name(path, name)}: unknown layer type {name!r}; choose one of: {', '.join(LAYERS.names())}"
+        raise LayerSettingError(message, path, name, f"{prefix}.type")
     if not isinstance(spec.params, dict):
-        raise LayerSettingError(f"{row_name(index, spec.type)}: the settings must be a JSON object, not "
-                                f"{spec.params!r}", index, spec.type, f"layers[{index}].params")
+        raise LayerSettingError(f"{row_name(path, spec.type)}: the settings must be a JSON object, not "
+                                f"{spec.params!r}", path, spec.type, f"{prefix}.params")
     layer_type = LAYERS.get(spec.type)
     try:
-        params = resolve(layer_type.params, spec.params, row_name(index, spec.type))
+        params = resolve(layer_type.params, spec.params, row_name(path, spec.type))
     except ConfigError as exc:
-        field = f"layers[{index}].{exc.field}" if exc.field else None
-        raise LayerSettingError(str(exc), index, spec.type, field) from None
+        field = f"{prefix}.{exc.field}" if exc.field else None
+        raise LayerSettingError(str(exc), path, spec.type, field) from None
+    if layer_type.block is None and spec.layers:
+        raise LayerSettingError(f"{row_name(path, spec.type)}: only blocks (Residual, Parallel, Repeat) hold rows; "
+                                "move these rows out of it", path, spec.type, f"{prefix}.layers")
     return layer_type, params
 
 
@@ -119,9 +149,11 @@ def describe_layer(spec: LayerSpec) -> str:
     return layer_type.summary(params)
 
 
-def layer_label(spec: LayerSpec, index: int) -> str:
-    """Short name of row ``index`` (0-based) for plots and statistics: ``"2 Linear 128"`` (rows count from 1)."""
-    return " ".join(part for part in (str(index + 1), spec.type, describe_layer(spec)) if part)
+def layer_label(spec: LayerSpec, where: int | Path) -> str:
+    """Short name of a row (an index or a path, 0-based) for plots and statistics: ``"2 Linear 128"``,
+    ``"3.2 Conv2d 16@3×3"`` inside block 3 (rows count from 1).
+    """
+    return " ".join(part for part in (path_text(as_path(where)), spec.type, describe_layer(spec)) if part)
 
 
 def _fmt_value(value: Any) -> str:
@@ -365,3 +397,24 @@ _activation(
     (Param("zero", "int", 1, "The output at exactly 0: +1 (the textbook's sgn(0) = +1), 0 or -1.", min=-1, max=1,
            label="sign of 0"),),
 )
+
+# --- blocks: rows that hold rows (studio/core/blocks.py) -----------------------------------------
+
+_register(LayerType(
+    "Residual", "blocks", "Adds the block's input to what its rows make of it: a shortcut that keeps gradients alive.",
+    (Param("projection", "choice", "auto", "auto: a 1×1 convolution or Linear on the shortcut only when the rows "
+           "change the shape; always: even when they keep it; never: the input is always added unchanged.",
+           choices=("auto", "always", "never")),),
+    None, describe=lambda p: "" if p["projection"] == "auto" else f"projection {p['projection']}", block=RESIDUAL,
+))
+_register(LayerType(
+    "Parallel", "blocks", "Each row is a branch that sees the block's input; the branches' outputs are joined.",
+    (Param("join", "choice", "concat", "concat: stack the branches' channels (or values); sum: add them (same "
+           "shapes needed).", choices=("concat", "sum")),),
+    None, key_params=("join",), block=PARALLEL,
+))
+_register(LayerType(
+    "Repeat", "blocks", "Its rows several times one after another; every copy learns weights of its own.",
+    (Param("times", "int", 2, "How many copies of the rows follow each other.", min=1, max=1000),),
+    None, describe=lambda p: f"×{p['times']}", block=REPEAT,
+))

@@ -29,6 +29,9 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 class LayerSpec:
     """One row of the layer stack. ``init`` None means "use the network's initialisation";
     ``init_params`` are this row's own settings of its scheme (over the network's ``init_params``).
+
+    A block type (``Residual``, ``Parallel``, ``Repeat``) holds its child rows in ``layers``, and a child
+    may be a block itself; other rows leave it empty (and the file leaves it out).
     """
 
     type: str
@@ -37,6 +40,7 @@ class LayerSpec:
     frozen: bool = False
     lr_mult: float = 1.0
     init_params: dict[str, Any] = field(default_factory=dict)
+    layers: list[LayerSpec] = field(default_factory=list)
 
 
 @dataclass
@@ -100,8 +104,10 @@ class Project:
     training: TrainingSpec = field(default_factory=TrainingSpec)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict, with the schema version first."""
-        return {"schema_version": SCHEMA_VERSION, **asdict(self)}
+        """A JSON-ready dict, with the schema version first; rows without child rows leave ``layers`` out."""
+        data = asdict(self)
+        _drop_empty_rows(data["model"]["layers"])
+        return {"schema_version": SCHEMA_VERSION, **data}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
@@ -139,6 +145,15 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _drop_empty_rows(rows: list[dict[str, Any]]) -> None:
+    """Remove the empty ``layers`` of plain rows, so a file without blocks reads as it always did."""
+    for row in rows:
+        if row["layers"]:
+            _drop_empty_rows(row["layers"])
+        else:
+            del row["layers"]
+
+
 _NESTED: dict[str, type] = {
     "model": ModelSpec,
     "data": DataSpec,
@@ -167,10 +182,10 @@ def _build(cls: type, data: Any, where: str) -> Any:
             continue
         if key in _NESTED and cls is Project:
             kwargs[key] = _build(_NESTED[key], value, key)
-        elif cls is ModelSpec and key == "layers":
+        elif cls in (ModelSpec, LayerSpec) and key == "layers":
             if not isinstance(value, list):
-                raise ValueError("'model.layers' must be a list")
-            kwargs[key] = [_build(LayerSpec, item, f"model.layers[{i}]") for i, item in enumerate(value)]
+                raise ValueError(f"'{where}.layers' must be a list")
+            kwargs[key] = [_build(LayerSpec, item, f"{where}.layers[{i}]") for i, item in enumerate(value)]
         else:
             kwargs[key] = value
     return cls(**kwargs)

@@ -7,16 +7,19 @@ on the ``meta`` device (no memory, no compute), so shapes never drift from what 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from studio.core.blocks import BRANCHES, BlockRule
 from studio.core.errors import ConfigError, ShapeError
 from studio.core.init import check_init, check_values, layer_init
 from studio.core.layers import LayerType, layer_label, resolve_layer, row_name
 from studio.core.project import LayerSpec, ModelSpec
+from studio.core.tree import Path, iter_rows
 
 Shape = tuple[int, ...]
 
@@ -28,7 +31,13 @@ NETWORK = -1
 
 @dataclass(frozen=True)
 class LayerInfo:
-    """One row of the report. ``params`` counts all parameters; ``trainable`` those that will learn (0 if frozen)."""
+    """One row of the report. ``params`` counts all parameters; ``trainable`` those that will learn (0 if frozen).
+
+    ``path`` addresses the row (``(3, 1)``: row 2 inside block 4; see ``studio.core.tree``) and ``index`` is
+    its top-level row (``path[0]``). A block's ``params``/``trainable`` are totals: its own layer (a
+    projection) plus every row inside, every copy of a Repeat; ``children`` are its rows' infos (a Repeat's
+    first copy; the block's output is its last copy's).
+    """
 
     index: int
     type: str
@@ -37,11 +46,17 @@ class LayerInfo:
     out_shape: Shape
     params: int
     trainable: int
+    path: Path = ()
+    children: tuple[LayerInfo, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.path:
+            object.__setattr__(self, "path", (self.index,))
 
 
 @dataclass(frozen=True)
 class ShapeReport:
-    """Rows up to the first problem, the problem (None when the network works) and the parameter total."""
+    """Top-level rows up to the first problem, the problem (None when the network works) and the parameter total."""
 
     rows: list[LayerInfo]
     error: ShapeError | None
@@ -54,6 +69,30 @@ class ShapeReport:
     @property
     def trainable_params(self) -> int:
         return sum(row.trainable for row in self.rows)
+
+    def all_rows(self) -> Iterator[LayerInfo]:
+        """Every row, depth first (a block before its rows)."""
+        stack = list(reversed(self.rows))
+        while stack:
+            info = stack.pop()
+            yield info
+            stack.extend(reversed(info.children))
+
+    def row(self, path: Sequence[int]) -> LayerInfo | None:
+        """The info of the row at ``path``, or None when the check stopped before it."""
+        return next((info for info in self.all_rows() if info.path == tuple(path)), None)
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    """A checked row ready to build: its info, type and resolved settings; a block also has its checked rows,
+    one tuple per copy (one copy unless it is a Repeat; a Parallel's copy holds its branches).
+    """
+
+    info: LayerInfo
+    layer_type: LayerType
+    params: dict[str, Any]
+    copies: tuple[tuple[PlannedRow, ...], ...] = ()
 
 
 def format_shape(shape: Sequence[int]) -> str:
@@ -103,18 +142,43 @@ def _problem(layer_type: LayerType, params: dict[str, Any], in_shape: Shape) -> 
     return problem
 
 
-def _probe(layer_type: LayerType, params: dict[str, Any], in_shape: Shape, where: str) -> tuple[Shape, int]:
+def _measure(layer_type: LayerType, params: dict[str, Any], in_shape: Shape) -> tuple[Shape, int]:
     """Build the real module on ``meta`` and run a fake batch: (output shape, parameter count)."""
+    assert layer_type.make is not None
+    with torch.device("meta"):
+        module = layer_type.make(params, in_shape)
+    with torch.no_grad():
+        out = module(torch.empty((_PROBE_BATCH, *in_shape), device="meta"))
+    return tuple(out.shape[1:]), sum(p.numel() for p in module.parameters())
+
+
+@functools.lru_cache(maxsize=4096)
+def _measure_cached(layer_type: LayerType, key: tuple[tuple[str, Any], ...], in_shape: Shape) -> tuple[Shape, int]:
+    # Stacks repeat the same rows (blocks, copies) and the editor re-checks after every keystroke: measuring a
+    # (type, settings, input) once keeps a 100-block check within a frame (benchmarks/shape_check.py).
+    return _measure(layer_type, dict(key), in_shape)
+
+
+def _probe(layer_type: LayerType, params: dict[str, Any], in_shape: Shape, where: str, path: Path) -> tuple[Shape, int]:
+    """(output shape, parameter count) of the row, measured on ``meta``; a torch complaint becomes a ShapeError."""
+    key = tuple(sorted(params.items()))
     try:
-        with torch.device("meta"):
-            module = layer_type.make(params, in_shape)
-        with torch.no_grad():
-            out = module(torch.empty((_PROBE_BATCH, *in_shape), device="meta"))
+        hash(key)
+    except TypeError:
+        key = None
+    try:
+        return _measure_cached(layer_type, key, in_shape) if key is not None else _measure(layer_type, params, in_shape)
     except (RuntimeError, ValueError, TypeError, IndexError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ShapeError(f"{where}: cannot take an input of {format_shape(in_shape)} values ({reason})",
-                         -1, layer_type.name) from None
-    return tuple(out.shape[1:]), sum(p.numel() for p in module.parameters())
+                         path[0], layer_type.name, path) from None
+
+
+def _own_params(rule: BlockRule, params: dict[str, Any], in_shape: Shape, out_shape: Shape) -> int:
+    """Parameters of a block's own layer (its projection), counted on ``meta``."""
+    with torch.device("meta"):
+        own = rule.own(params, in_shape, out_shape)
+    return 0 if own is None else sum(p.numel() for p in own.parameters())
 
 
 def _check_input_shape(input_shape: Sequence[int]) -> Shape:
@@ -124,33 +188,72 @@ def _check_input_shape(input_shape: Sequence[int]) -> Shape:
     return shape
 
 
-def walk(layers: Sequence[LayerSpec], input_shape: Sequence[int]) -> Iterator[tuple[LayerInfo, LayerType, dict]]:
-    """Yield each row's info, type and resolved parameters; raise :class:`ShapeError` at the first bad row."""
+def _plan(spec: LayerSpec, path: Path, shape: Shape, frozen: bool, copy: int) -> PlannedRow:
+    """Check one row (a block with all its rows) for input ``shape``; raise ShapeError naming the row."""
+    layer_type, params = resolve_layer(spec, path)
+    frozen = frozen or bool(spec.frozen)
+    if layer_type.block is not None:
+        return _plan_block(spec, path, layer_type, params, shape, frozen, copy)
+    where = row_name(path, spec.type, copy)
+    problem = _problem(layer_type, params, shape)
+    if problem is not None:
+        raise ShapeError(f"{where}: {problem}", path[0], spec.type, path)
+    out_shape, count = _probe(layer_type, params, shape, where, path)
+    if _numel(out_shape) == 0:
+        raise ShapeError(f"{where}: produces an empty output from {format_shape(shape)} values; "
+                         "the input is too small for this layer", path[0], spec.type, path)
+    info = LayerInfo(path[0], spec.type, layer_label(spec, path), shape, out_shape, count, 0 if frozen else count, path)
+    return PlannedRow(info, layer_type, params)
+
+
+def _plan_block(spec: LayerSpec, path: Path, layer_type: LayerType, params: dict[str, Any], shape: Shape,
+                frozen: bool, copy: int) -> PlannedRow:
+    rule = layer_type.block
+    assert rule is not None
+    where = row_name(path, spec.type, copy)
+    if not spec.layers:
+        raise ShapeError(f"{where} has no rows; put rows into it, or remove it", path[0], spec.type, path)
+    copies: list[tuple[PlannedRow, ...]] = []
+    if rule.layout == BRANCHES:
+        branches = tuple(_plan(child, (*path, j), shape, frozen, copy) for j, child in enumerate(spec.layers))
+        copies.append(branches)
+        outs = [branch.info.out_shape for branch in branches]
+    else:
+        current = shape
+        for number in range(rule.copies(params)):
+            rows = []
+            for j, child in enumerate(spec.layers):
+                rows.append(_plan(child, (*path, j), current, frozen, number or copy))
+                current = rows[-1].info.out_shape
+            copies.append(tuple(rows))
+        outs = [current]
+    out_shape = rule.finish(params, shape, outs)
+    if isinstance(out_shape, str):
+        raise ShapeError(f"{where}: {out_shape}", path[0], spec.type, path)
+    own = _own_params(rule, params, shape, out_shape)
+    inside = [row.info for rows in copies for row in rows]
+    info = LayerInfo(path[0], spec.type, layer_label(spec, path), shape, out_shape,
+                     own + sum(i.params for i in inside), (0 if frozen else own) + sum(i.trainable for i in inside),
+                     path, tuple(row.info for row in copies[0]))
+    return PlannedRow(info, layer_type, params, tuple(copies))
+
+
+def walk(layers: Sequence[LayerSpec], input_shape: Sequence[int]) -> Iterator[PlannedRow]:
+    """Yield each top-level row checked and planned (a block with its rows); raise :class:`ShapeError` at the
+    first bad row, wherever it sits (its ``path`` says where).
+    """
     if not layers:
         raise ShapeError("The network has no layers; add at least one layer, for example Linear", NETWORK, "")
     shape = _check_input_shape(input_shape)
     for index, spec in enumerate(layers):
-        layer_type, params = resolve_layer(spec, index)
-        where = row_name(index, spec.type)
-        problem = _problem(layer_type, params, shape)
-        if problem is not None:
-            raise ShapeError(f"{where}: {problem}", index, spec.type)
-        try:
-            out_shape, count = _probe(layer_type, params, shape, where)
-        except ShapeError as exc:
-            raise ShapeError(str(exc), index, spec.type) from None
-        if _numel(out_shape) == 0:
-            raise ShapeError(f"{where}: produces an empty output from {format_shape(shape)} values; "
-                             "the input is too small for this layer", index, spec.type)
-        info = LayerInfo(index, spec.type, layer_label(spec, index), shape, out_shape, count,
-                         0 if spec.frozen else count)
-        yield info, layer_type, params
-        shape = out_shape
+        row = _plan(spec, (index,), shape, False, 0)
+        yield row
+        shape = row.info.out_shape
 
 
 def infer_shapes(layers: Sequence[LayerSpec], input_shape: Sequence[int]) -> list[LayerInfo]:
     """Every row's input and output shape and parameter count; raises :class:`ShapeError` for the first bad row."""
-    return [info for info, _, _ in walk(layers, input_shape)]
+    return [row.info for row in walk(layers, input_shape)]
 
 
 def _output_problem(layers: Sequence[LayerSpec], rows: list[LayerInfo], n_outputs: int, target: str) -> ShapeError:
@@ -161,33 +264,40 @@ def _output_problem(layers: Sequence[LayerSpec], rows: list[LayerInfo], n_output
         return ShapeError(
             f"{row_name(last.index, last.type)}: the network ends with {format_shape(out)} values per sample "
             f"but {target}; add Flatten and a Linear with out_features {n_outputs} at the end", last.index, last.type)
-    linear = [i for i, spec in enumerate(layers) if spec.type == "Linear"]
+    linear = [path for path, spec in iter_rows(layers) if spec.type == "Linear"]
     if not linear:
         return ShapeError(
             f"{row_name(last.index, last.type)}: the last layer outputs {_values(out[0])} but {target}; "
             f"add a Linear with out_features {n_outputs} at the end", last.index, last.type)
-    index = linear[-1]
+    path = linear[-1]
     return ShapeError(
-        f"{row_name(index, 'Linear')}: the last layer outputs {_values(out[0])} but {target}; "
-        f"set out_features of the last Linear to {n_outputs}", index, "Linear")
+        f"{row_name(path, 'Linear')}: the last layer outputs {_values(out[0])} but {target}; "
+        f"set out_features of the last Linear to {n_outputs}", path[0], "Linear", path)
 
 
-def parameter_shapes(layer: LayerSpec, index: int, in_shape: Sequence[int]) -> dict[str, Shape]:
-    """The shape of each of row ``index``'s own parameters (``weight``, ``bias``) for ``in_shape``: what typed
-    starting values must match. Built on ``meta``; a bad setting raises :class:`LayerSettingError`."""
-    layer_type, params = resolve_layer(layer, index)
+def parameter_shapes(layer: LayerSpec, where: int | Path, in_shape: Sequence[int]) -> dict[str, Shape]:
+    """The shape of each of the row's own parameters (``weight``, ``bias``) for ``in_shape``: what typed
+    starting values must match (none for a block). Built on ``meta``; a bad setting raises
+    :class:`LayerSettingError`. ``where`` is the row's index or path."""
+    layer_type, params = resolve_layer(layer, where)
+    if layer_type.make is None:
+        return {}
     with torch.device("meta"):
         module = layer_type.make(params, tuple(in_shape))
     return {name: tuple(p.shape) for name, p in module.named_parameters(recurse=False)}
 
 
-def _check_typed_values(model: ModelSpec, walked: list[tuple[LayerInfo, LayerType, dict]]) -> None:
-    """Typed starting values must have the shape of their row's weights (built on ``meta`` to know it)."""
-    for info, layer_type, params in walked:
-        if layer_init(model, info.index)[0].layer_only:
+def _check_typed_values(model: ModelSpec, walked: Sequence[PlannedRow]) -> None:
+    """Typed starting values must have the shape of their row's weights (built on ``meta`` to know it),
+    inside blocks too (each copy of a Repeat has the same shapes as the first only if its input does).
+    """
+    for row in walked:
+        if row.layer_type.make is None:
+            _check_typed_values(model, [child for rows in row.copies for child in rows])
+        elif layer_init(model, row.info.path)[0].layer_only:
             with torch.device("meta"):
-                module = layer_type.make(params, info.in_shape)
-            check_values(model, info.index, module)
+                module = row.layer_type.make(row.params, row.info.in_shape)
+            check_values(model, row.info.path, module)
 
 
 def check_model(model: ModelSpec, input_shape: Sequence[int], n_outputs: int | None,
@@ -202,7 +312,7 @@ def check_model(model: ModelSpec, input_shape: Sequence[int], n_outputs: int | N
     try:
         walked = []
         for row in walk(model.layers, input_shape):
-            rows.append(row[0])
+            rows.append(row.info)
             walked.append(row)
         check_init(model)
         _check_typed_values(model, walked)

@@ -1,10 +1,10 @@
 """Per-layer activation and gradient statistics of a ``nn.Sequential``, sampled every N steps.
 
-Like fastai's ``ActivationStats``, forward hooks on each top-level layer read the outputs of a
-training step. The hooks stay registered for the whole fit and return at once on steps that are
-not sampled (about 0.3 µs per layer per step, less than registering them anew for every sample),
-and every number stays on the device until one ``.cpu()`` per sample (an ``.item()`` per number
-cost 8-21% of a small model's speed).
+Like fastai's ``ActivationStats``, forward hooks on each layer (each row of the stack, rows inside
+blocks too) read the outputs of a training step. The hooks stay registered for the whole fit and
+return at once on steps that are not sampled (about 0.3 µs per layer per step, less than
+registering them anew for every sample), and every number stays on the device until one
+``.cpu()`` per sample (an ``.item()`` per number cost 8-21% of a small model's speed).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from studio.core.events import LayerStats
+from studio.core.units import Unit
 
 # Output range (low, high) of squashing activations; an output within 1% of the range from either
 # bound counts as saturated (its gradient is nearly zero). Looked up along the class hierarchy,
@@ -55,18 +56,20 @@ class LayerStatsCollector:
     gradients and weights together, one stack and one copy to the host.
     """
 
-    def __init__(self, model: nn.Sequential, names: Sequence[str]) -> None:
-        self.layers = list(model.children())
+    def __init__(self, model: nn.Sequential, names: Sequence[str], units: Sequence[Unit] | None = None) -> None:
+        """One layer per top-level child of ``model``, or per unit (rows inside blocks too, each weight counted
+        for the one row that owns it: ``studio.core.units``); ``names`` label them.
+        """
+        self.layers = [u.module for u in units] if units is not None else list(model.children())
+        owned = [u.own for u in units] if units is not None else [tuple(m.parameters()) for m in self.layers]
         self.names = tuple(names)
         if len(self.names) != len(self.layers):
-            raise ValueError("one name per top-level layer is needed")
+            raise ValueError("one name per layer is needed")
         self._bounds = [output_bounds(layer) for layer in self.layers]
         # An output that the next layer may overwrite in place (ReLU(inplace=True)) is copied first.
         self._copy = [bool(getattr(after, "inplace", False)) for after in self.layers[1:]] + [False]
-        self._params = [p for layer in self.layers for p in layer.parameters() if p.requires_grad]
-        self._owner = np.array(
-            [i for i, layer in enumerate(self.layers) for p in layer.parameters() if p.requires_grad], dtype=np.int64
-        )
+        self._params = [p for params in owned for p in params if p.requires_grad]
+        self._owner = np.array([i for i, params in enumerate(owned) for p in params if p.requires_grad], dtype=np.int64)
         self._before = [torch.empty_like(p) for p in self._params]
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
         self._outs: list[torch.Tensor] = []

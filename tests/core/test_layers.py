@@ -62,7 +62,9 @@ def test_input_sizes_are_never_parameters() -> None:
 def test_every_type_round_trips_through_project_json(name: str, non_default: bool) -> None:
     layer_type = LAYERS.get(name)
     params = {p.name: _other_value(p) for p in layer_type.params} if non_default else {}
-    spec = LayerSpec(name, params)
+    # A block needs rows; one that keeps the shape fits every kind of block and join.
+    rows = [LayerSpec("Conv2d", {"out_channels": 3, "padding": 1})] if layer_type.block is not None else []
+    spec = LayerSpec(name, params, layers=rows)
     project = Project(model=ModelSpec([spec]))
     loaded = Project.from_dict(json.loads(project.to_json()))
     assert loaded.model.layers == [spec]

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 import torch
 from torch import nn
 
-from studio.core.build import build_model, layer_label
+from studio.core.build import build_model
 from studio.core.callbacks import Callback, CallbackList
 from studio.core.data import PreparedData, prepare_data
 from studio.core.device import pick_device
@@ -41,6 +41,7 @@ from studio.core.optim import (
 )
 from studio.core.project import Project, TrainingSpec
 from studio.core.stats import LayerStatsCollector
+from studio.core.units import model_units
 
 Batches = TensorBatches | LoaderBatches
 Verdict = tuple[str, str]  # (FitEnd reason, message for the learner)
@@ -79,7 +80,9 @@ class Trainer:
             model = build_model(self.project.model, self.data.input_shape, self.training.seed)
         self.model = model.to(self.device)
         self.threads = self._step_threads()
-        self.layer_names = self._layer_names()
+        # One label per row, rows inside blocks too ("3.2 Linear 64"); foreign models: one per child.
+        self.units = model_units(self.model, self.project.model.layers)
+        self.layer_names = tuple(unit.label for unit in self.units)
         self.loss_fn = build_loss(self.project.loss, self.data.task, self.data.num_classes or None)
         self.optimizer = build_optimizer(self.project.optimizer, self._param_groups())
         self._batches, self._val_batches = self._make_batches()
@@ -105,13 +108,6 @@ class Trainer:
         except (RuntimeError, ValueError):  # not countable: the fit itself will explain the problem
             return available
         return step_threads(flops, available)
-
-    def _layer_names(self) -> tuple[str, ...]:
-        specs = self.project.model.layers
-        children = list(self.model.children())
-        if len(specs) == len(children):
-            return tuple(layer_label(spec, i) for i, spec in enumerate(specs))
-        return tuple(f"{i + 1} {type(child).__name__}" for i, child in enumerate(children))
 
     def _param_groups(self) -> list[dict]:
         specs = self.project.model.layers
@@ -226,7 +222,7 @@ class Trainer:
     def _stats_collector(self) -> LayerStatsCollector | None:
         if not self.training.stats_every or not isinstance(self.model, nn.Sequential):
             return None
-        return LayerStatsCollector(self.model, self.layer_names)
+        return LayerStatsCollector(self.model, self.layer_names, self.units)
 
     def _fit_start(self) -> FitStart:
         return FitStart(

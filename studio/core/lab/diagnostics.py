@@ -24,6 +24,7 @@ from studio.core.callbacks import Callback
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
 from studio.core.layers import LAYERS
 from studio.core.registry import Registry
+from studio.core.units import Unit
 
 SEVERITIES = ("info", "warning", "error")
 WHEN = ("batch", "stats", "epoch", "end")
@@ -262,23 +263,31 @@ def _update_ratio(w: Watch) -> list[Hint]:
 
 
 @torch.no_grad()
-def dead_units(model: nn.Module, x: torch.Tensor, layer_types: Sequence[str]) -> np.ndarray:
-    """Per row, the share of ReLU units (features or channels) that are zero for every sample of ``x``."""
-    out = np.full(len(layer_types), np.nan)
-    relus = {i for i, t in enumerate(layer_types) if t == "ReLU"}
-    if not relus or not isinstance(model, nn.Sequential):
+def dead_units(model: nn.Module, x: torch.Tensor, units: Sequence[Unit]) -> np.ndarray:
+    """Per row (``units``: rows inside blocks too), the share of ReLU units (features or channels) that are zero
+    for every sample of ``x``; NaN for other rows.
+    """
+    out = np.full(len(units), np.nan)
+    relus = [i for i, unit in enumerate(units) if unit.type == "ReLU"]
+    if not relus:
         return out
+    outputs: dict[int, torch.Tensor] = {}
+
+    def keep(i: int) -> Callable[[nn.Module, object, torch.Tensor], None]:
+        return lambda _module, _inputs, output: outputs.__setitem__(i, output)
+
+    handles = [units[i].module.register_forward_hook(keep(i)) for i in relus]
     was_training = model.training
     model.eval()
     try:
-        h = x
-        for i, layer in enumerate(model):
-            h = layer(h)
-            if i in relus:
-                active = (h != 0).reshape(h.shape[0], h.shape[1], -1).any(dim=2).any(dim=0)
-                out[i] = 1.0 - float(active.float().mean())
+        model(x)
     finally:
         model.train(was_training)
+        for handle in handles:
+            handle.remove()
+    for i, h in outputs.items():
+        active = (h != 0).reshape(h.shape[0], h.shape[1], -1).any(dim=2).any(dim=0)
+        out[i] = 1.0 - float(active.float().mean())
     return out
 
 
@@ -308,8 +317,7 @@ class Diagnostics(Callback):
                     self.on_hint(hint)
 
     def on_fit_start(self, trainer: Any, event: FitStart) -> None:
-        layers = trainer.project.model.layers
-        types = tuple(spec.type for spec in layers) if len(layers) == len(event.layer_names) else ()
+        types = tuple(unit.type for unit in trainer.units)
         self.watch = Watch(types, event.layer_names, event.total_epochs, scale_rows=_scale_rows(types))
         self.hints.clear()
         data = trainer.data
@@ -328,7 +336,7 @@ class Diagnostics(Callback):
         self.watch.epochs.append(event)
         if self._probe is not None and (self._probe_due() or event.epoch == self.watch.total_epochs):
             start = time.perf_counter()
-            self.watch.dead = dead_units(trainer.model, self._probe, self.watch.layer_types)
+            self.watch.dead = dead_units(trainer.model, self._probe, trainer.units)
             self._probed_at = time.perf_counter()
             self._probe_cost = self._probed_at - start
         self._run("epoch")

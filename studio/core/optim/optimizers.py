@@ -2,7 +2,7 @@
 
 Defaults are PyTorch's own (a test compares them with the signatures) except where a help text
 says why a learner is better served by another value. Parameters are grouped one group per
-layer so that a layer can be frozen or given its own learning-rate multiplier.
+layer (rows inside blocks too) so that a layer can be frozen or given its own learning-rate multiplier.
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ import torch
 from torch import nn
 
 from studio.core.errors import ConfigError
+from studio.core.layers import row_name
 from studio.core.params import Param, resolve
 from studio.core.project import Choice, LayerSpec
 from studio.core.registry import Registry
+from studio.core.tree import field_name, iter_rows
+from studio.core.units import effective, model_units
 
 ParamGroups = Iterable[dict[str, Any]] | Iterable[torch.Tensor]
 MakeOptimizer = Callable[[ParamGroups, dict[str, Any]], torch.optim.Optimizer]
@@ -199,20 +202,25 @@ _register(
 
 
 def param_groups(model: nn.Sequential, layers: Sequence[LayerSpec], base_lr: float) -> list[dict[str, Any]]:
-    """One optimizer group per layer that has trainable weights: lr = base_lr × lr_mult; frozen layers left out.
+    """One optimizer group per row that has trainable weights, rows inside blocks included (``units``):
+    lr = base_lr × its lr_mult × those of the blocks around it; frozen rows (and rows in frozen blocks) left out.
 
-    Each group also carries ``"layer"`` (its index in the stack) so plots can name it.
+    Each group also carries ``"layer"`` (the row's index among ``model_units``, the trainer's layer names)
+    so plots can name it.
     """
     if len(model) != len(layers):
         raise ValueError(f"the model has {len(model)} modules but the project lists {len(layers)} layers")
+    for path, spec in iter_rows(layers):
+        mult = spec.lr_mult
+        if isinstance(mult, bool) or not isinstance(mult, (int, float)) or not math.isfinite(mult) or mult < 0:
+            raise ConfigError(f"{row_name(path, spec.type)}: the learning-rate multiplier must be 0 or more; got "
+                              f"{mult!r}", field=f"{field_name(path)}.lr_mult")
+    units = model_units(model, layers)
     groups = []
-    for index, (module, spec) in enumerate(zip(model, layers, strict=True)):
-        if not math.isfinite(spec.lr_mult) or spec.lr_mult < 0:
-            raise ConfigError(f"layer {index}: the learning-rate multiplier must be 0 or more; got {spec.lr_mult!r}",
-                              field=f"layers[{index}].lr_mult")
-        params = [p for p in module.parameters() if p.requires_grad]
-        if params and not spec.frozen:
-            groups.append({"params": params, "lr": base_lr * spec.lr_mult, "layer": index})
+    for index, (unit, (frozen, mult)) in enumerate(zip(units, effective(units, layers), strict=True)):
+        params = [p for p in unit.own if p.requires_grad]
+        if params and not frozen:
+            groups.append({"params": params, "lr": base_lr * mult, "layer": index})
     if not groups:
         raise ConfigError("nothing to train: no layer has trainable weights (are they all frozen?)", field="layers")
     return groups
