@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.errors import ProjectFileError
-from studio.core.io import atomic_write_text
+from studio.core.io import MB, atomic_write_text, read_bounded
 
 SCHEMA_VERSION = 1
+# A project is a few kilobytes; a bigger file is a mistake (or a device) and is refused unread.
+PROJECT_FILE_LIMIT = 10 * MB
 
 # Upgrades one schema version to the next: MIGRATIONS[n] turns a version-n dict into version n+1.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -195,10 +197,8 @@ def load_project(path: str | os.PathLike[str]) -> Project:
     """Read a project file; any problem becomes one clear :class:`ProjectFileError`."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProjectFileError(f"project file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_bounded(path, PROJECT_FILE_LIMIT, "project file").decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise ProjectFileError(f"cannot read project file {path}: {exc}") from None
     try:
         data = json.loads(text)

@@ -17,9 +17,12 @@ import torch
 
 from studio.core.data.types import DatasetType, Progress, RawData
 from studio.core.errors import ConfigError, DatasetError
+from studio.core.io import MB, read_bounded
 from studio.core.params import Param
 
 _PROGRESS_EVERY = 5000
+# Larger tables do not fit the in-memory training this reader feeds (use an image folder instead).
+CSV_FILE_LIMIT = 1024 * MB
 
 PARAMS = (
     Param("path", "path", "", "The CSV file: a header row, then one sample per row.", label="file"),
@@ -36,10 +39,8 @@ def _read_rows(params: dict[str, Any]) -> tuple[Path, list[str], list[list[str]]
         raise DatasetError("choose a CSV file")
     path = Path(os.path.expanduser(params["path"]))
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DatasetError(f"CSV file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_bounded(path, CSV_FILE_LIMIT, "CSV file", DatasetError).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise DatasetError(f"cannot read CSV file {path}: {exc}") from None
     try:
         dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")

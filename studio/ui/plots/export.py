@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -13,6 +11,7 @@ from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
 
 from studio.core.errors import ConfigError
+from studio.core.io import atomic_path
 
 
 class QtSvgExporter:
@@ -59,12 +58,6 @@ def export_plot(item: pg.PlotItem, path: str | Path) -> Path:
         exporter.parameters()["width"] = int(item.sceneBoundingRect().width() * PNG_SCALE)
     # Written next to the target, then renamed over it (atomic). The temporary name keeps the
     # suffix because Qt's image writer picks the format from it.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        exporter.export(tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(path, suffix=path.suffix) as tmp:
+        exporter.export(str(tmp))
     return path
