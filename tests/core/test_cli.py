@@ -93,5 +93,5 @@ def test_resume_from_checkpoint_and_export(tmp_path):
     exported = run_cli("export", str(out), "--format", "onnx", "--out", str(onnx_path))
     assert exported.returncode == 0, exported.stderr
     assert onnx_path.is_file() and "max abs difference" in exported.stdout
-    missing = run_cli("export", str(tmp_path / "nothing"), "--format", "onnx", "--out", str(onnx_path))
+    missing = run_cli("export", str(tmp_path / "nothing"), "--format", "onnx", "--out", str(tmp_path / "new.onnx"))
     assert missing.returncode == 2 and "nothing to export" in missing.stderr

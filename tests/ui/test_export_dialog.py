@@ -65,3 +65,25 @@ def test_format_change_describes_it_and_renames_the_destination(qtbot, host, tmp
     dialog.format.setCurrentIndex(dialog.format.findData("safetensors"))
     assert dialog.out.text() == str(tmp_path / "model.safetensors")
     assert "safetensors" in dialog.description.text()
+
+
+@pytest.mark.parametrize("answer", ["no", "yes"])
+def test_a_folder_with_the_users_files_is_written_only_after_asking(qtbot, host, checkpoint, tmp_path, answer) -> None:  # noqa: ANN001
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    dialogs = ScriptedDialogs(answers=[answer])
+    dialog = _dialog(qtbot, host, dialogs)
+    dialog.format.setCurrentIndex(dialog.format.findData("python"))
+    dialog.source.setText(str(checkpoint))
+    dialog.out.setText(str(folder))
+    if answer == "no":
+        assert dialog.start() is None
+        assert "cancelled" in dialog.result.text() and sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    else:
+        with qtbot.waitSignal(dialog.exported, timeout=60_000):
+            dialog.export_button.click()
+        assert (folder / "model.py").is_file() and (folder / "notes.txt").read_text() == "mine"
+    (question,) = dialogs.shown
+    assert question.title == "Export into a folder that is not empty?" and question.default == "no"
+    assert "every other file stays" in question.text

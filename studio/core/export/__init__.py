@@ -9,17 +9,26 @@ format in :data:`EXPORTERS`, in menu order.
 # Registration order is the menu order, so these imports are deliberately not sorted.
 from studio.core.export import weights  # noqa: F401, I001
 from studio.core.export import graphs, onnx, codegen, bundle  # noqa: F401, I001
-from studio.core.export.formats import EXPORTERS, ExportFormat, ExportReport, export
+from studio.core.export.formats import (
+    EXPORTERS,
+    DestinationTaken,
+    ExportFormat,
+    ExportReport,
+    check_destination,
+    export,
+)
 from studio.core.export.source import ExportSource, open_source
 from studio.core.export.verify import TOLERANCE, ExportError
 
 __all__ = [
     "EXPORTERS",
     "TOLERANCE",
+    "DestinationTaken",
     "ExportError",
     "ExportFormat",
     "ExportReport",
     "ExportSource",
+    "check_destination",
     "export",
     "open_source",
 ]

@@ -76,5 +76,5 @@ register(ExportFormat(
     "bundle", "Bundle (all formats + model card)",
     "A folder with every format, the preprocessing statistics for inference and a model-card.json "
     "(architecture, dataset, hyperparameters, final metrics).",
-    "bundle", _write_bundle, parts=PARTS,
+    "bundle", _write_bundle, parts=PARTS, folder=True,
 ))

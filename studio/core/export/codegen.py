@@ -253,5 +253,5 @@ register(ExportFormat(
     "python", "Python (model.py + train.py)",
     "A folder with a readable model.py that defines the network in plain PyTorch and loads the weights, "
     "the preprocessing statistics, and a train.py that trains it again without Training Studio.",
-    "python", _write_python, _load_python,
+    "python", _write_python, _load_python, folder=True,
 ))

@@ -4,6 +4,10 @@ Every export is staged in a temporary folder next to the destination and moved i
 after its outputs on real inputs match the in-app model, so a failed export never leaves a
 half-written or wrong file where the learner expects a good one. Warnings raised by the
 exporters (e.g. torch's deprecation notices) are collected into the report, not hidden.
+
+An export never deletes what it did not write: an existing file, or a folder that already holds
+files, is refused (:class:`DestinationTaken`) unless ``force`` is given, and even then only the
+files the export writes are replaced, one by one; everything else in the folder stays.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import torch
 
 from studio.core.export.source import ExportSource, open_source
 from studio.core.export.verify import TOLERANCE, ExportError, Runner, check, reference_outputs
+from studio.core.io import default_mode
 from studio.core.registry import Registry
 
 Writer = Callable[[ExportSource, Path], list[Path]]
@@ -31,7 +36,8 @@ class ExportFormat:
     """One export format. ``load`` runs the written file with its real consumer (for verification).
 
     ``parts`` makes a composite format (the bundle): each part is written into the folder and verified
-    on its own, then ``write`` adds the rest (model card, preprocessing).
+    on its own, then ``write`` adds the rest (model card, preprocessing). ``folder`` formats write a
+    folder of files (python, bundle) instead of one file.
     """
 
     name: str
@@ -41,6 +47,19 @@ class ExportFormat:
     write: Writer
     load: Loader | None = None
     parts: tuple[str, ...] = ()
+    folder: bool = False
+
+
+class DestinationTaken(ExportError):
+    """The destination already exists (a file, or a folder with files in it); ``force`` writes anyway."""
+
+    def __init__(self, path: Path, folder: bool) -> None:
+        what = ("already holds files" if folder else "already exists")
+        super().__init__(
+            f"{path} {what}; choose a new name (or an empty folder), or allow the export to replace its own files"
+            " there (--force on the command line); nothing else is ever deleted"
+        )
+        self.path, self.folder = path, folder
 
 
 EXPORTERS: Registry[ExportFormat] = Registry("export format")
@@ -79,27 +98,53 @@ def export(
     out: str | os.PathLike[str],
     inputs: torch.Tensor | None = None,
     tolerance: float = TOLERANCE,
+    force: bool = False,
 ) -> ExportReport:
     """Export ``source`` (an :class:`ExportSource`, checkpoint or run folder) as ``fmt`` to ``out``, verified.
 
     ``inputs`` default to the real validation inputs stored with the source. Raises :class:`ExportError`
-    when the exported model's outputs differ from the in-app model's by more than ``tolerance``.
+    when the exported model's outputs differ from the in-app model's by more than ``tolerance``, and
+    :class:`DestinationTaken` when ``out`` is taken and ``force`` is False (checked before any work).
     """
+    out = check_destination(fmt, out, force)
     src = source if isinstance(source, ExportSource) else open_source(source)
     kind = EXPORTERS.get(fmt)
     batch = _inputs(src, inputs)
-    out = Path(out)
-    if out.is_dir() and not kind.parts and kind.name != "python":
-        out = out / kind.default_name  # a file format into an existing folder: use the usual file name
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         staged = staging / out.name
         report = write_verified(kind, src, staged, batch, tolerance)
+        if staged.is_dir():
+            os.chmod(staged, default_mode(directory=True))  # mkdtemp's 0700 must not reach the user's folder
         _move_into_place(staged, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return _relocated(report, staged, out)
+
+
+def destination(fmt: str, out: str | os.PathLike[str]) -> Path:
+    """Where ``export(..., fmt, out)`` writes: a file format into an existing folder gets its usual file name."""
+    out = Path(out)
+    if out.is_dir() and not EXPORTERS.get(fmt).folder:
+        return out / EXPORTERS.get(fmt).default_name
+    return out
+
+
+def check_destination(fmt: str, out: str | os.PathLike[str], force: bool = False) -> Path:
+    """The destination of an export of ``fmt`` to ``out``, refused when it would replace what is there.
+
+    A folder format may go into a new or empty folder; a file format to a new name. With ``force``,
+    a taken destination is allowed: the export then replaces only the files it writes.
+    """
+    path, folder = destination(fmt, out), EXPORTERS.get(fmt).folder
+    if path.exists() and folder != path.is_dir():
+        kind = "file" if path.is_file() else "folder"
+        raise ExportError(f"{path} already exists and is a {kind}; choose another name")
+    taken = any(path.iterdir()) if folder and path.is_dir() else path.exists()
+    if taken and not force:
+        raise DestinationTaken(path, folder)
+    return path
 
 
 def write_verified(
@@ -137,16 +182,22 @@ def _inputs(source: ExportSource, inputs: torch.Tensor | None) -> torch.Tensor:
 
 
 def _move_into_place(staged: Path, out: Path) -> None:
-    """Replace ``out`` with ``staged``: atomic for files; for folders the old one is moved aside first."""
-    if staged.is_dir() and out.is_file() or staged.is_file() and out.is_dir():
-        raise ExportError(f"{out} already exists and is a {'file' if out.is_file() else 'folder'}; choose another name")
-    if not (staged.is_dir() and out.exists()):
+    """Put ``staged`` at ``out``: one atomic rename when ``out`` is new (or a file), else file by file.
+
+    Into an existing folder each written file replaces its namesake atomically and every other file
+    of the folder is left alone: nothing the export did not write is deleted.
+    """
+    if not (staged.is_dir() and out.is_dir()):
         os.replace(staged, out)
         return
-    old = out.with_name(f".{out.name}.old.{os.getpid()}")
-    os.replace(out, old)
-    os.replace(staged, out)
-    shutil.rmtree(old, ignore_errors=True)
+    files = sorted(p for p in staged.rglob("*") if not p.is_dir())
+    for name in (p.relative_to(staged) for p in files):
+        if (out / name).is_dir() or any((out / parent).is_file() for parent in name.parents):
+            raise ExportError(f"{out / name} cannot be written: a file and a folder of that name are in the way")
+    for file in files:
+        target = out / file.relative_to(staged)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(file, target)
 
 
 def _relocated(report: ExportReport, old: Path, new: Path) -> ExportReport:

@@ -9,13 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
 from studio.core.build import build_model
 from studio.core.export.formats import ExportFormat, register
 from studio.core.export.source import ExportSource
 from studio.core.export.verify import Runner
-from studio.core.safeload import load_safetensors, safe_torch_load, weights_from_object
+from studio.core.safeload import load_safetensors, safe_torch_load, save_safetensors, weights_from_object
 
 
 def cpu_state(source: ExportSource) -> dict[str, torch.Tensor]:
@@ -29,7 +28,7 @@ def _write_state_dict(source: ExportSource, path: Path) -> list[Path]:
 
 
 def _write_safetensors(source: ExportSource, path: Path) -> list[Path]:
-    save_file(cpu_state(source), str(path), metadata={"format": "pt", "project": source.project.name})
+    save_safetensors(cpu_state(source), path, metadata={"format": "pt", "project": source.project.name})
     return [path]
 
 

@@ -3,10 +3,13 @@
 The export itself (writing, then verifying the file with its real consumer) runs as a job on the
 one worker thread, like every torch operation of the GUI; the dialog shows the report or the
 error in place, so a learner sees the measured difference between the file and the app's model.
+A destination that is taken (an existing file, a folder with files in it) is written only after
+the learner agrees, and even then the export replaces only its own files.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.export import EXPORTERS, export
-from studio.ui.dialogs import Dialogs
+from studio.core.export import EXPORTERS, DestinationTaken, ExportError, check_destination, export
+from studio.ui.dialogs import Dialogs, Message
 from studio.ui.workers import Job, Worker
-
-FOLDER_FORMATS = ("python", "bundle")
 
 
 class ExportDialog(QDialog):
@@ -78,12 +79,34 @@ class ExportDialog(QDialog):
         if not source or not out:
             self._show_error("Choose a trained run and where to save the export.")
             return None
+        try:
+            force = self._may_write(out)
+        except ExportError as exc:
+            self._show_error(str(exc))
+            return None
+        if force is None:
+            self.result.setText("Export cancelled: nothing was written.")
+            return None
         self.export_button.setEnabled(False)
         self.result.setText("Exporting and checking the exported model…")
-        job = self.worker.submit("Export", export, source, self.format_name(), out)
+        job = self.worker.submit("Export", partial(export, force=force), source, self.format_name(), out)
         job.finished.connect(self._finished)
         job.failed.connect(self._failed)
         return job
+
+    def _may_write(self, out: str) -> bool | None:
+        """False for a free destination, True when the learner agrees to write over a taken one, else None."""
+        try:
+            check_destination(self.format_name(), out)
+            return False
+        except DestinationTaken as taken:
+            question = Message(
+                "question", "Export into a folder that is not empty?" if taken.folder else "Replace the file?",
+                f"{taken.path} already holds files. The export writes its own files there, replacing files of the "
+                "same names; every other file stays." if taken.folder else f"{taken.path} already exists. Replace it "
+                "with the export?", ("yes", "no"), "no",
+            )
+            return True if self.dialogs.message(question) == "yes" else None
 
     def _finished(self, report: Any) -> None:
         self.export_button.setEnabled(True)
@@ -114,7 +137,7 @@ class ExportDialog(QDialog):
 
     def _browse_out(self) -> None:
         name = self.format_name()
-        if name in FOLDER_FORMATS:
+        if EXPORTERS.get(name).folder:
             path = self.dialogs.folder("Export into folder")
         else:
             path = self.dialogs.save_file("Export to", "All files (*)", EXPORTERS.get(name).default_name)
