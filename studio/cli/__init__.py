@@ -10,11 +10,13 @@ status 2; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 
 from studio import __version__
 from studio.cli.commands import COMMANDS, handler
+from studio.cli.interrupt import NAMES, exit_status
 from studio.core.errors import StudioError
 
 USER_ERROR = 2
@@ -57,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StudioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USER_ERROR
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"interrupted by {NAMES.get(signum, signum)}", file=sys.stderr)
+        return exit_status(signum)

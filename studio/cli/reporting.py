@@ -42,6 +42,7 @@ class ProgressBar(Callback):
         self.epochs = 0
         self.steps = 0
         self._last_draw = 0.0
+        self._drawn = False  # a bar is on the current line
 
     def on_fit_start(self, trainer: Any, event: FitStart) -> None:
         self.epochs, self.steps = event.total_epochs, event.steps_per_epoch
@@ -64,13 +65,15 @@ class ProgressBar(Callback):
             f" {event.samples_per_s:,.0f} samples/s"
         )
         self.stream.flush()
+        self._drawn = True
 
     def on_epoch_end(self, trainer: Any, event: EpochEnd) -> None:
         self.stream.write(f"\r\033[K{format_epoch(event, self.epochs)}\n")
         self.stream.flush()
+        self._drawn = False
 
     def on_fit_end(self, trainer: Any, event: FitEnd) -> None:
-        self.stream.write(f"{event.message}\n")
+        self.stream.write(("\r\033[K" if self._drawn else "") + f"{event.message}\n")
 
 
 def format_epoch(event: EpochEnd, epochs: int) -> str:

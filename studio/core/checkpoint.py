@@ -6,7 +6,9 @@ and what export needs without preparing data again (input shape, class names, pr
 statistics and a few real validation inputs). It is written with ``torch.save`` into a
 temporary file that atomically replaces the target, and read with ``weights_only=True``:
 numpy arrays and scalars are encoded as tensors/plain values first, so the restricted
-unpickler can read everything and a foreign file can never run code.
+unpickler can read everything and a foreign file can never run code. A checksum of everything
+in the file (``checksum.py``) is stored with it and checked on loading, so a corrupted file is
+refused instead of resuming with damaged weights (files of format 1 predate it).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 import torch
 
 from studio.core.callbacks import Callback
+from studio.core.checksum import checksum
 from studio.core.errors import ProjectFileError
 from studio.core.events import EpochEnd, FitEnd, FitStart
 from studio.core.io import atomic_path
@@ -33,7 +36,8 @@ if TYPE_CHECKING:
     from studio.core.engine import Trainer
 
 FORMAT = "training-studio-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a checksum of the contents
+CHECKSUM_KEY = "checksum"
 SUFFIX = ".ckpt"
 _NAME = re.compile(r"^epoch-(\d+)(?:-batch-(\d+))?\.ckpt$")
 _NUMPY_TAG = "__numpy__"
@@ -144,6 +148,7 @@ def save_checkpoint(
         "state": encode_state(state),
         "sample_inputs": sample_inputs,
     }
+    payload[CHECKSUM_KEY] = checksum(payload)
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     return Path(path)
@@ -165,6 +170,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         raise ProjectFileError(
             f"{path} was written by a newer Training Studio (checkpoint format {version}); please update"
         )
+    if version >= 2:
+        _verify(payload, path)
     try:
         project = _project(payload["project"])
         info = ModelInfo.from_dict(payload["info"])
@@ -175,6 +182,20 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         raise ProjectFileError(f"{path} is an incomplete checkpoint: it has no model weights")
     sample = payload.get("sample_inputs")
     return Checkpoint(project, state, info, sample if isinstance(sample, torch.Tensor) else None, path)
+
+
+def _verify(payload: dict[str, Any], path: Path) -> None:
+    """Refuse a file whose contents no longer match the checksum written with them."""
+    contents = {key: value for key, value in payload.items() if key != CHECKSUM_KEY}
+    try:
+        matches = payload.get(CHECKSUM_KEY) == checksum(contents)
+    except TypeError:  # a damaged file can unpickle into values a checkpoint never holds
+        matches = False
+    if not matches:
+        raise ProjectFileError(
+            f"{path} is damaged: its contents do not match the checksum written with them (a disk or copy error?);"
+            " use an earlier checkpoint"
+        )
 
 
 def _project(text: str) -> Project:

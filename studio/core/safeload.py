@@ -3,7 +3,9 @@
 A ``.pt`` file is a pickle, and unpickling can call any Python function. Everything here goes
 through ``torch.load(..., weights_only=True)`` (a restricted unpickler that only rebuilds
 tensors and plain containers) or safetensors (no code at all); any refusal or corruption
-becomes one :class:`ProjectFileError` a learner can read.
+becomes one :class:`ProjectFileError` a learner can read. Only regular files are opened (never a
+device such as ``/dev/zero``). Safetensors files written here carry a checksum of their tensors
+in the metadata (``checksum.py``), verified whenever one is present.
 """
 
 from __future__ import annotations
@@ -17,16 +19,18 @@ from typing import Any
 
 import torch
 
+from studio.core.checksum import checksum
 from studio.core.errors import ProjectFileError
+from studio.core.io import file_size
 
 SAFETENSORS_SUFFIX = ".safetensors"
+CHECKSUM_KEY = "checksum"  # in a safetensors file's metadata
 
 
 def safe_torch_load(path: str | os.PathLike[str]) -> Any:
     """``torch.load`` restricted to tensors and plain containers; unsafe or broken files raise ProjectFileError."""
     path = Path(path)
-    if not path.is_file():
-        raise ProjectFileError(f"file not found: {path}")
+    file_size(path, "file")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -37,17 +41,37 @@ def safe_torch_load(path: str | os.PathLike[str]) -> Any:
 
 
 def load_safetensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
-    """Read a ``.safetensors`` file (a format that cannot contain code) onto the CPU."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    """Read a ``.safetensors`` file (a format that cannot contain code) onto the CPU, checked by its checksum."""
+    from safetensors import SafetensorError, safe_open
 
     path = Path(path)
-    if not path.is_file():
-        raise ProjectFileError(f"file not found: {path}")
+    file_size(path, "file")
     try:
-        return load_file(str(path), device="cpu")
-    except (SafetensorError, OSError, ValueError) as exc:
+        with safe_open(str(path), framework="pt", device="cpu") as reader:
+            expected = (reader.metadata() or {}).get(CHECKSUM_KEY)
+            tensors = {name: reader.get_tensor(name) for name in reader.keys()}  # noqa: SIM118 - not a dict
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise ProjectFileError(f"{path} is not a readable safetensors file: {_first_line(exc)}") from None
+    if expected is not None and expected != tensors_checksum(tensors):
+        raise ProjectFileError(
+            f"{path} is damaged: its weights do not match the checksum written with them (a disk or copy error?)"
+        )
+    return tensors
+
+
+def save_safetensors(
+    tensors: Mapping[str, torch.Tensor], path: str | os.PathLike[str], metadata: Mapping[str, str] | None = None
+) -> None:
+    """Write ``tensors`` (contiguous, on the CPU) as safetensors, with their checksum in the metadata."""
+    from safetensors.torch import save_file
+
+    tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in tensors.items()}
+    save_file(tensors, str(path), metadata={**(metadata or {}), CHECKSUM_KEY: tensors_checksum(tensors)})
+
+
+def tensors_checksum(tensors: Mapping[str, torch.Tensor]) -> str:
+    """The checksum of a name -> tensor mapping, independent of the order the file lists them in."""
+    return checksum({name: tensors[name] for name in sorted(tensors)})
 
 
 def load_weights(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:

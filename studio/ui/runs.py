@@ -13,44 +13,27 @@ resumed run gets a new folder too, so resuming never overwrites or prunes the sn
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, Signal, Slot
 
 from studio.core.callbacks import Callback
 from studio.core.checkpoint import CheckpointCallback, latest_checkpoint
 from studio.core.events import EpochEnd, FitEnd, FitStart
 from studio.core.project import Project
-from studio.core.runs import save_run
+from studio.core.runs import CHECKPOINTS, default_runs_root, new_run_folder, save_run
 
 log = logging.getLogger(__name__)
 
 RUNS_FOLDER_KEY = "runs/folder"
-CHECKPOINTS = "checkpoints"
 
 
 def runs_root() -> Path:
-    """Where run folders go: the ``runs/folder`` setting, else ``<AppDataLocation>/runs``."""
+    """Where run folders go: the ``runs/folder`` setting, else ``<AppDataLocation>/runs`` (as the CLI)."""
     chosen = QSettings().value(RUNS_FOLDER_KEY, "")
-    if chosen:
-        return Path(str(chosen))
-    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "runs"
-
-
-def new_run_folder(root: Path, project: Project, now: datetime | None = None) -> Path:
-    """Create ``ROOT/<timestamp>-<project name>`` (with ``-2``, ``-3``… when two runs start in one second)."""
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    slug = re.sub(r"[^a-z0-9]+", "-", project.name.lower()).strip("-") or "run"
-    base = root / f"{stamp}-{slug}"
-    folder, n = base, 2
-    while folder.exists():
-        folder, n = base.with_name(f"{base.name}-{n}"), n + 1
-    folder.mkdir(parents=True)
-    return folder
+    return Path(str(chosen)) if chosen else default_runs_root()
 
 
 def newest_checkpoint(root: Path) -> Path | None:
