@@ -1,10 +1,13 @@
-"""torchvision datasets from tiny files in the real formats, read by the real torchvision classes."""
+"""torchvision datasets from tiny files in the real formats: MNIST-like sets read by the real torchvision
+classes, CIFAR-10 batches read once by the restricted unpickler (never by torchvision's unrestricted one)."""
 
 import gzip
-import hashlib
 import os
 import pickle
+import re
 import struct
+import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -182,15 +185,77 @@ def test_cifar10_refuses_batches_that_would_run_code(tmp_path):
     assert not target.exists()
 
 
-def test_files_with_the_official_md5_are_trusted_without_unpickling(tmp_path):
-    from studio.core.data.vision import _check_batch_file
+def test_a_file_swapped_after_it_was_read_is_never_read_again(tmp_path):
+    """The hook between steps (the progress callback) swaps every batch already read for a payload."""
+    folder = write_cifar(tmp_path)
+    target = tmp_path / "pwned"
+    payload = pickle.dumps({"labels": [], "data": _Payload(str(target))}, protocol=2)
+    read: list[str] = []
 
-    path = tmp_path / "data_batch_1"
-    path.write_bytes(pickle.dumps(_Payload(str(tmp_path / "pwned"))))
-    _check_batch_file(path, hashlib.md5(path.read_bytes()).hexdigest())
-    with pytest.raises(DatasetError, match="not a valid CIFAR-10 batch file"):
-        _check_batch_file(path, "0" * 32)
-    assert not (tmp_path / "pwned").exists()
+    def swap(_fraction: float, message: str) -> None:
+        for name in read:
+            (folder / name).write_bytes(payload)
+        if message.startswith("Reading "):
+            read.append(message.removeprefix("Reading "))
+
+    data = prepare_data(DataSpec(dataset="cifar10", params={"root": str(tmp_path), "validation": "test_set"},
+                                 preprocessing="none"), progress=swap)
+    assert read == [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    assert data.n_train + data.n_val == 60 and not target.exists()
+    with pytest.raises(DatasetError, match="not a valid CIFAR-10 batch file.*mkdir"):  # the swap did happen
+        prepare_data(DataSpec(dataset="cifar10", params={"root": str(tmp_path)}))
+    assert not target.exists()
+
+
+def test_files_swapped_back_and_forth_while_loading_never_run_code(tmp_path):
+    """A thread swaps the batch files between good and payload as fast as it can while they load."""
+    folder = write_cifar(tmp_path)
+    target = tmp_path / "pwned"
+    good = {name: (folder / name).read_bytes() for name in ("data_batch_1", "data_batch_2")}
+    evil = pickle.dumps({"labels": [], "data": _Payload(str(target))}, protocol=2)
+    stop = threading.Event()
+
+    def swapper() -> None:
+        while not stop.is_set():
+            for content in (evil, None):
+                for name, original in good.items():
+                    tmp = folder / f".{name}.swap"
+                    tmp.write_bytes(content or original)
+                    os.replace(tmp, folder / name)
+
+    thread = threading.Thread(target=swapper, daemon=True)
+    thread.start()
+    sizes, refusals = [], []
+    try:
+        for _ in range(60):
+            try:
+                data = prepare_data(DataSpec(dataset="cifar10", params={"root": str(tmp_path)}))
+            except DatasetError as exc:
+                refusals.append(str(exc))
+            else:
+                sizes.append(data.n_train + data.n_val)
+    finally:
+        stop.set()
+        thread.join()
+    assert not target.exists()  # the payload never ran
+    assert refusals and all("not a valid CIFAR-10 batch file" in text for text in refusals)
+    assert set(sizes) <= {50}  # what loaded is the real data
+
+
+def test_no_unrestricted_unpickling_anywhere_in_the_package():
+    """Every pickle read in studio/ is restricted: torch.load with weights_only=True, no pickle.load(s),
+    no numpy allow_pickle, and no torchvision dataset class that unpickles (CIFAR10/100)."""
+    root = Path(__file__).resolve().parents[2] / "studio"
+    offences = []
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"torch\.load\(", text):
+            call = text[match.end():text.find(")", match.end()) + 1]
+            if "weights_only=True" not in call:
+                offences.append(f"{path.name}: torch.load({call}")
+        offences += [f"{path.name}: {m.group(0)}" for m in re.finditer(
+            r"pickle\.loads?\(|allow_pickle\s*=\s*True|\bCIFAR10\(|\bCIFAR100\b|import dill|joblib\.load", text)]
+    assert offences == []
 
 
 def test_cifar10_inconsistent_batch(tmp_path):

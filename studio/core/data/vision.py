@@ -11,15 +11,13 @@ Two decisions, both made after reading torchvision's source:
   checks only that they exist. Hand-downloaded ``.gz`` files are extracted there first (as
   torchvision's own download does): without that, torchvision reports them missing when
   download is off, and re-downloads any archive whose md5 is not the official one when it is on.
-* CIFAR-10: torchvision compares every batch file with the md5 sum of the official release.
-  That rules out any other well-formed batch (a tiny test batch, a learner's own batches), and
-  the sum is what makes it safe to unpickle the files. We use torchvision's CIFAR10 with the
-  per-file sums set to None (presence only; a data-only subclass, the way torchvision's own
-  CIFAR100 specialises it) and check each file ourselves first: a file whose md5 matches the
-  official one is trusted exactly as torchvision would trust it; any other file must pass a
-  restricted unpickler that accepts only plain data and numpy arrays, so no file can run code
-  when torchvision then unpickles it. The loaded arrays are then checked for shape and label
-  range. The download archive keeps torchvision's md5 check.
+* CIFAR-10: the batch files are pickles, and unpickling can run code. torchvision's CIFAR10
+  trusts them by the md5 sum of the official release, which also rules out any other
+  well-formed batch (a tiny test batch, a learner's own batches). Here each file is read once
+  into memory and unpickled exactly once, by a restricted unpickler that accepts only plain
+  data and numpy arrays; the arrays are checked for shape and label range and used directly.
+  torchvision never opens a batch file, so nothing can swap a file between a check and a
+  second, unrestricted read. Downloading keeps torchvision's md5-checked archive.
 """
 
 from __future__ import annotations
@@ -33,17 +31,21 @@ from pathlib import Path
 from typing import Any
 from urllib.error import URLError
 
+import numpy as np
 import torch
 
 from studio.core.data.types import DatasetType, Progress, RawData, StaticInfo
 from studio.core.errors import DatasetError
-from studio.core.io import atomic_path
+from studio.core.io import MB, atomic_path, read_bounded
 from studio.core.params import Param
 
 DEFAULT_ROOT = "~/training-studio-data"
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 CIFAR_FOLDER = "cifar-10-batches-py"
-CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta")
+CIFAR_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
+CIFAR_TEST, CIFAR_META = "test_batch", "batches.meta"
+CIFAR_FILES = (*CIFAR_TRAIN, CIFAR_TEST, CIFAR_META)
+CIFAR_FILE_LIMIT = 256 * MB  # an official batch file is 31 MB
 CIFAR_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 PARAMS = (
@@ -176,77 +178,82 @@ class _PlainDataUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"it refers to {module}.{name}, which a dataset file never needs")
 
 
-def _check_batch_file(path: Path, official_md5: str) -> None:
-    """Trust the official file by its md5 (fast); check any other file with the restricted unpickler."""
-    from torchvision.datasets.utils import check_integrity
-
-    if check_integrity(str(path), official_md5):
-        return
+def _read_batch(path: Path) -> dict[str, Any]:
+    """One batch file: read once, unpickled once by the restricted unpickler (the only read of it)."""
+    data = read_bounded(path, CIFAR_FILE_LIMIT, "CIFAR-10 batch file", DatasetError)
     try:
-        _PlainDataUnpickler(io.BytesIO(path.read_bytes()), encoding="latin1").load()
+        batch = _PlainDataUnpickler(io.BytesIO(data), encoding="latin1").load()
     except Exception as exc:  # any failure to parse means: not a CIFAR batch we are willing to open
         raise DatasetError(f"{path} is not a valid CIFAR-10 batch file ({exc}); download it again") from None
+    if not isinstance(batch, dict):
+        raise DatasetError(f"{path} is not a valid CIFAR-10 batch file (it holds no dictionary); download it again")
+    return batch
 
 
-def _official_md5s() -> dict[str, str]:
-    """The md5 sum of every file of the official CIFAR-10 release, as torchvision lists them."""
-    from torchvision.datasets import CIFAR10
-
-    return {**dict(CIFAR10.train_list + CIFAR10.test_list), CIFAR10.meta["filename"]: CIFAR10.meta["md5"]}
-
-
-def _local_cifar10() -> type:
-    from torchvision.datasets import CIFAR10
-
-    class LocalCIFAR10(CIFAR10):
-        """torchvision's CIFAR10 that checks batch files for presence instead of md5 (module docstring)."""
-
-        train_list = [[name, None] for name, _ in CIFAR10.train_list]
-        test_list = [[name, None] for name, _ in CIFAR10.test_list]
-        meta = {**CIFAR10.meta, "md5": None}
-
-    return LocalCIFAR10
-
-
-def _cifar_tensors(cls: type, root: Path, train: bool, folder: Path) -> tuple[torch.Tensor, torch.Tensor, tuple]:
+def _batch_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, 3, 32, 32) uint8 and labels (N,) int64 of one batch file, as torchvision reads them."""
+    batch = _read_batch(path)
+    images, labels = batch.get("data"), batch.get("labels", batch.get("fine_labels"))
     try:
-        dataset = cls(str(root), train=train, download=False)
-    except (KeyError, ValueError, TypeError, RuntimeError, OSError, pickle.UnpicklingError) as exc:
-        raise DatasetError(f"the CIFAR-10 files in {folder} could not be read ({exc!r})") from None
-    names = tuple(str(c) for c in dataset.classes)
-    labels = torch.as_tensor(dataset.targets, dtype=torch.int64)
-    if len(names) != 10 or len(labels) != len(dataset.data) or (len(labels) and int(labels.max()) >= 10):
+        images = np.asarray(images, dtype=np.uint8).reshape(-1, 3, 32, 32)
+        labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise DatasetError(f"{path} is not a valid CIFAR-10 batch file ({exc}); download it again") from None
+    return images, labels
+
+
+def _cifar_tensors(folder: Path, names: Iterable[str], progress: Progress, start: float, span: float) -> tuple:
+    """The images and labels of the batch files ``names``, checked for consistency."""
+    names = list(names)
+    parts = []
+    for i, name in enumerate(names):
+        progress(start + span * i / len(names), f"Reading {name}")
+        parts.append(_batch_arrays(folder / name))
+    images = np.concatenate([p[0] for p in parts])
+    labels = np.concatenate([p[1] for p in parts])
+    if len(labels) != len(images) or (len(labels) and (labels.min() < 0 or labels.max() >= 10)):
         raise DatasetError(
-            f"the CIFAR-10 files in {folder} are inconsistent: {len(dataset.data)} images, {len(labels)} labels,"
-            f" {len(names)} class names; expected 10 classes"
+            f"the CIFAR-10 files in {folder} are inconsistent: {len(images)} images and {len(labels)} labels"
+            f" ranging {labels.min() if len(labels) else '-'} to {labels.max() if len(labels) else '-'};"
+            " expected one label from 0 to 9 per image"
         )
-    images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
-    return images, labels, names
+    return torch.from_numpy(images), torch.from_numpy(labels)
+
+
+def _class_names(folder: Path) -> tuple[str, ...]:
+    names = _read_batch(folder / CIFAR_META).get("label_names")
+    if not isinstance(names, list) or len(names) != 10:
+        raise DatasetError(f"the CIFAR-10 files in {folder} are inconsistent: batches.meta does not list 10 class"
+                           " names; expected 10 classes")
+    return tuple(str(name) for name in names)
+
+
+def _download_cifar10(root: Path) -> None:
+    """torchvision's md5-checked download and extraction, without letting torchvision read the batches."""
+    from torchvision.datasets import CIFAR10
+    from torchvision.datasets.utils import download_and_extract_archive
+
+    download_and_extract_archive(CIFAR10.url, str(root), filename=CIFAR10.filename, md5=CIFAR10.tgz_md5)
 
 
 def _load_cifar10(params: dict[str, Any], progress: Progress) -> RawData:
-    cls, root = _local_cifar10(), _root(params)
+    root = _root(params)
     folder = root / CIFAR_FOLDER
     missing = [name for name in CIFAR_FILES if not (folder / name).exists()]
     if missing and params["download"]:
         progress(0.0, f"Downloading CIFAR-10 into {root}")
-        _download(lambda: cls(str(root), train=True, download=True), folder, CIFAR_FILES, "CIFAR-10")
+        _download(lambda: _download_cifar10(root), folder, CIFAR_FILES, "CIFAR-10")
         missing = [name for name in CIFAR_FILES if not (folder / name).exists()]
     if missing:
         raise DatasetError(
             f"CIFAR-10 files not found in {folder}: missing {_listing(missing)}. Expected"
             f" {_listing(CIFAR_FILES)} (the 'python version' of CIFAR-10). Switch on 'download' or copy them there."
         )
-    official = _official_md5s()
-    for i, name in enumerate(CIFAR_FILES):
-        progress(0.5 * i / len(CIFAR_FILES), f"Checking {name}")
-        _check_batch_file(folder / name, official[name])
-    progress(0.5, "Reading CIFAR-10 training images")
-    x, y, names = _cifar_tensors(cls, root, True, folder)
+    names = _class_names(folder)
+    x, y = _cifar_tensors(folder, CIFAR_TRAIN, progress, 0.0, 0.8)
     test = None
     if params["validation"] == "test_set":
-        progress(0.8, "Reading CIFAR-10 test images")
-        test = _cifar_tensors(cls, root, False, folder)[:2]
+        test = _cifar_tensors(folder, (CIFAR_TEST,), progress, 0.8, 0.2)
     progress(1.0, f"CIFAR-10: {len(y)} training images")
     return RawData(x, y, "classification", names, scale=1.0 / 255.0, test=test)
 
