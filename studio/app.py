@@ -6,6 +6,7 @@ command: with no arguments, or with the path of a project file to open instead o
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -40,8 +41,10 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
 
 def main(project: str | None = None) -> int:
     """Open the window (on the project file ``project``, if given) and run the event loop."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C while starting: just end (nothing to save yet)
     app = create_app(sys.argv[:1])
     from studio.ui.excepthook import install_excepthook
+    from studio.ui.interrupt import close_on_ctrl_c
     from studio.ui.main_window import MainWindow  # imported after the palette so plots pick up its colours
 
     window = MainWindow()
@@ -49,6 +52,7 @@ def main(project: str | None = None) -> int:
     if project is not None:
         window.document.open(project)
     window.show()
+    close_on_ctrl_c(window, window.shutdown)  # Ctrl+C in the terminal closes the window as its close button does
     app.aboutToQuit.connect(window.shutdown)
     return app.exec()
 
