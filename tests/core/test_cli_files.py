@@ -19,6 +19,7 @@ import torch
 
 from studio.core.build import build_model
 from studio.core.checkpoint import ModelInfo, save_checkpoint
+from studio.core.presets import load_preset
 from studio.core.project import LayerSpec, ModelSpec, Project
 from studio.core.runs import APP_FOLDER, load_run
 
@@ -172,7 +173,7 @@ def test_a_device_given_as_project_or_csv_is_refused_unread(tmp_path: Path, devi
     if not Path(device).exists():
         pytest.skip(f"no {device} here")
     one_error_line(run_cli("train", device, cwd=tmp_path), device, "is a device, not a project file")
-    project = json.loads((ROOT / "resources/presets/digits-mlp.json").read_text())
+    project = load_preset("digits-mlp").to_dict()
     project["data"] = {"dataset": "csv", "params": {"path": device}}
     path = tmp_path / "csv.json"
     path.write_text(json.dumps(project))
