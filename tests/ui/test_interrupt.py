@@ -33,7 +33,7 @@ def test_ctrl_c_stops_a_run_and_closes_the_window(qtbot, host, temp_settings, re
     dialogs = ScriptedDialogs(answers=["yes"])  # "Training is still running. Stop it and close the window?"
     window = open_window(qtbot, host, tiny_project(epochs=500, per_class=50), dialogs)
     close_on_ctrl_c(window, window.shutdown)
-    window.actions["train"].trigger()
+    window.commands["train"].trigger()
     qtbot.waitUntil(window.training.busy, timeout=RUN_TIMEOUT_MS)
     _ctrl_c_from_outside(0.5)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=RUN_TIMEOUT_MS)
