@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 
 import pytest
 import torch
@@ -113,3 +114,36 @@ def test_a_state_from_another_network_is_refused() -> None:
     other.model.layers[0].params["out_features"] = 7
     with pytest.raises(ProjectFileError, match="does not fit"):
         Trainer(other, data=blobs()).fit(resume=state)
+
+
+def test_a_non_finite_stop_keeps_the_last_good_optimizer_state_and_resumes(tmp_path) -> None:  # noqa: ANN001
+    """Momentum as well as weights go back to the last finite step, so the checkpoint resumes (it used to
+    hold NaN momentum buffers, and the resumed fit diverged at its first step)."""
+    from studio.core.checkpoint import CheckpointCallback, load_checkpoint, resume_fit
+
+    data = blobs()
+    data.x_train[36, 0] = math.inf  # batch 5 of 6 (unshuffled, 8 per batch): its loss and gradients blow up
+    project = mlp_project(epochs=1, shuffle=False)
+    seen: dict[int, dict] = {}
+
+    class RecordOptimizer(Callback):
+        def on_train_batch_end(self, trainer: Trainer, event: BatchEnd) -> None:
+            seen[event.step] = {"optimizer": trainer.optimizer.state_dict(), "model": weights(trainer)}
+            seen[event.step] = through_torch_save(seen[event.step])  # a deep copy
+
+    trainer = Trainer(project, data=data, callbacks=[RecordOptimizer(), CheckpointCallback(tmp_path)], log_every=1)
+    result = trainer.fit()
+    assert result.reason == "non_finite" and "the weights of step 4" in result.message
+    checkpoint = load_checkpoint(tmp_path)
+    kept = checkpoint.state["optimizer"]["state"]
+    assert kept and all(torch.isfinite(buf["momentum_buffer"]).all() for buf in kept.values())
+    want = seen[3]  # "the weights of step 4": those that gave its finite loss, after step 3 (momentum too)
+    for key, buffers in want["optimizer"]["state"].items():
+        assert torch.equal(kept[key]["momentum_buffer"], buffers["momentum_buffer"]), key
+    for name, tensor in want["model"].items():
+        assert torch.equal(checkpoint.model_state()[name], tensor), name
+
+    clean = blobs()  # the same data without the bad sample: the rest of the epoch trains normally
+    _, resumed = resume_fit(tmp_path, data=clean)
+    assert resumed.reason == "completed", resumed.message
+    assert math.isfinite(resumed.history[-1].train_loss)

@@ -181,7 +181,7 @@ class Trainer:
             self.progress = Progress()
         self._stats = self._stats_collector()
         self._window = BatchWindow(self.loss_fn.predict if self._classify else None)
-        self._snapshot = WeightSnapshot(self.model, self.progress.step)
+        self._snapshot = WeightSnapshot(self.model, self.progress.step, self.optimizer)
         self._source = None
         self._batch_schedule = self.schedule.interval == "batch"
         self._clock = self._window_start = time.perf_counter()
