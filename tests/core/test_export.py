@@ -77,7 +77,7 @@ def test_graph_formats_run_in_plain_torch_without_studio(trained, inputs, tmp_pa
     torch.save(inputs[:5], tmp_path / "x.pt")
     _run_plain_python("""
         import torch
-        x = torch.load("x.pt")
+        x = torch.load("x.pt", weights_only=True)
         with open("model.pt2", "rb") as f:
             program = torch.export.load(f).module()
         torch.save(program(x), "pt2_out.pt")
@@ -85,7 +85,7 @@ def test_graph_formats_run_in_plain_torch_without_studio(trained, inputs, tmp_pa
     """, tmp_path)
     expected = _expected(source, inputs[:5])
     for name in ("pt2_out.pt", "ts_out.pt"):
-        assert torch.allclose(torch.load(tmp_path / name), expected, atol=1e-5), name
+        assert torch.allclose(torch.load(tmp_path / name, weights_only=True), expected, atol=1e-5), name
 
 
 def test_onnx_runs_in_onnxruntime(trained, inputs, tmp_path: Path) -> None:  # noqa: ANN001
@@ -118,12 +118,12 @@ def test_python_export_is_readable_standalone_and_retrains_exactly(trained, inpu
     _run_plain_python("""
         import torch
         from model import load_model, preprocess
-        torch.save(load_model()(preprocess(torch.load("raw.pt"))), "out.pt")
+        torch.save(load_model()(preprocess(torch.load("raw.pt", weights_only=True))), "out.pt")
         import train
         train.main()
     """, folder)
-    assert torch.allclose(torch.load(folder / "out.pt"), _expected(source, inputs[:4]), atol=1e-4)
-    retrained = torch.load(folder / "retrained-weights.pt")
+    assert torch.allclose(torch.load(folder / "out.pt", weights_only=True), _expected(source, inputs[:4]), atol=1e-4)
+    retrained = torch.load(folder / "retrained-weights.pt", weights_only=True)
     for name, tensor in source.model.state_dict().items():  # same start, data order, optimizer: same weights
         assert torch.allclose(retrained[name].float(), tensor.float(), atol=1e-6), name
 
