@@ -96,7 +96,7 @@ def file_size(path: str | os.PathLike[str], what: str, error: type[StudioError] 
     except OSError as exc:
         raise error(f"cannot read {what} {path}: {exc.strerror}") from None
     if not stat.S_ISREG(info.st_mode):
-        raise error(f"{path} is {_kind(info.st_mode)}, not a {what}; choose a regular file")
+        raise error(f"{path} is {_kind(info.st_mode)}, not {_a(what)}; choose a regular file")
     return info.st_size
 
 
@@ -131,4 +131,8 @@ def _kind(mode: int) -> str:
 
 
 def _too_large(path: Path, size: int, limit: int, what: str) -> str:
-    return f"{path} is {size / MB:,.1f} MB; a {what} may be at most {limit / MB:,.0f} MB, so it was not read"
+    return f"{path} is {size / MB:,.1f} MB; {_a(what)} may be at most {limit / MB:,.0f} MB, so it was not read"
+
+
+def _a(what: str) -> str:
+    return f"{'an' if what[:1].lower() in 'aeiou' else 'a'} {what}"

@@ -68,3 +68,11 @@ def _catch(into: list[BaseException], fn) -> None:  # noqa: ANN001
         fn()
     except BaseException as exc:  # noqa: BLE001 - handed to the test thread
         into.append(exc)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_predict_inputs_refuse_a_device_unread() -> None:
+    from studio.core.inspect.inputs import read_inputs
+
+    with pytest.raises(DatasetError, match="/dev/zero is a device, not an input file"):
+        read_inputs(None, Path("/dev/zero"))  # type: ignore[arg-type]  # refused before the source is needed

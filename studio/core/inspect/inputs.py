@@ -19,11 +19,13 @@ import torch
 from torch import Tensor
 
 from studio.core.data import Preprocessing, preview
+from studio.core.data.csv_file import CSV_FILE_LIMIT
 from studio.core.errors import DatasetError, StudioError
 from studio.core.export.source import ExportSource
 from studio.core.inspect.predict import DARK, load_image, pixels_to_input
 from studio.core.inspect.readout import Readout, read_outputs
 from studio.core.inspect.snapshot import image_shape_of, raw_values, to_images
+from studio.core.io import file_size, read_bounded
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
@@ -52,8 +54,7 @@ def read_inputs(source: ExportSource, path: Path) -> list[Named]:
         if not files:
             raise DatasetError(f"{path} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
         return _images(source, files)
-    if not path.is_file():
-        raise DatasetError(f"input file not found: {path}")
+    file_size(path, "input file", DatasetError)  # a device, pipe or missing file is refused before reading
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return _images(source, [path])
     return _csv_rows(source, path)
@@ -118,8 +119,8 @@ def _csv_rows(source: ExportSource, path: Path) -> list[Named]:
 
 def _read_csv(path: Path) -> list[list[str]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_bounded(path, CSV_FILE_LIMIT, "CSV file", DatasetError).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise DatasetError(f"cannot read {path} as a CSV file ({exc})") from None
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
