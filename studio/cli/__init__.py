@@ -16,7 +16,6 @@ from collections.abc import Sequence
 
 from studio import __version__
 from studio.cli.commands import COMMANDS, handler
-from studio.cli.interrupt import NAMES, exit_status
 from studio.core.errors import StudioError
 
 USER_ERROR = 2
@@ -59,7 +58,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StudioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USER_ERROR
-    except KeyboardInterrupt as exc:
-        signum = getattr(exc, "signum", signal.SIGINT)
-        print(f"interrupted by {NAMES.get(signum, signum)}", file=sys.stderr)
-        return exit_status(signum)
+    except KeyboardInterrupt as exc:  # Ctrl+C, or interrupt.Interrupted (which names its signal)
+        print(str(exc) or "interrupted by Ctrl+C", file=sys.stderr)
+        return 128 + int(getattr(exc, "signum", signal.SIGINT))  # the shell's convention: 130, 143
