@@ -40,3 +40,11 @@ class DatasetError(StudioError):
 
 class ProjectFileError(StudioError):
     """A project, checkpoint or weights file is corrupt, truncated, unknown or unsafe."""
+
+
+class InvalidProjectError(ProjectFileError, ConfigError):
+    """A project breaks its schema: one line per problem; ``field`` names the first (``"training.epochs"``)."""
+
+    def __init__(self, problems: list[str], field: str | None) -> None:
+        super().__init__("\n".join(problems), field)
+        self.problems = problems

@@ -12,12 +12,13 @@ import copy
 import json
 import os
 from collections.abc import Callable
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.core.errors import ProjectFileError
+from studio.core.errors import InvalidProjectError, ProjectFileError
 from studio.core.io import MB, atomic_write_text, read_bounded
+from studio.core.validate import parse_json, validate_project
 
 SCHEMA_VERSION = 1
 # A project is a few kilobytes; a bigger file is a mistake (or a device) and is refused unread.
@@ -25,6 +26,16 @@ PROJECT_FILE_LIMIT = 10 * MB
 
 # Upgrades one schema version to the next: MIGRATIONS[n] turns a version-n dict into version n+1.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+# Upper bounds of counts (epochs, batch size...) and seeds: generous, but they keep a typo such as a
+# 40-digit number from reaching code that converts it to a float or a C integer.
+MAX_COUNT = 1_000_000_000
+MAX_SEED = 2**32 - 1
+
+
+def _limited(default: Any, **schema: Any) -> Any:
+    """A field with JSON Schema constraints (``minimum``, ``enum``...) that ``schema.py`` adds to its type."""
+    return field(default=default, metadata={"schema": schema})
 
 
 @dataclass
@@ -40,7 +51,7 @@ class LayerSpec:
     params: dict[str, Any] = field(default_factory=dict)
     init: str | None = None
     frozen: bool = False
-    lr_mult: float = 1.0
+    lr_mult: float = _limited(1.0, minimum=0, maximum=1000)
     init_params: dict[str, Any] = field(default_factory=dict)
     layers: list[LayerSpec] = field(default_factory=list)
 
@@ -63,9 +74,9 @@ class DataSpec:
     dataset: str = "digits"
     params: dict[str, Any] = field(default_factory=dict)
     preprocessing: str = "standardize"
-    val_fraction: float = 0.2
-    subset_per_class: int | None = None
-    seed: int = 0
+    val_fraction: float = _limited(0.2, minimum=0, exclusiveMaximum=1)
+    subset_per_class: int | None = _limited(None, minimum=1, maximum=MAX_COUNT)
+    seed: int = _limited(0, minimum=0, maximum=MAX_SEED)
 
 
 @dataclass
@@ -80,16 +91,16 @@ class Choice:
 class TrainingSpec:
     """How long and how to train; ``None`` switches an optional stop condition off."""
 
-    epochs: int = 20
-    batch_size: int = 64
-    seed: int = 0
+    epochs: int = _limited(20, minimum=1, maximum=MAX_COUNT)
+    batch_size: int = _limited(64, minimum=1, maximum=MAX_COUNT)
+    seed: int = _limited(0, minimum=0, maximum=MAX_SEED)
     device: str = "auto"
     shuffle: bool = True
     target_loss: float | None = None
-    early_stopping_patience: int | None = None
-    stats_every: int = 10
-    snapshot_every: int = 0
-    keep_snapshots: int = 3
+    early_stopping_patience: int | None = _limited(None, minimum=1, maximum=MAX_COUNT)
+    stats_every: int = _limited(10, minimum=0, maximum=MAX_COUNT)
+    snapshot_every: int = _limited(0, minimum=0, maximum=MAX_COUNT)
+    keep_snapshots: int = _limited(3, minimum=1, maximum=MAX_COUNT)
 
 
 @dataclass
@@ -119,14 +130,16 @@ class Project:
 
     @classmethod
     def from_dict(cls, data: Any) -> Project:
-        """Build a project from a (possibly older) dict; raise :class:`ProjectFileError` when it cannot."""
+        """Build a project from a (possibly older) dict, checked against the schema after migrating.
+
+        Raises :class:`ProjectFileError` (:class:`InvalidProjectError`, naming the field, for schema
+        problems) before anything is built, so a bad file is refused whole.
+        """
         if not isinstance(data, dict):
             raise ProjectFileError("a project file must contain a JSON object")
         data = migrate(data)
-        try:
-            return _build(cls, data, "project")
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise ProjectFileError(f"the project file is not valid: {exc}") from None
+        validate_project(data)
+        return _build(cls, data)
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
@@ -166,46 +179,35 @@ _NESTED: dict[str, type] = {
 }
 
 
-def _build(cls: type, data: Any, where: str) -> Any:
-    """Construct dataclass ``cls`` from ``data``, naming the first unknown or malformed key."""
-    if not isinstance(data, dict):
-        raise ValueError(f"'{where}' must be an object")
-    names = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - names - {"schema_version"})
-    if unknown:
-        raise ValueError(f"unknown key '{where}.{unknown[0]}'")
-    missing = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
-    absent = [name for name in missing if name not in data]
-    if absent:
-        raise ValueError(f"'{where}' needs '{absent[0]}'")
+def _build(cls: type, data: dict[str, Any]) -> Any:
+    """Construct dataclass ``cls`` from a dict that passed :func:`validate_project`."""
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key == "schema_version":
             continue
-        if key in _NESTED and cls is Project:
-            kwargs[key] = _build(_NESTED[key], value, key)
+        if cls is Project and key in _NESTED:
+            kwargs[key] = _build(_NESTED[key], value)
         elif cls in (ModelSpec, LayerSpec) and key == "layers":
-            if not isinstance(value, list):
-                raise ValueError(f"'{where}.layers' must be a list")
-            kwargs[key] = [_build(LayerSpec, item, f"{where}.layers[{i}]") for i, item in enumerate(value)]
+            kwargs[key] = [_build(LayerSpec, item) for item in value]
         else:
             kwargs[key] = value
     return cls(**kwargs)
 
 
 def load_project(path: str | os.PathLike[str]) -> Project:
-    """Read a project file; any problem becomes one clear :class:`ProjectFileError`."""
+    """Read a project file; any problem becomes :class:`ProjectFileError` lines that start with the path.
+
+    A UTF-8 byte-order mark (some Windows editors write one) is accepted.
+    """
     path = Path(path)
     try:
-        text = read_bounded(path, PROJECT_FILE_LIMIT, "project file").decode("utf-8")
+        text = read_bounded(path, PROJECT_FILE_LIMIT, "project file").decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ProjectFileError(f"cannot read project file {path}: {exc}") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProjectFileError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg}); is it truncated?") from None
-    try:
-        return Project.from_dict(data)
+        return Project.from_dict(parse_json(text))
+    except InvalidProjectError as exc:
+        raise InvalidProjectError([f"{path}: {line}" for line in exc.problems], exc.field) from None
     except ProjectFileError as exc:
         raise ProjectFileError(f"{path}: {exc}") from None
 

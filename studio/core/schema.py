@@ -1,7 +1,12 @@
 """JSON Schema of the project file, derived from the project dataclasses and the registries.
 
 Deriving it (instead of writing it by hand) keeps the schema, the document classes and the
-registries from drifting apart; ``python main.py schema`` prints it.
+registries from drifting apart; ``python main.py schema`` prints it and ``validate.py`` checks
+every project against it. It is tight on purpose: every field has its type, counts have their
+ranges (from the dataclass fields' ``schema`` metadata), names come from the registries, and
+each layer's, dataset's, optimizer's, loss's, schedule's and initialisation's settings are
+checked against that entry's own :class:`~studio.core.params.Param`\\ s, so a wrong type never
+reaches code that assumed the right one.
 """
 
 from __future__ import annotations
@@ -9,18 +14,27 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any
 
 from studio.core import project as doc
+from studio.core.params import Param
 
 _SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
+_PARAM_TYPES = {"int": "integer", "float": "number", "bool": "boolean", "choice": "string", "str": "string",
+                "path": "string"}
+# Integer settings without a maximum of their own get this one: a 40-digit count is a typo, and
+# it would overflow the C integers and floats it is converted to.
+INT_LIMIT = doc.MAX_COUNT
 
 
 def _type_schema(tp: Any) -> dict[str, Any]:
-    """Schema of one annotated field type."""
+    """Schema of one annotated field type; ``X | None`` becomes a list of JSON types."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         options = [_type_schema(arg) for arg in typing.get_args(tp)]
+        if all(set(option) == {"type"} for option in options):
+            return {"type": [option["type"] for option in options]}
         return {"anyOf": options}
     if tp is type(None):
         return {"type": "null"}
@@ -37,12 +51,12 @@ def _type_schema(tp: Any) -> dict[str, Any]:
 
 
 def _class_schema(cls: type) -> dict[str, Any]:
-    """Schema of a project dataclass: its fields, their defaults, nothing else allowed."""
+    """Schema of a project dataclass: its fields, their limits and defaults, nothing else allowed."""
     hints = typing.get_type_hints(cls)
     properties: dict[str, Any] = {}
     required: list[str] = []
     for f in dataclasses.fields(cls):
-        schema = _type_schema(hints[f.name])
+        schema = {**_type_schema(hints[f.name]), **f.metadata.get("schema", {})}
         if f.default is not dataclasses.MISSING:
             schema["default"] = f.default
         elif f.default_factory is dataclasses.MISSING:
@@ -56,37 +70,85 @@ def _class_schema(cls: type) -> dict[str, Any]:
     return out
 
 
-def _registry_enums() -> dict[tuple[str, str], list[str]]:
-    """Allowed names for the fields that refer to a registry entry."""
-    from studio.core.data import DATASETS, PREPROCESSINGS
-    from studio.core.init import BIAS_INITS, INITS
-    from studio.core.layers import LAYERS
+def param_schema(param: Param) -> dict[str, Any]:
+    """Schema of one registry setting: its JSON type, range or choices, and help text."""
+    kind = _PARAM_TYPES[param.kind]
+    schema: dict[str, Any] = {"type": [kind, "null"] if param.optional else kind, "description": param.help}
+    if param.kind == "choice":
+        schema["enum"] = [*param.choices, *([None] if param.optional else [])]
+    if param.min is not None:
+        schema["minimum"] = param.min
+    if param.max is not None:
+        schema["maximum"] = param.max
+    elif param.kind == "int":
+        schema["maximum"] = INT_LIMIT
+    if param.default is not None:
+        schema["default"] = param.default
+    return schema
 
+
+def params_schema(params: Sequence[Param]) -> dict[str, Any]:
+    """Schema of a settings object: the entry's own settings and no others."""
     return {
-        ("LayerSpec", "type"): LAYERS.names(),
-        ("ModelSpec", "init"): INITS.names(),
-        ("ModelSpec", "bias_init"): BIAS_INITS.names(),
-        ("DataSpec", "dataset"): DATASETS.names(),
-        ("DataSpec", "preprocessing"): PREPROCESSINGS.names(),
+        "type": "object",
+        "properties": {p.name: param_schema(p) for p in params},
+        "additionalProperties": False,
     }
 
 
-def _choice_enums() -> dict[str, list[str]]:
-    """Allowed names for the optimizer, loss and schedule choices."""
+def _per_name(name_key: str, params_key: str, entries: Sequence[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """One ``if name == X then params match X's settings`` rule per registry entry."""
+    return [
+        {
+            "if": {"properties": {name_key: {"const": name}}, "required": [name_key]},
+            "then": {"properties": {params_key: params_schema(entry.params)}},
+        }
+        for name, entry in entries
+    ]
+
+
+def registries() -> dict[str, Any]:
+    """The registries whose names the schema lists (imported here: they pull in torch)."""
+    from studio.core.data import DATASETS, PREPROCESSINGS
+    from studio.core.device import DEVICE_CHOICES
+    from studio.core.init import BIAS_INITS, INITS
+    from studio.core.layers import LAYERS
     from studio.core.optim import LOSSES, OPTIMIZERS, SCHEDULES
 
-    return {"optimizer": OPTIMIZERS.names(), "loss": LOSSES.names(), "schedule": SCHEDULES.names()}
+    return {"layers": LAYERS, "inits": INITS, "bias_inits": BIAS_INITS, "datasets": DATASETS,
+            "preprocessings": PREPROCESSINGS, "devices": DEVICE_CHOICES, "optimizer": OPTIMIZERS, "loss": LOSSES,
+            "schedule": SCHEDULES}
+
+
+def _definitions(reg: dict[str, Any]) -> dict[str, Any]:
+    """The ``$defs``: each document class, with registry names and per-entry settings filled in."""
+    classes = [doc.LayerSpec, doc.ModelSpec, doc.DataSpec, doc.TrainingSpec]
+    defs = {cls.__name__: _class_schema(cls) for cls in classes}
+    layer, model = defs["LayerSpec"]["properties"], defs["ModelSpec"]["properties"]
+    data = defs["DataSpec"]["properties"]
+    layer["type"]["enum"] = reg["layers"].names()
+    layer["init"]["enum"] = [*reg["inits"].names(), None]
+    model["init"]["enum"] = reg["inits"].names()
+    model["bias_init"]["enum"] = reg["bias_inits"].names()
+    data["dataset"]["enum"] = reg["datasets"].names()
+    data["preprocessing"]["enum"] = reg["preprocessings"].names()
+    defs["TrainingSpec"]["properties"]["device"]["enum"] = list(reg["devices"])
+    defs["LayerSpec"]["allOf"] = _per_name("type", "params", reg["layers"].items())
+    defs["ModelSpec"]["allOf"] = _per_name("init", "init_params", reg["inits"].items())
+    defs["DataSpec"]["allOf"] = _per_name("dataset", "params", reg["datasets"].items())
+    return defs
 
 
 def project_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a project file at the current schema version."""
-    classes = [doc.LayerSpec, doc.ModelSpec, doc.DataSpec, doc.Choice, doc.TrainingSpec]
-    defs = {cls.__name__: _class_schema(cls) for cls in classes}
-    for (cls_name, field_name), names in _registry_enums().items():
-        defs[cls_name]["properties"][field_name]["enum"] = names
+    reg = registries()
+    defs = _definitions(reg)
     root = _class_schema(doc.Project)
-    for key, names in _choice_enums().items():
-        root["properties"][key] = {"allOf": [{"$ref": "#/$defs/Choice"}, {"properties": {"name": {"enum": names}}}]}
+    for key in ("optimizer", "loss", "schedule"):
+        choice = _class_schema(doc.Choice)
+        choice["properties"]["name"]["enum"] = reg[key].names()
+        choice["allOf"] = _per_name("name", "params", reg[key].items())
+        root["properties"][key] = choice
     root["properties"] = {"schema_version": {"const": doc.SCHEMA_VERSION}, **root["properties"]}
     root["required"] = ["schema_version"]
     return {

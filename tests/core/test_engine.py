@@ -287,10 +287,10 @@ def test_hooks_are_removed_even_when_a_callback_fails() -> None:
 def test_bad_settings_are_config_errors() -> None:
     with pytest.raises(ConfigError) as info:
         Trainer(mlp_project(epochs=0), data=blobs())
-    assert info.value.field == "epochs"
+    assert info.value.field == "training.epochs"
     with pytest.raises(ConfigError) as info:
         Trainer(mlp_project(batch_size=0), data=blobs())
-    assert info.value.field == "batch_size"
+    assert info.value.field == "training.batch_size"
 
 
 def test_a_given_model_trains_as_one_group() -> None:

@@ -33,9 +33,9 @@ def test_round_trip_through_file(tmp_path):
         ("[1, 2]", "JSON object"),
         ('{"name": "x"}', "schema_version"),
         ('{"schema_version": 99}', "newer Training Studio"),
-        ('{"schema_version": 1, "modle": {}}', "unknown key 'project.modle'"),
-        ('{"schema_version": 1, "model": {"layers": [{"params": {}}]}}', "'model.layers[0]' needs 'type'"),
-        ('{"schema_version": 1, "model": {"layers": 3}}', "must be a list"),
+        ('{"schema_version": 1, "modle": {}}', 'the project: unknown key "modle"'),
+        ('{"schema_version": 1, "model": {"layers": [{"params": {}}]}}', 'model.layers[0] (layer 1) needs "type"'),
+        ('{"schema_version": 1, "model": {"layers": 3}}', "model.layers must be a list, not 3"),
     ],
 )
 def test_bad_files_give_one_clear_error(tmp_path, text, words):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -111,6 +112,24 @@ def test_a_corrupt_project_is_reported_and_the_current_one_kept(window, tmp_path
     assert not window.document.open(bad)
     assert window.dialogs.shown[-1].kind == "error" and "broken.json" in window.dialogs.shown[-1].text
     assert window.document.project.name == "Digits MLP"
+
+
+def test_open_is_all_or_nothing(window, tmp_path):
+    """A file with an unknown schedule (and a new network and epochs) changes nothing; the dialog names the field."""
+    project = window.document.project.to_dict()
+    project["model"]["layers"] = [{"type": "Linear", "params": {"out_features": 7}}]
+    project["training"]["epochs"] = 77
+    project["schedule"] = {"name": "warp", "params": {}}
+    bad = tmp_path / "warp.json"
+    bad.write_text(json.dumps(project), encoding="utf-8")
+    layers_before = [layer.type for layer in window.document.project.model.layers]
+    epochs_before = window.findChild(QWidget, "epochsSpin").value()
+    assert not window.document.open(bad)
+    shown = window.dialogs.shown[-1]
+    assert shown.kind == "error" and "schedule.name must be one of" in shown.text and "warp" in shown.text
+    assert [layer.type for layer in window.document.project.model.layers] == layers_before
+    assert window.findChild(QWidget, "epochsSpin").value() == epochs_before != 77
+    assert window.document.project.schedule.name != "warp"
 
 
 def test_closing_with_unsaved_changes_asks_and_can_be_cancelled(window):

@@ -9,7 +9,6 @@ are thread-safe flags honoured between batches.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -30,6 +29,7 @@ from studio.core.engine.state import Progress, capture, restore
 from studio.core.engine.threads import forward_flops, intra_op_threads, step_threads
 from studio.core.errors import ConfigError
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitResult, FitStart, Paused
+from studio.core.memory import check_memory
 from studio.core.optim import (
     CLASSIFICATION,
     build_loss,
@@ -39,9 +39,10 @@ from studio.core.optim import (
     optimizer_lr,
     param_groups,
 )
-from studio.core.project import Project, TrainingSpec
+from studio.core.project import Project
 from studio.core.stats import LayerStatsCollector
 from studio.core.units import model_units
+from studio.core.validate import check_project
 
 Batches = TensorBatches | LoaderBatches
 Verdict = tuple[str, str]  # (FitEnd reason, message for the learner)
@@ -67,9 +68,11 @@ class Trainer:
         model: nn.Module | None = None,
         log_every: int = DEFAULT_LOG_EVERY,
     ) -> None:
+        check_project(project)  # the schema, before anything is built: a wrong type names its field
+        if log_every < 1:
+            raise ValueError("log_every must be at least 1")
         self.project = project.copy()
         self.training = self.project.training
-        _check_training(self.training, log_every)
         self.log_every = log_every
         self.data = data if data is not None else prepare_data(self.project.data)
         if not self.data.n_train:
@@ -77,6 +80,8 @@ class Trainer:
         self.device = pick_device(self.training.device)
         torch.manual_seed(self.training.seed)
         if model is None:
+            batch = min(self.training.batch_size, self.data.n_train)
+            check_memory(self.project.model, self.data.input_shape, batch, self.project.optimizer, self.device)
             model = build_model(self.project.model, self.data.input_shape, self.training.seed)
         self.model = model.to(self.device)
         self.threads = self._step_threads()
@@ -368,20 +373,3 @@ def merge_groups(groups: list[dict]) -> list[dict]:
         target["params"] += list(group["params"])
         target["layers"].append(group.get("layer"))
     return list(merged.values())
-
-
-def _check_training(training: TrainingSpec, log_every: int) -> None:
-    """Reject settings the loop cannot run with, naming the field."""
-    checks = (
-        ("epochs", training.epochs >= 1, "at least 1"),
-        ("batch_size", training.batch_size >= 1, "at least 1"),
-        ("stats_every", training.stats_every >= 0, "0 (off) or more"),
-        ("early_stopping_patience", (training.early_stopping_patience or 1) >= 1, "at least 1"),
-    )
-    for name, ok, what in checks:
-        if not ok:
-            raise ConfigError(f"training {name.replace('_', ' ')} must be {what}", field=name)
-    if training.target_loss is not None and not math.isfinite(training.target_loss):
-        raise ConfigError("the target loss must be a finite number", field="target_loss")
-    if log_every < 1:
-        raise ValueError("log_every must be at least 1")

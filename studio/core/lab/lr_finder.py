@@ -20,6 +20,7 @@ from studio.core.device import pick_device
 from studio.core.engine.batching import LoaderBatches, TensorBatches
 from studio.core.errors import ConfigError
 from studio.core.lab.common import Progress, StopFlag, never_stop, no_progress
+from studio.core.memory import check_memory
 from studio.core.optim import OPTIMIZERS, build_loss, build_optimizer, param_groups
 from studio.core.project import Project
 
@@ -68,6 +69,7 @@ def find_lr(project: Project, start: float = DEFAULT_START, end: float = DEFAULT
         data = prepare_data(project.data)
     t = project.training
     device = pick_device(t.device)
+    check_memory(project.model, data.input_shape, min(t.batch_size, data.n_train), project.optimizer, device)
     model = build_model(project.model, data.input_shape, t.seed).to(device)
     model.train()
     kind = OPTIMIZERS.get(project.optimizer.name)

@@ -24,6 +24,7 @@ from studio.core.engine.evaluate import split_batches
 from studio.core.errors import ConfigError
 from studio.core.init import INITS
 from studio.core.lab.common import Progress, StopFlag, never_stop, no_progress, parse_choice
+from studio.core.memory import check_memory
 from studio.core.optim import build_loss
 from studio.core.params import resolve
 from studio.core.project import Project
@@ -135,6 +136,7 @@ def probe_init(
     size = batch_size or project.training.batch_size
     if size < 2:
         raise ConfigError("the probe needs a batch of at least 2 samples to measure spread", field="batch_size")
+    check_memory(project.model, data.input_shape, min(size, data.n_train), None, torch.device("cpu"))
     x, y = next(iter(split_batches(data, "train", size, torch.device("cpu"))))
     loss_fn = build_loss(project.loss, data.task, data.num_classes or None)
     results = []

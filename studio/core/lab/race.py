@@ -37,6 +37,7 @@ from studio.core.lab.common import (
     no_progress,
     parse_choice,
 )
+from studio.core.memory import check_memory, state_per_weight
 from studio.core.optim.optimizers import OPTIMIZERS
 from studio.core.params import resolve
 from studio.core.project import Choice, Project
@@ -142,7 +143,11 @@ class Race:
         self.project = project.copy()
         self.training = self.project.training
         data = data if data is not None else prepare_data(self.project.data)
-        shared = _on_device(data, pick_device(self.training.device))  # one copy for all lanes
+        device = pick_device(self.training.device)
+        hungriest = max(contestants, key=lambda c: state_per_weight(c.optimizer)).optimizer
+        check_memory(self.project.model, data.input_shape, min(self.training.batch_size, data.n_train), hungriest,
+                     device, copies=len(contestants))  # the lanes train side by side
+        shared = _on_device(data, device)  # one copy for all lanes
         with preserved_rng():  # building a trainer seeds torch; the race leaves the caller's generators alone
             self.lanes = [self._lane(c, shared) for c in contestants]
 
