@@ -194,3 +194,37 @@ def test_csv_errors(tmp_path):
     text = write_csv(tmp_path / "text.csv", "a,b\n1,2\n3,x\n")
     with pytest.raises(DatasetError, match="'x' is not a number; a regression label must be a number"):
         prepare_data(DataSpec(dataset="csv", params={"path": text, "task": "regression"}))
+
+
+@pytest.mark.parametrize(("cell", "shown"), [("nan", "'nan'"), ("inf", "'inf'"), ("-Infinity", "'-Infinity'")])
+def test_csv_non_finite_cells_name_their_row_and_column(tmp_path, cell, shown):
+    path = write_csv(tmp_path / "nf.csv", f"a,b,label\n1,2,x\n3,4,y\n5,{cell},x\n")
+    with pytest.raises(DatasetError, match=f"nf.csv, line 4, column 'b': {shown} is not a number"):
+        prepare_data(DataSpec(dataset="csv", params={"path": path}))
+    target = write_csv(tmp_path / "nt.csv", f"a,target\n1,2\n3,{cell}\n")
+    with pytest.raises(DatasetError, match=f"nt.csv, line 3, column 'target': {shown} is not a number"):
+        prepare_data(DataSpec(dataset="csv", params={"path": target, "task": "regression"}))
+
+
+def test_csv_numpy_reading_matches_the_cells(tmp_path):
+    """Tabs, quoted labels with the delimiter inside, spaces around numbers, a '#' in a label, blank lines."""
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=(300, 12)).astype(np.float32)
+    labels = [["cat #1", "dog\tbig", "bird"][i % 3] for i in range(300)]
+    lines = ["\t".join(f'" {name} "' if i == 5 else name for i, name in enumerate(["f"] * 12 + ["kind"]))]
+    for row, label in zip(values, labels, strict=True):
+        lines.append("\t".join([f" {v!r} " for v in row.tolist()] + [f'"{label}"']) + ("\n" if len(lines) % 50 else ""))
+    path = write_csv(tmp_path / "t.tsv", "\n".join(lines) + "\n")
+    data = prepare_data(DataSpec(dataset="csv", params={"path": path}, val_fraction=0.0, preprocessing="none"))
+    assert data.class_names == ("bird", "cat #1", "dog\tbig") and data.n_train == 300
+    order = np.argsort(data.x_train[:, 0].numpy())
+    np.testing.assert_array_equal(data.x_train.numpy()[order], values[np.argsort(values[:, 0])])
+    expected = np.array([data.class_names.index(label) for label in labels])[np.argsort(values[:, 0])]
+    np.testing.assert_array_equal(data.y_train.numpy()[order], expected)
+
+
+def test_csv_windows_line_ends_and_leading_blank_lines(tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_bytes(b"\r\n\r\na,b,label\r\n1,2,x\r\n\r\n3,4,y\r\n")
+    data = prepare_data(DataSpec(dataset="csv", params={"path": str(path)}, val_fraction=0.0, preprocessing="none"))
+    assert data.class_names == ("x", "y") and sorted(data.x_train[:, 0].tolist()) == [1.0, 3.0]

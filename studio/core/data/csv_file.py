@@ -1,7 +1,9 @@
 """A CSV file: a header row, numeric feature columns and one label column (class or number).
 
-Read with the standard ``csv`` module (quoting, ``,``/``;``/tab delimiters) so a learner's
-spreadsheet export just works; every problem names the row and column to fix.
+The dialect (``,``/``;``/tab, quoting) is sniffed with the standard ``csv`` module so a learner's
+spreadsheet export just works; the values are parsed by ``numpy.loadtxt`` in C (10,000 × 785 cells:
+a second and about 60 MB, against 8.5 s and 590 MB cell by cell in Python). Only when numpy finds
+a problem does the row-by-row pass run, to name the row and column to fix.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import csv
 import math
 import os
+from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +24,6 @@ from studio.core.errors import ConfigError, DatasetError
 from studio.core.io import MB, read_bounded
 from studio.core.params import Param
 
-_PROGRESS_EVERY = 5000
 # Larger tables do not fit the in-memory training this reader feeds (use an image folder instead).
 CSV_FILE_LIMIT = 1024 * MB
 
@@ -34,7 +37,8 @@ PARAMS = (
 )
 
 
-def _read_rows(params: dict[str, Any]) -> tuple[Path, list[str], list[list[str]]]:
+def _read_text(params: dict[str, Any]) -> tuple[Path, str, Any]:
+    """The file's text and its sniffed dialect."""
     if not params["path"]:
         raise DatasetError("choose a CSV file")
     path = Path(os.path.expanduser(params["path"]))
@@ -46,10 +50,12 @@ def _read_rows(params: dict[str, Any]) -> tuple[Path, list[str], list[list[str]]
         dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [row for row in csv.reader(text.splitlines(), dialect) if any(cell.strip() for cell in row)]
-    if len(rows) < 2:
-        raise DatasetError(f"{path} needs a header row and at least one data row")
-    return path, [name.strip() for name in rows[0]], rows[1:]
+    return path, text, dialect
+
+
+def _rows(text: str, dialect: Any) -> list[list[str]]:
+    """Every non-blank row as cells (the slow pass, for the header and for wording errors)."""
+    return [row for row in csv.reader(text.splitlines(), dialect) if any(cell.strip() for cell in row)]
 
 
 def _label_index(header: list[str], wanted: str) -> int:
@@ -81,34 +87,82 @@ def _class_names(labels: list[str]) -> tuple[str, ...]:
         return tuple(sorted(distinct))
 
 
-def load_csv(params: dict[str, Any], progress: Progress) -> RawData:
-    """Features as float32 rows; labels as class indices or float32 targets, by the ``task`` parameter."""
-    path, header, rows = _read_rows(params)
-    target = _label_index(header, params["label_column"])
-    features = [i for i in range(len(header)) if i != target]
-    if not features:
-        raise DatasetError(f"{path.name} has no feature columns besides the label column {header[target]!r}")
-    x = np.empty((len(rows), len(features)), np.float32)
-    labels: list[str] = []
+def _lines(text: str) -> Iterator[str]:
+    """The non-blank lines of ``text``, one at a time (a list of them all would double the memory)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if end > start and not text[start:end].isspace():
+            yield text[start:end]
+        start = end + 1
+
+
+def _header(path: Path, text: str, dialect: Any) -> list[str]:
+    """The header's column names (the first non-blank line); there must be a data line after it."""
+    lines = _lines(text)
+    first, data = next(lines, None), next(lines, None)
+    if first is None or data is None:
+        raise DatasetError(f"{path} needs a header row and at least one data row")
+    return [name.strip() for name in next(csv.reader([first], dialect))]
+
+
+def _fast(text: str, dialect: Any, features: list[int], target: int, regression: bool
+          ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Features (float32) and labels parsed by numpy in C, or None when a cell is not a finite number."""
+    options: dict[str, Any] = {"delimiter": dialect.delimiter, "quotechar": dialect.quotechar or None, "ndmin": 2,
+                               "comments": None}
+    try:
+        x = np.loadtxt(islice(_lines(text), 1, None), dtype=np.float32, usecols=features, **options)
+        labels = np.loadtxt(islice(_lines(text), 1, None), dtype=np.float32 if regression else str,
+                            usecols=[target], **options)[:, 0]
+    except ValueError:
+        return None
+    if not np.isfinite(x).all() or (regression and not np.isfinite(labels).all()):
+        return None
+    return x, labels
+
+
+def _slow(path: Path, header: list[str], rows: list[list[str]], features: list[int], target: int,
+          regression: bool) -> None:
+    """Find the first bad cell row by row and raise a :class:`DatasetError` naming its line and column."""
     for r, row in enumerate(rows):
         line = r + 2
         if len(row) != len(header):
             raise DatasetError(f"{path.name}, line {line}: {len(row)} values, but the header has {len(header)} columns")
-        x[r] = [_number(row[i], path, line, header[i]) for i in features]
-        labels.append(row[target].strip())
-        if r % _PROGRESS_EVERY == 0:
-            progress(r / len(rows), f"Reading {path.name}: row {r + 1} of {len(rows)}")
-    progress(1.0, f"Read {len(rows)} rows from {path.name}")
+        for i in features:
+            _number(row[i], path, line, header[i])
+        if regression:
+            _number(row[target], path, line, header[target], "a regression label must be a number")
+
+
+def load_csv(params: dict[str, Any], progress: Progress) -> RawData:
+    """Features as float32 rows; labels as class indices or float32 targets, by the ``task`` parameter."""
+    path, text, dialect = _read_text(params)
+    header = _header(path, text, dialect)
+    target = _label_index(header, params["label_column"])
+    features = [i for i in range(len(header)) if i != target]
+    if not features:
+        raise DatasetError(f"{path.name} has no feature columns besides the label column {header[target]!r}")
+    regression = params["task"] == "regression"
+    progress(0.0, f"Reading {path.name}")
+    parsed = _fast(text, dialect, features, target, regression)
+    if parsed is None:
+        _slow(path, header, _rows(text, dialect)[1:], features, target, regression)
+        raise DatasetError(f"{path.name}: some values cannot be read as numbers (numpy and the row-by-row check"
+                           " disagree on which); check the delimiter and quoting")
+    x, labels = parsed
+    progress(1.0, f"Read {len(x):,} rows from {path.name}")
     names = tuple(header[i] for i in features)
-    if params["task"] == "regression":
-        rule = "a regression label must be a number"
-        y = np.array([_number(v, path, r + 2, header[target], rule) for r, v in enumerate(labels)], np.float32)[:, None]
-        return RawData(torch.from_numpy(x), torch.from_numpy(y), "regression", feature_names=names)
-    classes = _class_names(labels)
+    if regression:
+        return RawData(torch.from_numpy(x), torch.from_numpy(labels[:, None].copy()), "regression",
+                       feature_names=names)
+    labels = np.char.strip(labels)
+    classes = _class_names(labels.tolist())
     if len(classes) < 2:
         raise DatasetError(f"the label column {header[target]!r} of {path.name} holds only one class; it needs two")
     index = {name: i for i, name in enumerate(classes)}
-    y = torch.tensor([index[v] for v in labels], dtype=torch.int64)
+    y = torch.tensor([index[v] for v in labels.tolist()], dtype=torch.int64)
     return RawData(torch.from_numpy(x), y, "classification", classes, feature_names=names)
 
 
