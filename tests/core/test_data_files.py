@@ -1,6 +1,7 @@
 """Image folders (PNG files, real ImageFolder, streaming) and CSV files."""
 
 import pickle
+import time
 
 import numpy as np
 import pytest
@@ -104,8 +105,43 @@ def test_image_folder_errors(tmp_path):
     write_images(tmp_path, classes=("cats", "dogs"))
     (tmp_path / "birds").mkdir()
     (tmp_path / "birds" / "notes.txt").write_text("no pictures here")
-    with pytest.raises(DatasetError, match=r"class folder\(s\) birds in .* hold no images.*\.png"):
+    with pytest.raises(DatasetError, match=r"the class folder 'birds' in .* holds no pictures.*\.png"):
         prepare_data(_spec(tmp_path))
+
+
+@pytest.mark.parametrize("root", ["/", "/etc"])
+def test_a_system_folder_is_refused_without_walking_the_disk(root):
+    started = time.monotonic()
+    with pytest.raises(DatasetError, match="root of a drive|holds no pictures"):
+        prepare_data(_spec(root))
+    with pytest.raises(DatasetError, match="root of a drive|holds no pictures"):
+        describe(_spec(root))
+    assert time.monotonic() - started < 5
+
+
+def test_an_empty_picture_is_refused_naming_it(tmp_path):
+    write_images(tmp_path)
+    (tmp_path / "dogs" / "zero.png").write_bytes(b"")
+    (tmp_path / "cats" / "nothing.jpg").write_bytes(b"")
+    with pytest.raises(DatasetError, match=r"nothing\.jpg and 1 more is an empty file \(0 bytes\)"):
+        prepare_data(_spec(tmp_path, preprocessing="none"))
+
+
+def test_a_corrupt_picture_met_while_training_is_one_line_naming_it(tmp_path):
+    """Decoded in a DataLoader worker: the error comes back as one line, not the worker's traceback."""
+    from studio.core.engine import Trainer
+    from studio.core.project import LayerSpec, Project
+
+    write_images(tmp_path)
+    (tmp_path / "dogs" / "003.png").write_bytes(b"\x89PNG garbage")
+    project = Project(data=_spec(tmp_path, preprocessing="none", val_fraction=0.0))
+    project.model.layers = [LayerSpec("Flatten"), LayerSpec("Linear", {"out_features": 2})]
+    project.training.epochs = 1
+    with pytest.raises(DatasetError) as caught:
+        Trainer(project).fit()
+    message = str(caught.value)
+    assert len(message.splitlines()) == 1 and "Caught" not in message
+    assert message.startswith("cannot read image ") and "003.png" in message
 
 
 def test_unreadable_image_names_the_file(tmp_path):

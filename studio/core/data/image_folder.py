@@ -3,6 +3,11 @@
 Images are resized to ``image_size``×``image_size`` (aspect ratio not kept) and converted to
 grey or RGB, so every sample has the shape (channels, size, size). Folders can be large, so
 the data stays on disk: the engine reads it through a DataLoader with workers.
+
+A wrong folder is refused before the disk is walked: a drive's root, or a folder one of whose
+sub-folders shows no image among its first entries (``/etc``, a home folder). Empty files are
+refused when the folder is scanned, and a picture that cannot be decoded while training stops
+the run with one line naming the file.
 """
 
 from __future__ import annotations
@@ -29,6 +34,23 @@ PARAMS = (
 )
 
 
+LOOK_AHEAD = 2000  # entries of each class folder looked at for an image before the folder is scanned
+
+
+class UnreadableImageError(DatasetError):
+    """A picture cannot be decoded; the message names the file.
+
+    A DataLoader worker re-raises an error by calling its class with the worker's whole traceback as
+    the message ("Caught ... in DataLoader worker process 0 ..."); this keeps only the line we wrote.
+    """
+
+    def __init__(self, message: str) -> None:
+        lines = [line for line in message.splitlines() if line.strip()]
+        if len(lines) > 1 and lines[0].startswith("Caught "):
+            message = lines[-1].split(": ", 1)[-1]
+        super().__init__(message)
+
+
 class _Images(Dataset):
     """ImageFolder samples as (float32 (C, H, W) in [0, 1], class); an unreadable image names its file."""
 
@@ -43,7 +65,7 @@ class _Images(Dataset):
             return self.folder[index]
         except (OSError, ValueError) as exc:
             path = self.folder.samples[index][0]
-            raise DatasetError(f"cannot read image {path} ({exc}); remove or replace it") from None
+            raise UnreadableImageError(f"cannot read image {path} ({exc}); remove or replace it") from None
 
 
 def _folder(params: dict[str, Any]) -> Path:
@@ -52,11 +74,14 @@ def _folder(params: dict[str, Any]) -> Path:
     folder = Path(os.path.expanduser(params["root"]))
     if not folder.is_dir():
         raise DatasetError(f"image folder not found: {folder}")
+    if folder.resolve() == Path(folder.resolve().anchor):
+        raise DatasetError(f"{folder} is the root of a drive, not an image folder; choose the folder whose"
+                           " sub-folders (one per class) hold the pictures")
     return folder
 
 
 def _classes(folder: Path) -> list[str]:
-    from torchvision.datasets.folder import find_classes
+    from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes
 
     try:
         classes, _ = find_classes(str(folder))
@@ -67,7 +92,35 @@ def _classes(folder: Path) -> list[str]:
             f"{folder} needs at least two class sub-folders (found {len(classes)}); put each class's images in"
             f" its own sub-folder, e.g. {folder / 'cats'} and {folder / 'dogs'}"
         )
+    for name in classes:
+        if not _shows_an_image(folder / name):
+            raise DatasetError(f"the class folder {name!r} in {folder} holds no pictures (readable types:"
+                               f" {', '.join(IMG_EXTENSIONS)}) among its first {LOOK_AHEAD:,} entries; is this an"
+                               " image folder (one sub-folder of pictures per class)?")
     return classes
+
+
+def _shows_an_image(folder: Path) -> bool:
+    """Whether a breadth-first look at ``folder``'s first :data:`LOOK_AHEAD` entries finds a picture.
+
+    Cheap and bounded, so ``/etc`` or a home folder is refused before ImageFolder walks all of it.
+    Links to folders are not followed here.
+    """
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    queue, seen = [folder], 0
+    while queue and seen < LOOK_AHEAD:
+        try:
+            entries = list(os.scandir(queue.pop(0)))
+        except OSError:
+            continue
+        for entry in entries[: LOOK_AHEAD - seen]:
+            seen += 1
+            if entry.name.lower().endswith(IMG_EXTENSIONS):
+                return True
+            if entry.is_dir(follow_symlinks=False):
+                queue.append(Path(entry.path))
+    return False
 
 
 def _transform(params: dict[str, Any]) -> Any:
@@ -83,17 +136,15 @@ def _transform(params: dict[str, Any]) -> Any:
 def load_image_folder(params: dict[str, Any], progress: Progress) -> RawStream:
     """Scan the folder (cheap: no image is opened) and return a stream of resized images."""
     from torchvision.datasets import ImageFolder
-    from torchvision.datasets.folder import IMG_EXTENSIONS
 
     folder = _folder(params)
     classes = _classes(folder)
     progress(0.0, f"Scanning {folder}")
     images = ImageFolder(str(folder), transform=_transform(params), allow_empty=True)
-    counts = np.bincount(np.asarray(images.targets, dtype=np.int64), minlength=len(classes))
-    empty = [name for name, count in zip(classes, counts, strict=True) if count == 0]
-    if empty:
-        kinds = ", ".join(IMG_EXTENSIONS)
-        raise DatasetError(f"class folder(s) {', '.join(empty)} in {folder} hold no images (readable types: {kinds})")
+    hollow = [path for path, _ in images.samples if os.path.getsize(path) == 0]
+    if hollow:
+        more = f" and {len(hollow) - 1} more" if len(hollow) > 1 else ""
+        raise DatasetError(f"{hollow[0]}{more} is an empty file (0 bytes), not a picture; remove or replace it")
     size = params["image_size"]
     return RawStream(
         dataset=_Images(images),
