@@ -4,6 +4,7 @@ naming the row that needs the most; one that fits trains as before."""
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 
 import pytest
 import torch
@@ -19,10 +20,10 @@ from studio.core.memory import (
     format_bytes,
     state_per_weight,
 )
-from studio.core.presets import preset_path
 from studio.core.project import Choice, LayerSpec, ModelSpec
 from studio.core.shapes import infer_shapes
 
+PRESETS = files("studio") / "resources" / "presets"
 CPU = torch.device("cpu")
 GB = 10**9
 
@@ -108,7 +109,7 @@ def test_the_trainer_refuses_before_building(tmp_path):
 
 
 def test_the_cli_exits_2_with_the_line(tmp_path, capsys):
-    data = json.loads(preset_path("digits-mlp").read_text(encoding="utf-8"))
+    data = json.loads((PRESETS / "digits-mlp.json").read_text(encoding="utf-8"))
     data["model"]["layers"] = huge_stack()
     path = tmp_path / "huge.json"
     path.write_text(json.dumps(data), encoding="utf-8")

@@ -7,6 +7,7 @@ refused with one line per problem that names the field; everything the app write
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -16,14 +17,16 @@ from studio.core.errors import ConfigError, InvalidProjectError, ProjectFileErro
 from studio.core.layers import LAYERS
 from studio.core.optim import OPTIMIZERS, SCHEDULES
 from studio.core.params import defaults
-from studio.core.presets import load_preset, preset_names, preset_path
+from studio.core.presets import load_preset, preset_names
 from studio.core.project import LayerSpec, Project, load_project, save_project
 from studio.core.schema import project_schema
 from studio.core.validate import check_project, validate_project
 
+PRESETS = files("studio") / "resources" / "presets"
+
 
 def preset_dict(name: str = "digits-mlp") -> dict:
-    return json.loads(preset_path(name).read_text(encoding="utf-8"))
+    return json.loads((PRESETS / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def write(tmp_path, data, name="p.json") -> str:
@@ -137,7 +140,7 @@ def test_hostile_json_is_refused_in_one_line(tmp_path, text, words):
 
 def test_a_byte_order_mark_is_accepted(tmp_path):
     path = tmp_path / "bom.json"
-    path.write_bytes(b"\xef\xbb\xbf" + preset_path("digits-mlp").read_bytes())
+    path.write_bytes(b"\xef\xbb\xbf" + (PRESETS / "digits-mlp.json").read_bytes())
     assert load_project(path) == load_preset("digits-mlp")
 
 
