@@ -326,3 +326,24 @@ def check_model(model: ModelSpec, input_shape: Sequence[int], n_outputs: int | N
         error = ShapeError("The network has nothing to learn: no layer has weights, or all of them are frozen; "
                            "add a Linear layer or unfreeze one", NETWORK, "")
     return ShapeReport(rows, error, sum(r.params for r in rows))
+
+
+# Layer types that normalise over the batch in training: each channel needs more than one value.
+BATCH_STATISTICS = ("BatchNorm1d", "BatchNorm2d")
+
+
+def check_batch_statistics(layers: Sequence[LayerSpec], input_shape: Sequence[int], batch_size: int,
+                           n_train: int) -> None:
+    """Refuse a batch-norm row that would see a batch of one value per channel (torch raises deep inside).
+
+    The smallest batch of an epoch is the last one: ``n_train`` modulo the batch size, when not zero.
+    """
+    sizes = [min(batch_size, n_train)] + ([n_train % batch_size] if n_train % batch_size else [])
+    smallest = min(sizes)
+    for info in infer_shapes(layers, input_shape):
+        if info.type in BATCH_STATISTICS and smallest * _numel(info.in_shape[1:]) == 1:
+            last = "" if smallest == min(batch_size, n_train) else (
+                f"; with {n_train} training samples the last batch holds {smallest}")
+            raise ConfigError(f"{row_name(info.index, info.type)} normalises each feature over the batch and needs"
+                              f" at least 2 samples in every batch{last}: choose another batch size (or drop the"
+                              f" {info.type})", field="batch_size")

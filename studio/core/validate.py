@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from typing import Any
 
@@ -107,10 +107,41 @@ def _is_number(_: Any, value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _by_name(validator: Any, cases: dict[str, Any], instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+    """The ``x-by-name`` keyword: check ``instance`` against the case its name selects, by a dict lookup."""
+    if not isinstance(instance, dict):
+        return
+    name = instance.get(cases["key"])
+    case = cases["cases"].get(name) if isinstance(name, str) else None
+    if case is not None:
+        yield from validator.descend(instance, case)
+
+
 _Validator = jsonschema.validators.extend(
     Draft202012Validator,
+    validators={"x-by-name": _by_name},
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many({"integer": _is_integer, "number": _is_number}),
 )
+
+
+def _indexed(schema: Any) -> Any:
+    """``schema`` with each ``allOf`` of ``if name == X then ...`` rules turned into one ``x-by-name`` lookup.
+
+    Same meaning, but a 200-layer stack is checked in milliseconds instead of trying all 22 layer
+    types' rules on every row (about a second).
+    """
+    if isinstance(schema, list):
+        return [_indexed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _indexed(value) for key, value in schema.items()}
+    rules = out.get("allOf")
+    if rules and all(set(rule) == {"if", "then"} for rule in rules):
+        key = rules[0]["if"]["required"][0]
+        cases = {rule["if"]["properties"][key]["const"]: rule["then"] for rule in rules}
+        del out["allOf"]
+        out["x-by-name"] = {"key": key, "cases": cases}
+    return out
 
 
 @cache
@@ -118,7 +149,7 @@ def _validator(key: tuple[int, ...]) -> Any:
     """The compiled validator for a :func:`_schema_key` (schema version and registry sizes)."""
     from studio.core.schema import project_schema
 
-    return _Validator(project_schema())
+    return _Validator(_indexed(project_schema()))
 
 
 def _schema_key() -> tuple[int, ...]:

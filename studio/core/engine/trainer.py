@@ -40,6 +40,7 @@ from studio.core.optim import (
     param_groups,
 )
 from studio.core.project import Project
+from studio.core.shapes import check_batch_statistics
 from studio.core.stats import LayerStatsCollector
 from studio.core.units import model_units
 from studio.core.validate import check_project
@@ -82,6 +83,8 @@ class Trainer:
         if model is None:
             batch = min(self.training.batch_size, self.data.n_train)
             check_memory(self.project.model, self.data.input_shape, batch, self.project.optimizer, self.device)
+            check_batch_statistics(self.project.model.layers, self.data.input_shape, self.training.batch_size,
+                                   self.data.n_train)
             model = build_model(self.project.model, self.data.input_shape, self.training.seed)
         self.model = model.to(self.device)
         self.threads = self._step_threads()
