@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from studio.cli.commands import implement
-from studio.cli.reporting import format_epoch
+from studio.cli.reporting import Steps, format_epoch
 from studio.cli.train import load_source
 from studio.core.errors import ConfigError
 from studio.core.events import EpochEnd, FitEnd, FitStart
@@ -92,7 +92,9 @@ def _configure_probe(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_probe(args: argparse.Namespace) -> int:
-    result = probe_init(_project(args), args.schemes, batch_size=args.batch_size)
+    with Steps("probe", sys.stderr) as progress:
+        result = probe_init(_project(args), args.schemes, batch_size=args.batch_size,
+                            progress=None if args.json else progress)
     if args.json:
         _emit("result", {"experiment": "probe", **plain(result)})
         return 0
@@ -152,7 +154,8 @@ def _configure_lr_find(parser: argparse.ArgumentParser) -> None:
 
 def _run_lr_find(args: argparse.Namespace) -> int:
     project = _project(args)
-    result = find_lr(project, args.start, args.end, args.steps)
+    with Steps("lr-find", sys.stderr) as progress:
+        result = find_lr(project, args.start, args.end, args.steps, progress=None if args.json else progress)
     if args.apply and result.suggested_lr is None:
         raise ConfigError("no learning rate to apply: the loss never fell over this range", field="apply")
     if args.apply:

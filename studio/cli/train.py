@@ -16,7 +16,7 @@ from typing import Any
 from studio.cli import overrides
 from studio.cli.commands import implement
 from studio.cli.interrupt import StopOnSignals, exit_status
-from studio.cli.reporting import JsonLines, ProgressBar
+from studio.cli.reporting import JsonLines, ProgressBar, Steps
 from studio.core.callbacks import Callback
 from studio.core.checkpoint import Checkpoint, CheckpointCallback, load_checkpoint
 from studio.core.data import prepare_data
@@ -94,7 +94,8 @@ def _train(args: argparse.Namespace, project: Project, checkpoint: Checkpoint | 
         if checkpoint is not None:
             trainer, result = overrides.resume(checkpoint, args.resume, callbacks, args)
         else:
-            data = prepare_data(project.data, progress=None if args.json else _data_progress)
+            with Steps("loading data", sys.stderr) as progress:
+                data = prepare_data(project.data, progress=None if args.json else progress)
             trainer = Trainer(project, data=data, callbacks=callbacks)
             overrides.load_initial_weights(trainer, args)
             result = trainer.fit()
@@ -139,13 +140,6 @@ def _discard_if_empty(folder: Path) -> None:
     for path in (folder / CHECKPOINTS, folder):
         with contextlib.suppress(OSError):
             path.rmdir()
-
-
-def _data_progress(fraction: float, message: str) -> None:
-    sys.stderr.write(f"\r\033[Kloading data: {message} {fraction:.0%}")
-    if fraction >= 1.0:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
 
 
 implement("train", configure, run)
