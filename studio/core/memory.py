@@ -40,6 +40,15 @@ class MemoryGuardError(ShapeError):
 
 
 @dataclass(frozen=True)
+class TrainingPlan:
+    """What the guard needs besides the network: samples per batch, the optimizer and the device setting."""
+
+    batch_size: int
+    optimizer: Choice
+    device: str = "auto"
+
+
+@dataclass(frozen=True)
 class RowMemory:
     """Bytes one row needs to train: weights, gradients, optimizer state, activations of one batch."""
 
@@ -151,6 +160,20 @@ def check_memory(model: ModelSpec, input_shape: Sequence[int], batch_size: int, 
         message, index = problem
         raise MemoryGuardError(message, index, "" if index == NETWORK else model.layers[index].type)
     return result
+
+
+def check_plan(model: ModelSpec, input_shape: Sequence[int], plan: TrainingPlan) -> MemoryGuardError | None:
+    """The guard's verdict for an editor: the refusal, or None (other problems are for their own fields)."""
+    from studio.core.device import pick_device
+    from studio.core.errors import StudioError
+
+    try:
+        check_memory(model, input_shape, plan.batch_size, plan.optimizer, pick_device(plan.device))
+    except MemoryGuardError as exc:
+        return exc
+    except StudioError:
+        return None
+    return None
 
 
 def _has(where: str, free: int, total: int) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtGui import QAction
 
+from studio.core.memory import TrainingPlan
 from studio.core.optim import LOSSES
 from studio.core.project import Project
 from studio.ui import training as states
@@ -100,6 +101,7 @@ def connect_editing(w: Shell) -> None:
     w.data_panel.edited.connect(lambda: edit(w.data_panel.store))
     w.data_panel.dataReady.connect(data_ready)
     w.optimizer_panel.edited.connect(lambda: edit(w.optimizer_panel.store))
+    w.optimizer_panel.edited.connect(lambda: update_network_io(w))  # batch size and optimizer: the memory guard
     w.optimizer_panel.lossChanged.connect(lambda _name: update_network_io(w))
 
 
@@ -112,7 +114,9 @@ def update_network_io(w: Shell) -> None:
     n_outputs = loss.outputs(data.task, data.num_classes or None, data.target_dim or None)
     shape = "×".join(str(s) for s in data.input_shape)
     target = f"{data.num_classes} classes" if data.task == "classification" else f"{data.target_dim} targets"
-    w.editor.set_input(data.input_shape, n_outputs, f"{w.document.project.data.dataset}: {shape} in, {target}")
+    training = w.document.project.training
+    plan = TrainingPlan(min(training.batch_size, max(data.n_train, 1)), w.document.project.optimizer, training.device)
+    w.editor.set_input(data.input_shape, n_outputs, f"{w.document.project.data.dataset}: {shape} in, {target}", plan)
 
 
 def train_blocker(w: Shell) -> str | None:

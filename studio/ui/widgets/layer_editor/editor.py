@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import StudioError
 from studio.core.init import INITS
+from studio.core.memory import TrainingPlan
 from studio.core.project import ModelSpec
 from studio.core.shapes import parameter_shapes
 from studio.ui.widgets.layer_editor import operations as ops
@@ -54,6 +55,7 @@ class LayerEditor(QWidget):
         self.document = ModelDocument()
         self._input: tuple[int, ...] | None = None
         self._n_outputs: int | None = None
+        self._plan: TrainingPlan | None = None
         self._dataset_label = ""
         self._locked = False
         self._loading = False
@@ -79,10 +81,13 @@ class LayerEditor(QWidget):
         """A copy of the edited network."""
         return copy.deepcopy(self.document.spec)
 
-    def set_input(self, input_shape: tuple[int, ...] | None, n_outputs: int | None, dataset_label: str) -> None:
-        """The data the network must fit: per-sample input shape, outputs the loss needs, a short description."""
+    def set_input(self, input_shape: tuple[int, ...] | None, n_outputs: int | None, dataset_label: str,
+                  plan: TrainingPlan | None = None) -> None:
+        """The data the network must fit: per-sample input shape, outputs the loss needs, a short description,
+        and how it will train (batch size, optimizer, device) for the memory guard."""
         self._input = tuple(input_shape) if input_shape is not None else None
         self._n_outputs = n_outputs
+        self._plan = plan
         self._dataset_label = dataset_label
         self._refresh(self.stack_view.current_row())
 
@@ -321,7 +326,7 @@ class LayerEditor(QWidget):
 
     def _refresh(self, selection: int | None) -> None:
         """Re-check the network against the data and refresh every view; emit ``validityChanged`` if it moved."""
-        self._state = analyse(self.document.spec, self._input, self._n_outputs)
+        self._state = analyse(self.document.spec, self._input, self._n_outputs, plan=self._plan)
         self.stack_model.set_rows(self._state.rows)
         self.stack_view.select_row(selection)
         self.network_panel.show_spec(self.document.spec)

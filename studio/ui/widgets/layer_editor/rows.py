@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from studio.core.errors import ShapeError
 from studio.core.init import INITS
 from studio.core.layers import LayerSettingError, describe_layer, resolve_layer
+from studio.core.memory import TrainingPlan, check_plan
 from studio.core.project import LayerSpec, ModelSpec
 from studio.core.shapes import LayerInfo, check_model, format_shape
 
@@ -50,14 +51,21 @@ class StackState:
 
 
 def analyse(
-    spec: ModelSpec, input_shape: Sequence[int] | None, n_outputs: int | None, target: str | None = None
+    spec: ModelSpec, input_shape: Sequence[int] | None, n_outputs: int | None, target: str | None = None,
+    plan: TrainingPlan | None = None,
 ) -> StackState:
-    """Check ``spec`` for data of ``input_shape``; without data only the layer settings are checked."""
+    """Check ``spec`` for data of ``input_shape``; without data only the layer settings are checked.
+
+    With a training ``plan`` a network that works is also checked against the memory it would need
+    (the memory guard): the row that needs the most is marked.
+    """
     if input_shape is None:
         return _without_data(spec)
     report = check_model(spec, input_shape, n_outputs, target)
     infos = {info.index: info for info in report.rows}
-    error = report.error
+    error: ShapeError | None = report.error
+    if error is None and plan is not None:
+        error = check_plan(spec, input_shape, plan)
     error_row = error.index if error is not None else -1
     rows = [_row(spec.layers[i], i, infos.get(i), error) for i in range(len(spec.layers))]
     return StackState(
