@@ -22,7 +22,9 @@ from studio.core.params import Param
 
 _SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
 _PARAM_TYPES = {"int": "integer", "float": "number", "bool": "boolean", "choice": "string", "str": "string",
-                "path": "string"}
+                "path": "string", "array": "array"}
+# An ``array`` setting: numbers, or lists of them, nested (the settings check rectangularity and shape).
+NUMBER_ARRAY = {"type": "array", "items": {"type": ["number", "array"], "items": {"$ref": "#/$defs/NumberArray/items"}}}
 # Integer settings without a maximum of their own get this one: a 40-digit count is a typo, and
 # it would overflow the C integers and floats it is converted to.
 INT_LIMIT = doc.MAX_COUNT
@@ -76,6 +78,8 @@ def param_schema(param: Param) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": [kind, "null"] if param.optional else kind, "description": param.help}
     if param.kind == "choice":
         schema["enum"] = [*param.choices, *([None] if param.optional else [])]
+    if param.kind == "array":
+        schema["items"] = {"$ref": "#/$defs/NumberArray/items"}
     if param.min is not None:
         schema["minimum"] = param.min
     if param.max is not None:
@@ -133,9 +137,12 @@ def _definitions(reg: dict[str, Any]) -> dict[str, Any]:
     data["dataset"]["enum"] = reg["datasets"].names()
     data["preprocessing"]["enum"] = reg["preprocessings"].names()
     defs["TrainingSpec"]["properties"]["device"]["enum"] = list(reg["devices"])
-    defs["LayerSpec"]["allOf"] = _per_name("type", "params", reg["layers"].items())
-    defs["ModelSpec"]["allOf"] = _per_name("init", "init_params", reg["inits"].items())
+    defs["LayerSpec"]["allOf"] = (_per_name("type", "params", reg["layers"].items())
+                                  + _per_name("init", "init_params", reg["inits"].items()))
+    defs["ModelSpec"]["allOf"] = (_per_name("init", "init_params", reg["inits"].items())
+                                  + _per_name("bias_init", "bias_init_params", reg["bias_inits"].items()))
     defs["DataSpec"]["allOf"] = _per_name("dataset", "params", reg["datasets"].items())
+    defs["NumberArray"] = NUMBER_ARRAY
     return defs
 
 

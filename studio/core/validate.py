@@ -107,14 +107,15 @@ def _is_number(_: Any, value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _by_name(validator: Any, cases: dict[str, Any], instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
-    """The ``x-by-name`` keyword: check ``instance`` against the case its name selects, by a dict lookup."""
+def _by_name(validator: Any, lookups: list[dict[str, Any]], instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+    """The ``x-by-name`` keyword: check ``instance`` against the case each name selects, by a dict lookup."""
     if not isinstance(instance, dict):
         return
-    name = instance.get(cases["key"])
-    case = cases["cases"].get(name) if isinstance(name, str) else None
-    if case is not None:
-        yield from validator.descend(instance, case)
+    for lookup in lookups:
+        name = instance.get(lookup["key"])
+        case = lookup["cases"].get(name) if isinstance(name, str) else None
+        if case is not None:
+            yield from validator.descend(instance, case)
 
 
 _Validator = jsonschema.validators.extend(
@@ -137,10 +138,12 @@ def _indexed(schema: Any) -> Any:
     out = {key: _indexed(value) for key, value in schema.items()}
     rules = out.get("allOf")
     if rules and all(set(rule) == {"if", "then"} for rule in rules):
-        key = rules[0]["if"]["required"][0]
-        cases = {rule["if"]["properties"][key]["const"]: rule["then"] for rule in rules}
+        lookups: dict[str, dict[str, Any]] = {}
+        for rule in rules:
+            key = rule["if"]["required"][0]
+            lookups.setdefault(key, {})[rule["if"]["properties"][key]["const"]] = rule["then"]
         del out["allOf"]
-        out["x-by-name"] = {"key": key, "cases": cases}
+        out["x-by-name"] = [{"key": key, "cases": cases} for key, cases in lookups.items()]
     return out
 
 
