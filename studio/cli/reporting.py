@@ -193,6 +193,8 @@ class Clock:
 def format_epoch(event: EpochEnd, epochs: int) -> str:
     """One readable line for an epoch's metrics."""
     parts = [f"epoch {event.epoch}/{epochs}", f"train loss {event.train_loss:.4f}"]
+    if event.penalty is not None:
+        parts[-1] += f" + L2 penalty {event.penalty:.4f} = {event.train_loss + event.penalty:.4f}"
     if event.train_acc is not None:
         parts.append(f"acc {event.train_acc:.3f}")
     if event.val_loss is not None:

@@ -37,7 +37,8 @@ class BatchEnd:
     the running training accuracy of the epoch so far. Counting: ``epoch`` is 1 for the first
     epoch, ``step`` is the number of batches trained since the fit began (1 after the first),
     ``batch`` the number trained in this epoch (``steps_per_epoch`` after its last). ``lr`` is the
-    first parameter group's learning rate.
+    first parameter group's learning rate. ``penalty`` is the L2 penalty of weight decay for the
+    current weights when the project reports it (``loss + penalty`` is what weight decay minimises).
     """
 
     epoch: int
@@ -47,6 +48,7 @@ class BatchEnd:
     acc: float | None
     lr: float
     samples_per_s: float
+    penalty: float | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ class LayerStats:
 
 @dataclass(frozen=True)
 class EpochEnd:
-    """One finished epoch. Validation fields are ``None`` when there is no validation split."""
+    """One finished epoch. Validation fields are ``None`` when there is no validation split; ``penalty``
+    (the L2 penalty of weight decay at the epoch's end) when the project does not report it."""
 
     epoch: int
     train_loss: float
@@ -91,6 +94,7 @@ class EpochEnd:
     seconds: float
     lr: float
     samples_per_s: float
+    penalty: float | None = None
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,10 @@ MAX_COUNT = 1_000_000_000
 MAX_SEED = 2**32 - 1
 
 
+# When ``TrainingSpec.target_loss`` is compared: each epoch's mean training loss, or every batch's loss.
+TARGET_CHECKS = ("epoch", "batch")
+
+
 def _limited(default: Any, **schema: Any) -> Any:
     """A field with JSON Schema constraints (``minimum``, ``enum``...) that ``schema.py`` adds to its type."""
     return field(default=default, metadata={"schema": schema})
@@ -89,7 +93,12 @@ class Choice:
 
 @dataclass
 class TrainingSpec:
-    """How long and how to train; ``None`` switches an optional stop condition off."""
+    """How long and how to train; ``None`` switches an optional stop condition off.
+
+    ``target_check`` says when ``target_loss`` is compared: with each epoch's mean training loss
+    (``"epoch"``) or with every batch's loss (``"batch"``). ``report_penalty`` adds the L2 penalty of
+    weight decay to the reported losses (the data loss stays as it is; the penalty is reported beside it).
+    """
 
     epochs: int = _limited(20, minimum=1, maximum=MAX_COUNT)
     batch_size: int = _limited(64, minimum=1, maximum=MAX_COUNT)
@@ -101,6 +110,8 @@ class TrainingSpec:
     stats_every: int = _limited(10, minimum=0, maximum=MAX_COUNT)
     snapshot_every: int = _limited(0, minimum=0, maximum=MAX_COUNT)
     keep_snapshots: int = _limited(3, minimum=1, maximum=MAX_COUNT)
+    target_check: str = _limited("epoch", enum=list(TARGET_CHECKS))
+    report_penalty: bool = False
 
 
 @dataclass

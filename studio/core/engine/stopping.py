@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import torch
+
 from studio.core.engine.state import Progress
 from studio.core.events import EpochEnd
 from studio.core.project import TrainingSpec
@@ -31,6 +33,32 @@ def after_epoch(progress: Progress, training: TrainingSpec, event: EpochEnd) -> 
     if progress.epoch >= training.epochs:
         return "completed", f"Finished {progress.epoch} epoch(s)."
     return None
+
+
+def after_batch(progress: Progress, training: TrainingSpec, loss: float) -> tuple[str, str] | None:
+    """With ``target_check: batch``: ``(reason, message)`` when this batch's loss reached the target."""
+    target = training.target_loss
+    if training.target_check != "batch" or target is None or loss > target:
+        return None
+    return "target_loss", (
+        f"Reached the target loss: batch {progress.batch} of epoch {progress.epoch + 1} (step {progress.step}) had "
+        f"training loss {loss:.4g} ≤ {target:g}."
+    )
+
+
+def l2_penalty(optimizer: torch.optim.Optimizer) -> float:
+    """½ Σ weight_decay·‖w‖² over the optimizer's groups: the penalty whose gradient weight decay adds.
+
+    (AdamW decays the weights directly instead of through the gradient; the same sum says how large
+    the weights it pulls towards zero are.)
+    """
+    total = 0.0
+    with torch.no_grad():
+        for group in optimizer.param_groups:
+            decay = group.get("weight_decay", 0.0)
+            if decay:
+                total += 0.5 * decay * float(sum(p.detach().float().pow(2).sum() for p in group["params"]))
+    return total
 
 
 def stopped_message(progress: Progress) -> str:

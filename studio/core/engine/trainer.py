@@ -74,7 +74,7 @@ class Trainer:
             raise ValueError("log_every must be at least 1")
         self.project = project.copy()
         self.training = self.project.training
-        self.log_every = log_every
+        self.log_every = 1 if self.training.target_check == "batch" else log_every  # each batch's loss is checked
         self.data = data if data is not None else prepare_data(self.project.data)
         if not self.data.n_train:
             raise ConfigError("the training split is empty: lower the validation fraction or add data", field="data")
@@ -191,6 +191,7 @@ class Trainer:
         self._window = BatchWindow(self.loss_fn.predict if self._classify else None)
         self._snapshot = WeightSnapshot(self.model, self.progress.step, self.optimizer)
         self._source = None
+        self._reached: Verdict | None = None  # a batch reached the target loss: the fit ends at the next boundary
         self._batch_schedule = self.schedule.interval == "batch"
         self._clock = self._window_start = time.perf_counter()
         self.model.train()
@@ -204,6 +205,7 @@ class Trainer:
         """
         p = self.progress
         verdict = self._check_flags() if self._stop.is_set() or not self._running.is_set() else None
+        verdict = verdict or self._reached
         if verdict is None and p.epoch >= self.training.epochs:  # a resumed fit that had already finished
             verdict = "completed", f"Finished {p.epoch} epoch(s)."
         if verdict is None and p.batch < self.steps_per_epoch:
@@ -328,9 +330,14 @@ class Trainer:
         speed = sum(result.sizes) / max(now - self._window_start, 1e-9)
         self._window_start = now
         acc = p.totals.accuracy(self._classify)
-        event = BatchEnd(p.epoch + 1, p.step, p.batch, result.mean_loss, acc, current_lr(self.optimizer), speed)
+        event = BatchEnd(p.epoch + 1, p.step, p.batch, result.mean_loss, acc, current_lr(self.optimizer), speed,
+                         self._penalty())
         self.callbacks.on_train_batch_end(self, event)
+        self._reached = stopping.after_batch(p, self.training, result.losses[-1])
         return None
+
+    def _penalty(self) -> float | None:
+        return stopping.l2_penalty(self.optimizer) if self.training.report_penalty else None
 
     def _end_epoch(self) -> EpochEnd:
         """Validate, step an epoch schedule, update the record and tell the callbacks."""
@@ -346,6 +353,7 @@ class Trainer:
             seconds=totals.seconds + (time.perf_counter() - self._clock),
             lr=lr,
             samples_per_s=totals.seen / max(totals.seconds, 1e-9),
+            penalty=self._penalty(),
         )
         p.epoch, p.batch, p.totals = p.epoch + 1, 0, EpochTotals()
         p.history.append(event)

@@ -67,7 +67,8 @@ class PlotsPanel(QWidget):
         self.layers = LayerCurves(self.plots, self.layer_list)
         self.overlays = RunOverlays(self.plots["loss"], self.plots["accuracy"])
         self._steps_per_epoch = 1
-        self._series = {key: Series() for key in ("val_loss", "train_acc_batch", "train_acc", "val_acc", "lr")}
+        self._series = {key: Series() for key in ("val_loss", "train_acc_batch", "train_acc", "val_acc", "lr",
+                                                  "total_loss")}
         self._loss = SmoothedSeries(DEFAULT_SMOOTHING)
         self._dirty = False  # the run's own series changed since the last refresh
         self._earlier: list[EpochEnd] = []  # epochs of a saved run that the next fit continues
@@ -194,6 +195,8 @@ class PlotsPanel(QWidget):
                 value = getattr(event, key)
                 if value is not None:
                     self._series[key].append(event.epoch, value)
+            if event.penalty is not None:  # report_penalty: what weight decay minimises, beside the data loss
+                self._series["total_loss"].append(event.epoch, event.train_loss + event.penalty)
         self._mark()
 
     @Slot(object)
@@ -213,6 +216,8 @@ class PlotsPanel(QWidget):
         self._loss.clear()
         for series in self._series.values():
             series.clear()
+        if self.plots["loss"].has_curve("total"):
+            self.plots["loss"].remove_curve("total")
 
     def show_runs(self, records: list[RunRecord]) -> None:
         """Overlay the curves of ``records`` (e.g. the runs selected in the run history)."""
@@ -263,6 +268,12 @@ class PlotsPanel(QWidget):
             (self.plots["lr"], "lr", "lr"),
         ):
             plot.set_data(key, self._series[series].x, self._series[series].y)
+        total = self._series["total_loss"]
+        if len(total):
+            if not loss.has_curve("total"):  # only runs that report the L2 penalty have this curve and legend
+                loss.add_curve("total", name="train + L2 penalty", pen=pen(TRAIN, dashed=True), symbol="s",
+                               symbolSize=5, symbolBrush=TRAIN, symbolPen=None)
+            loss.set_data("total", total.x, total.y)
 
     def _schedule(self) -> None:
         if not self._timer.isActive():
