@@ -338,6 +338,19 @@ def test_stop_releases_a_paused_run(qtbot, host: WorkerHost) -> None:
     assert ended.args[0].reason == "stopped"
 
 
+def test_a_pause_after_stop_does_not_hold_the_run(qtbot) -> None:
+    host = WorkerHost(trainer_factory=every_batch)
+    try:
+        host.worker.start_training(run_project(epochs=200))
+        qtbot.waitUntil(lambda: host.worker._trainer is not None, timeout=60_000)
+        with qtbot.waitSignal(host.worker.fitEnded, timeout=60_000) as ended:
+            host.worker.stop()
+            host.worker.pause()  # e.g. from a receiver of a parcel that was still on its way
+        assert ended.args[0].reason == "stopped" and not host.worker.is_paused()
+    finally:
+        host.shutdown()
+
+
 def test_diverging_run_ends_and_explains(qtbot, host: WorkerHost) -> None:
     project = run_project()
     project.optimizer = Choice("sgd", {"lr": 10.0})  # the largest allowed: diverges at once

@@ -282,8 +282,14 @@ class Worker(QObject):
             return self._trainer is not None and self._paused
 
     def pause(self) -> None:
-        """Hold training at the next batch boundary (called from the GUI thread)."""
+        """Hold training at the next batch boundary (called from the GUI thread).
+
+        Ignored once a stop was asked for: a hold after the stop would keep the run waiting for a
+        resume that never comes (a parcel still on its way can trigger a pause after Stop).
+        """
         with self._lock:
+            if self._stop_requested:
+                return
             self._paused = True
             if self._trainer is not None:
                 self._trainer.pause()
