@@ -140,8 +140,8 @@ class ProjectDocument(QObject):
     # --- recent files --------------------------------------------------------------------------
     def recent(self) -> list[str]:
         """Recently used project files, newest first, that still exist."""
-        values = QSettings().value(RECENT_KEY, [])
-        values = [values] if isinstance(values, str) else list(values or [])
+        stored = QSettings().value(RECENT_KEY, [])  # a list, a lone string (one entry) or None (INI files)
+        values = [stored] if isinstance(stored, str) else list(stored) if isinstance(stored, list) else []
         return [p for p in values if Path(p).is_file()]
 
     def _store_recent(self, paths: list[str]) -> None:

@@ -32,5 +32,5 @@ def restore_window(window: QMainWindow, splitters: list[QSplitter], tabs: QTabWi
         value = settings.value(f"window/{splitter.objectName()}")
         if isinstance(value, QByteArray):
             splitter.restoreState(value)
-    tabs.setCurrentIndex(int(settings.value("window/tab", 0)))
+    tabs.setCurrentIndex(int(str(settings.value("window/tab", 0))))
     return True

@@ -78,7 +78,7 @@ def icon(name: str) -> QIcon:
     """The icon ``name`` from ``studio/resources/icons``, tinted with the palette's text colour where it
     says ``currentColor``."""
     app = QApplication.instance()
-    color = app.palette().color(QPalette.ColorRole.ButtonText).name() if app else "#1d2330"
+    color = app.palette().color(QPalette.ColorRole.ButtonText).name() if isinstance(app, QApplication) else "#1d2330"
     return _tinted_icon(name, color)
 
 

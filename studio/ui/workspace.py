@@ -42,8 +42,8 @@ class Workspace(QTabWidget):
 
     def names(self) -> list[str]:
         """The page names in tab order."""
-        by_tab = {tab: name for name, tab in self._tabs.items()}
-        return [by_tab[self.widget(index)] for index in range(self.count())]
+        order = {tab: index for index, tab in enumerate(self.widget(i) for i in range(self.count()))}
+        return sorted(self._tabs, key=lambda name: order[self._tabs[name]])
 
     def page(self, name: str, kind: type[W]) -> W:
         """The widget added as ``name``, which must be a ``kind`` (KeyError when no feature added it)."""

@@ -45,18 +45,18 @@ def test_export_runs_on_the_worker_and_reports_the_difference(qtbot, host, check
     assert dialog.export_button.isEnabled()
     assert out.is_file()
     assert blocker.args[0].max_abs_diff <= 1e-4
-    assert "matches the in-app model on 4 real inputs" in dialog.result.text()
+    assert "matches the in-app model on 4 real inputs" in dialog.result_label.text()
 
 
 def test_errors_are_shown_in_place(qtbot, host, tmp_path) -> None:  # noqa: ANN001
     dialog = _dialog(qtbot, host, ScriptedDialogs())
     dialog.export_button.click()
-    assert "Choose a trained run" in dialog.result.text()
+    assert "Choose a trained run" in dialog.result_label.text()
     dialog.source.setText(str(tmp_path / "missing"))
     dialog.out.setText(str(tmp_path / "x.pt"))
     with qtbot.waitSignal(dialog.failed, timeout=60_000):
         dialog.export_button.click()
-    assert "nothing to export" in dialog.result.text()
+    assert "nothing to export" in dialog.result_label.text()
 
 
 def test_format_change_describes_it_and_renames_the_destination(qtbot, host, tmp_path) -> None:  # noqa: ANN001
@@ -79,7 +79,7 @@ def test_a_folder_with_the_users_files_is_written_only_after_asking(qtbot, host,
     dialog.out.setText(str(folder))
     if answer == "no":
         assert dialog.start() is None
-        assert "cancelled" in dialog.result.text() and sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+        assert "cancelled" in dialog.result_label.text() and sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
     else:
         with qtbot.waitSignal(dialog.exported, timeout=60_000):
             dialog.export_button.click()

@@ -60,7 +60,7 @@ def test_clicking_a_confusion_cell_shows_its_samples_most_confident_first(qtbot,
     gallery = view.gallery
     assert gallery.count() == 4
     assert sorted(gallery.item(i).data(Qt.ItemDataRole.UserRole) for i in range(4)) == [10, 11, 12, 13]
-    confidences = [item.confidence for item in gallery.items]
+    confidences = [item.confidence for item in gallery.examples]
     assert confidences == sorted(confidences, reverse=True)
     first = gallery.item(0).text()
     assert first.startswith("pred bird · true dog\nbird ") and first.count("%") == 3

@@ -67,7 +67,7 @@ def test_race_overlays_every_contestant_live(qtbot, host):
     panel.lineup.removeRow(3)
     panel.lineup.removeRow(2)
     live: list[str] = []
-    panel.runner.event.connect(lambda tag, _event: live.append(tag))
+    panel.runner.liveEvent.connect(lambda tag, _event: live.append(tag))
     result = click_and_wait(qtbot, panel, panel.run_bar.run_button)
     assert {"SGD", "Momentum 0.8"} <= set(live)  # curves were fed while the race ran
     assert [c.label for c in result.contestants] == ["SGD", "Momentum 0.8"]
@@ -154,7 +154,7 @@ def test_closing_the_worker_stops_a_long_experiment(qtbot, qapp):
     host = WorkerHost()
     panel = shown(qtbot, RacePanel(host.worker, LabSource(tiny_project)))
     panel.epochs.setValue(1000)
-    events = emissions(panel.runner.event)
+    events = emissions(panel.runner.liveEvent)
     qtbot.mouseClick(panel.run_bar.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(events) > 0, timeout=TIMEOUT_MS)
     host.shutdown()  # joins the thread: returns only because the race saw the worker closing
@@ -164,7 +164,7 @@ def test_closing_the_worker_stops_a_long_experiment(qtbot, qapp):
 def test_stop_button_ends_the_race_with_what_it_has(qtbot, host):
     panel = shown(qtbot, RacePanel(host.worker, LabSource(tiny_project)))
     panel.epochs.setValue(1000)
-    events = emissions(panel.runner.event)
+    events = emissions(panel.runner.liveEvent)
     qtbot.mouseClick(panel.run_bar.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(events) > 0, timeout=TIMEOUT_MS)
     assert panel.run_bar.stop_button.isEnabled() and not panel.run_bar.run_button.isEnabled()

@@ -24,7 +24,8 @@ STRENGTH = 0.65  # how much of a class colour a fully confident cell gets (the r
 
 def class_rgb(n: int) -> np.ndarray:
     """(n, 3) float colours of the first ``n`` classes, the data preview's colours."""
-    return np.array([QColor(CLASS_COLORS[i % len(CLASS_COLORS)]).getRgbF()[:3] for i in range(n)])
+    colors = [QColor(CLASS_COLORS[i % len(CLASS_COLORS)]) for i in range(n)]
+    return np.array([(c.redF(), c.greenF(), c.blueF()) for c in colors])
 
 
 def boundary_image(probabilities: np.ndarray) -> np.ndarray:

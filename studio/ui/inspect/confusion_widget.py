@@ -143,7 +143,8 @@ def save_confusion_png(path: str | os.PathLike[str], report: MetricsReport, size
                     report, None, QColor("#1d2330"))
     painter.end()
     with atomic_path(path) as tmp:
-        if not image.save(str(tmp), "PNG"):
+        # PySide's stubs ask for bytes, but at run time only a str format is accepted.
+        if not image.save(str(tmp), "PNG"):  # type: ignore[call-overload]
             raise OSError(f"could not write {path}")
 
 
@@ -178,7 +179,8 @@ class ConfusionWidget(QWidget):
     def cell_rect(self, row: int, column: int) -> QRect:
         """The cell's rectangle in widget coordinates (for tests and tooltips)."""
         if self._geometry is None:
-            self.repaint()
+            self.repaint()  # the geometry is measured while painting
+        assert self._geometry is not None, "painting measures the geometry"
         return self._geometry.cell_rect(row, column).toAlignedRect()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
@@ -218,6 +220,8 @@ class ConfusionWidget(QWidget):
     def describe(self, row: int, column: int) -> str:
         """A sentence about one cell, for tooltips and screen readers."""
         report = self.report
+        if report is None:
+            return ""
         names, count, total = report.class_names, int(report.confusion[row, column]), int(report.support[row])
         share = f" ({count / total:.0%} of the {names[row]} samples)" if total else ""
         return f"True {names[row]}, predicted {names[column]}: {count} sample{'s' if count != 1 else ''}{share}"
@@ -228,8 +232,9 @@ class ConfusionWidget(QWidget):
         n = len(self.report.class_names)
         row, column = self.selected or (0, 0)
         moves = {Qt.Key.Key_Up: (-1, 0), Qt.Key.Key_Down: (1, 0), Qt.Key.Key_Left: (0, -1), Qt.Key.Key_Right: (0, 1)}
-        if event.key() in moves:
-            dr, dc = moves[event.key()]
+        key = Qt.Key(event.key())
+        if key in moves:
+            dr, dc = moves[key]
             self.selected = (min(max(row + dr, 0), n - 1), min(max(column + dc, 0), n - 1))
             self.setAccessibleDescription(self.describe(*self.selected))
             self.update()

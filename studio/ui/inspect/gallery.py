@@ -45,14 +45,14 @@ class GalleryView(QListWidget):
         self.setIconSize(QSize(ICON, ICON))
         self.setGridSize(QSize(150, ICON + 54))
         self.setSpacing(4)
-        self.items: list[GalleryItem] = []
+        self.examples: list[GalleryItem] = []
 
     def show_cell(self, evaluation: Evaluation, true_class: int, predicted_class: int) -> list[GalleryItem]:
         """Fill the cards for cell (``true_class``, ``predicted_class``); returns what is shown."""
         self.clear()
-        self.items = cell_examples(evaluation, true_class, predicted_class, LIMIT)
+        self.examples = cell_examples(evaluation, true_class, predicted_class, LIMIT)
         names, samples = evaluation.class_names, evaluation.samples
-        for item in self.items:
+        for item in self.examples:
             text = card_text(item, names)
             card = QListWidgetItem(text)
             if samples.images is not None:
@@ -64,4 +64,4 @@ class GalleryView(QListWidget):
                             f" split\n{text}")
             card.setData(Qt.ItemDataRole.UserRole, item.index)
             self.addItem(card)
-        return self.items
+        return self.examples

@@ -14,6 +14,7 @@ from studio.core.inspect.snapshot import ModelSnapshot
 from studio.ui.inspect.jobs import LatestJob
 from studio.ui.inspect.try_panel import prediction_text
 from studio.ui.widgets.data_preview import to_qimage
+from studio.ui.workers import Worker
 
 MAX_MAPS = 32
 MOSAIC_HEIGHT = 150  # pixels a row of pictures may take on screen
@@ -97,7 +98,7 @@ def _title(text: str) -> QLabel:
 class LayerView(QWidget):
     """Choose a sample; every layer's output for it appears in order, after the input and the weights."""
 
-    def __init__(self, worker: object, parent: QWidget | None = None) -> None:
+    def __init__(self, worker: Worker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("layerView")
         self.setAccessibleName("What each layer computes for one sample")
@@ -153,8 +154,9 @@ class LayerView(QWidget):
     def _clear_rows(self) -> None:
         while self.rows_layout.count() > 1:
             item = self.rows_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
 
     def _add(self, title: str, widget: QWidget) -> None:
         at = self.rows_layout.count() - 1

@@ -29,6 +29,7 @@ from studio.ui.inspect.evaluation_view import EvaluationView
 from studio.ui.inspect.layer_view import LayerView
 from studio.ui.inspect.try_panel import TryPanel
 from studio.ui.inspect.weights_view import WeightsView
+from studio.ui.workers import Worker
 
 TABS = ("evaluation", "boundary", "try", "layers", "weights")
 
@@ -47,7 +48,7 @@ class InspectPanel(QWidget):
     resultReady = Signal(object)  # emitted in the worker thread by the InspectCallback
     snapshotChanged = Signal(object)
 
-    def __init__(self, worker: Any, dialogs: Dialogs | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, worker: Worker, dialogs: Dialogs | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("inspectPanel")
         self.setAccessibleName("Inspect and try the trained model")
@@ -91,7 +92,7 @@ class InspectPanel(QWidget):
         self.resultReady.connect(self.show_result)
         self._connect_worker(worker)
 
-    def _connect_worker(self, worker: Any) -> None:
+    def _connect_worker(self, worker: Worker) -> None:
         """Record the run's curves for export (the same events the plots draw)."""
         def started(project: Any) -> None:
             self.recorder = RunRecorder(0, project)

@@ -26,6 +26,7 @@ from studio.core.inspect.snapshot import ModelSnapshot
 from studio.ui.dialogs import Dialogs, Message
 from studio.ui.inspect.drawing_pad import DrawingPad, default_brush
 from studio.ui.inspect.jobs import LatestJob
+from studio.ui.workers import Worker
 
 IMAGE_FILTERS = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 DRAWING, PICTURE = "drawing", "picture"  # what a prediction was asked for: the pad keeps or shows its picture
@@ -94,7 +95,7 @@ def prediction_text(p: Prediction) -> str:
 class TryPanel(QWidget):
     """Drawing pad with brush size, clear and load buttons; sample picker; prediction and probabilities."""
 
-    def __init__(self, worker: object, dialogs: Dialogs, parent: QWidget | None = None) -> None:
+    def __init__(self, worker: Worker, dialogs: Dialogs, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("tryPanel")
         self.dialogs = dialogs
@@ -169,10 +170,10 @@ class TryPanel(QWidget):
         self.snapshot = snapshot
         self.prediction = None
         pictures = snapshot is not None and snapshot.image_shape is not None
-        for widget in (self.pad, self.clear_button, self.brush_spin, self.load_button):
-            widget.setEnabled(pictures)
-        for widget in (self.sample_spin, self.sample_button):
-            widget.setEnabled(snapshot is not None)
+        for control in (self.pad, self.clear_button, self.brush_spin, self.load_button):
+            control.setEnabled(pictures)
+        for sample_control in (self.sample_spin, self.sample_button):
+            sample_control.setEnabled(snapshot is not None)
         if snapshot is None:
             self.hint.setText("Train a network first, then draw here, load an image or pick a sample.")
             self.prediction_label.setText("No model yet")
@@ -180,7 +181,7 @@ class TryPanel(QWidget):
             return
         data = snapshot.data
         self.sample_spin.setRange(0, max((data.n_val if data.n_val else data.n_train) - 1, 0))
-        if pictures:
+        if snapshot.image_shape is not None:
             height, width = snapshot.image_shape[:2]
             self.pad.set_shape((height, width))
             self.brush_spin.setValue(default_brush(width))

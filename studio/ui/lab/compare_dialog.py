@@ -16,6 +16,7 @@ from studio.core.project import Project
 from studio.ui.lab.controls import ERROR_STYLE, RunBar, named, wrapping_label
 from studio.ui.lab.curves import TaggedCurves, accuracy_plot, loss_plot
 from studio.ui.lab.runner import ExperimentRunner
+from studio.ui.workers import Worker
 
 INTRO = ("Trains the run as it is (A) and again with exactly one setting changed (B). Both use the same seed, "
          "so they start from the same weights and see the batches in the same order: any difference in the "
@@ -27,14 +28,14 @@ class CompareDialog(QDialog):
 
     pairFinished = Signal(object)  # the PairResult, e.g. for the run history
 
-    def __init__(self, worker: object, project: Project, base_label: str = "the current project",
+    def __init__(self, worker: Worker, project: Project, base_label: str = "the current project",
                  data: PreparedData | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         named(self, "compareDialog", "Compare with one setting changed")
         self.setWindowTitle(f"Compare {base_label} with…")
         self.project = project.copy()
         self.data = data
-        self.result: PairResult | None = None
+        self.pair: PairResult | None = None
         self.runner = ExperimentRunner(worker, "Paired comparison", self)
         self.run_bar = RunBar(self.runner, "Run the pair", "compareRunButton", "Train A (as it is) and B (one "
                               "setting changed) with the same seed.", "compareStopButton")
@@ -51,7 +52,7 @@ class CompareDialog(QDialog):
         self.setting.currentIndexChanged.connect(self._setting_changed)
         self.value.textChanged.connect(self._preview)
         self.run_bar.run_button.clicked.connect(self.start)
-        self.runner.event.connect(self.curves.on_event)
+        self.runner.liveEvent.connect(self.curves.on_event)
         self.runner.finished.connect(self.show_result)
         self._setting_changed()
         self.resize(980, 720)
@@ -108,7 +109,7 @@ class CompareDialog(QDialog):
         except StudioError as exc:
             self.run_bar.show_error(str(exc))
             return
-        self.result = None
+        self.pair = None
         self.summary.clear()
         self.curves.clear()
         self.curves.set_label("A", f"A: {variant.label} {variant.before}")
@@ -118,7 +119,7 @@ class CompareDialog(QDialog):
 
     @Slot(object)
     def show_result(self, result: PairResult) -> None:
-        self.result = result
+        self.pair = result
         self.curves.show_runs([result.a, result.b])
         self.summary.setText("<br>".join(result.summary))
         self.run_bar.show_message("Both runs done." if result.b.epochs else "Stopped before run B finished.")
@@ -129,7 +130,7 @@ class CompareDialog(QDialog):
         super().closeEvent(event)
 
 
-def open_compare(worker: object, project: Project, base_label: str, data: PreparedData | None = None,
+def open_compare(worker: Worker, project: Project, base_label: str, data: PreparedData | None = None,
                  parent: QWidget | None = None) -> CompareDialog:
     """Show a non-modal comparison dialog (training signals keep flowing while it is open)."""
     dialog = CompareDialog(worker, project, base_label, data, parent)

@@ -6,20 +6,11 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from studio.ui.lab.runner import ExperimentRunner
+from studio.ui.widgets.naming import named
 
 ERROR_STYLE = "color: #c62828;"
 PASS_STYLE = "color: #1b5e20; font-weight: bold;"
 FAIL_STYLE = "color: #b71c1c; font-weight: bold;"
-
-
-def named(widget: QWidget, object_name: str, accessible: str, tip: str = "") -> QWidget:
-    """Give ``widget`` its stable objectName, accessible name and (optional) tooltip; returns it."""
-    widget.setObjectName(object_name)
-    widget.setAccessibleName(accessible)
-    if tip:
-        widget.setToolTip(tip)
-        widget.setAccessibleDescription(tip)
-    return widget
 
 
 def wrapping_label(text: str = "", object_name: str = "") -> QLabel:

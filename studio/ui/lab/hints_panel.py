@@ -17,6 +17,7 @@ from studio.core.events import FitEnd
 from studio.core.lab.diagnostics import RULES, Diagnostics, Hint
 from studio.core.project import Project
 from studio.ui.lab.controls import named, wrapping_label
+from studio.ui.workers import Worker
 
 INTRO = ("While a network trains, a set of rules watches the loss, the accuracies and the layer statistics. When "
          "one finds a known problem (a learning rate too high or too low, overfitting, dead units, exploding "
@@ -95,7 +96,7 @@ class HintsPanel(QWidget):
         """A fresh Diagnostics callback for one run (all rules, or the named ``rules``); hints arrive here."""
         return Diagnostics(rules, on_hint=self.hintArrived.emit)
 
-    def connect_worker(self, worker: object) -> None:
+    def connect_worker(self, worker: Worker) -> None:
         """Clear at each new run and report a healthy finish (the worker's training signals)."""
         worker.trainingStarted.connect(self.on_training_started)
         worker.fitEnded.connect(self.on_fit_end)
@@ -124,7 +125,8 @@ class HintsPanel(QWidget):
     def clear(self) -> None:
         self._hints.clear()
         while self.cards.count() > 1:
-            widget = self.cards.takeAt(0).widget()
+            item = self.cards.takeAt(0)
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
         self.status.setText(WAITING)

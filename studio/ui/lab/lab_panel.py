@@ -22,6 +22,7 @@ from studio.ui.lab.probe_panel import ProbePanel
 from studio.ui.lab.race_panel import RacePanel
 from studio.ui.lab.sanity_panel import SanityPanel
 from studio.ui.lab.source import LabSource
+from studio.ui.workers import Worker
 
 COMPARE_TEXT = ("Train your project twice with exactly one setting changed and the same seed, and see what that "
                 "one setting does. The settings you can change: {settings}. You can also right-click a run in the "
@@ -49,7 +50,7 @@ class LabPanel(QTabWidget):
     applyLearningRate = Signal(float)
     pairFinished = Signal(object)
 
-    def __init__(self, worker: object, source: LabSource, parent: QWidget | None = None) -> None:
+    def __init__(self, worker: Worker, source: LabSource, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         named(self, "labPanel", "The lab")
         self.worker = worker
@@ -72,7 +73,7 @@ class LabPanel(QTabWidget):
         self.hints.hintsChanged.connect(self._hints_changed)
         self.currentChanged.connect(lambda _index: self.modes.update_note())
 
-    def panels(self) -> list[QWidget]:
+    def panels(self) -> list[ProbePanel | RacePanel | SanityPanel | LrFinderPanel | ModesView]:
         """The panels that run experiments (each has ``set_locked``)."""
         return [self.probe, self.race, self.sanity, self.lr_finder, self.modes]
 

@@ -18,6 +18,7 @@ from studio.ui.lab.source import LabSource
 from studio.ui.plots import LivePlot
 from studio.ui.plots.style import RAW_ALPHA, TRAIN, VALIDATION, pen
 from studio.ui.widgets.spin_boxes import LogSpinBox
+from studio.ui.workers import Worker
 
 INTRO = ("Trains a throw-away copy of your network for a short while, raising the learning rate a little every "
          "batch. While the rate is too small the loss stays flat; good rates make it fall; too large a rate makes "
@@ -38,7 +39,7 @@ class LrFinderPanel(QWidget):
 
     applyLearningRate = Signal(float)
 
-    def __init__(self, worker: object, source: LabSource, parent: QWidget | None = None) -> None:
+    def __init__(self, worker: Worker, source: LabSource, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         named(self, "lrFinderPanel", "Learning-rate finder")
         self.source = source

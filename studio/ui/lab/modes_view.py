@@ -31,6 +31,7 @@ from studio.ui.lab.runner import ExperimentRunner
 from studio.ui.lab.source import LabSource
 from studio.ui.plots import LivePlot
 from studio.ui.plots.style import FOREGROUND, TRAIN, VALIDATION
+from studio.ui.workers import Worker
 
 INTRO = ("Dropout and batch norm behave differently while training and while evaluating. This trains your "
          "network for a few epochs, then measures the same weights both ways on the training and validation "
@@ -97,7 +98,7 @@ def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
 class ModesView(QWidget):
     """Metrics in both modes (table and bars), the dropout measurements and the explanation."""
 
-    def __init__(self, worker: object, source: LabSource, parent: QWidget | None = None) -> None:
+    def __init__(self, worker: Worker, source: LabSource, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         named(self, "modesView", "Train vs eval mode")
         self.source = source
@@ -194,6 +195,6 @@ class ModesView(QWidget):
                 label = pg.TextItem(_number(value, percent=use_acc), color=FOREGROUND, anchor=(0.5, 1.0))
                 label.setPos(float(x), value)
                 item.addItem(label)
-            top = max(top, *values)
+            top = max([top, *(value for value in values if value is not None)])
         item.getAxis("bottom").setTicks([[(i, SPLIT_TEXT[s]) for i, s in enumerate(splits)]])
         item.vb.setRange(xRange=(-0.6, len(splits) - 0.4), yRange=(0, top * 1.15 or 1.0), padding=0)

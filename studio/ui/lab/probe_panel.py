@@ -18,6 +18,7 @@ from studio.ui.lab.runner import ExperimentRunner
 from studio.ui.lab.source import LabSource
 from studio.ui.plots import LivePlot
 from studio.ui.plots.style import FOREGROUND, colour, pen
+from studio.ui.workers import Worker
 
 INTRO = ("Builds your network once per initialisation and sends one batch forward and backward, without "
          "training. Good schemes keep the activations' spread and the gradients about the same size from "
@@ -69,7 +70,7 @@ def layer_list(names: list[str]) -> str:
 class ProbePanel(QWidget):
     """Choose initialisations, probe them with one batch, compare per-layer statistics side by side."""
 
-    def __init__(self, worker: object, source: LabSource, parent: QWidget | None = None) -> None:
+    def __init__(self, worker: Worker, source: LabSource, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         named(self, "probePanel", "Initialisation probe")
         self.source = source

@@ -28,6 +28,7 @@ from studio.ui.lab.controls import RunBar, named, wrapping_label
 from studio.ui.lab.curves import TaggedCurves, accuracy_plot, loss_plot
 from studio.ui.lab.runner import ExperimentRunner
 from studio.ui.lab.source import LabSource
+from studio.ui.workers import Worker
 
 INTRO = ("Each optimizer trains its own copy of your network from the very same starting weights on the very "
          "same batches, so the only difference between the curves is the optimizer. Edit the line-up: one "
@@ -80,8 +81,7 @@ class LineupTable(QTableWidget):
         """The rows as validated contestants; a bad row raises a StudioError that names it."""
         result = []
         for row in range(self.rowCount()):
-            label = (self.item(row, 0).text() if self.item(row, 0) else "").strip()
-            spec = (self.item(row, 1).text() if self.item(row, 1) else "").strip()
+            label, spec = (_text(self.item(row, column)) for column in (0, 1))
             try:
                 parsed = parse_contestant(spec)
             except StudioError as exc:
@@ -93,7 +93,7 @@ class LineupTable(QTableWidget):
 class RacePanel(QWidget):
     """Edit the line-up, race it on the current project, watch the curves, read who won."""
 
-    def __init__(self, worker: object, source: LabSource, parent: QWidget | None = None) -> None:
+    def __init__(self, worker: Worker, source: LabSource, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         named(self, "racePanel", "Optimizer race")
         self.source = source
@@ -117,7 +117,7 @@ class RacePanel(QWidget):
         self.results.horizontalHeader().setStretchLastSection(True)
         self._lay_out()
         self.run_bar.run_button.clicked.connect(self.start)
-        self.runner.event.connect(self.curves.on_event)
+        self.runner.liveEvent.connect(self.curves.on_event)
         self.runner.finished.connect(self.show_result)
 
     def _lay_out(self) -> None:
@@ -207,3 +207,8 @@ class RacePanel(QWidget):
                     item.setFont(font)
                 self.results.setItem(row, column, item)
         self.run_bar.show_message(f"Lowest final loss: {winner.label}." if winner else "Every optimizer diverged.")
+
+
+def _text(item: QTableWidgetItem | None) -> str:
+    """A cell's text without surrounding spaces ("" for a cell never filled in)."""
+    return item.text().strip() if item is not None else ""

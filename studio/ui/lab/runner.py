@@ -2,8 +2,8 @@
 
 Lab experiments are plain core functions ``f(..., progress=, stop=, on_event=)``. The runner submits
 them to the one worker thread (never a second thread: the OpenMP trap in ``shared/conventions.md``),
-forwards its job's signals, owns the stop flag and forwards tagged engine events. The runner is a
-GUI-thread object, so its ``event`` signal, emitted from the worker thread, reaches receivers in the
+forwards its job's signals, owns the stop flag and forwards tagged engine events (``liveEvent``). The runner is a
+GUI-thread object, so its ``liveEvent`` signal, emitted from the worker thread, reaches receivers in the
 GUI thread, queued.
 """
 
@@ -24,7 +24,7 @@ class ExperimentRunner(QObject):
 
     started = Signal()
     progress = Signal(float, str)
-    event = Signal(str, object)  # (tag, engine event), only for experiments run with ``live=True``
+    liveEvent = Signal(str, object)  # (tag, engine event), only for experiments run with ``live=True``
     finished = Signal(object)
     failed = Signal(str)
     busyChanged = Signal(bool)
@@ -51,7 +51,7 @@ class ExperimentRunner(QObject):
             worker = self.worker
             kwargs["stop"] = lambda: stop.is_set() or worker.is_closing()
         if live:
-            kwargs["on_event"] = self.event.emit  # called in the worker thread; queued to the GUI thread
+            kwargs["on_event"] = self.liveEvent.emit  # called in the worker thread; queued to the GUI thread
         job = self.worker.submit(self.name, functools.partial(fn, *args, **kwargs))
         job.started.connect(self.started)
         job.progress.connect(self.progress)

@@ -14,6 +14,7 @@ from studio.ui.lab.controls import FAIL_STYLE, PASS_STYLE, RunBar, named, wrappi
 from studio.ui.lab.curves import TaggedCurves, accuracy_plot, loss_plot
 from studio.ui.lab.runner import ExperimentRunner
 from studio.ui.lab.source import LabSource
+from studio.ui.workers import Worker
 
 INTRO = ("Before tuning anything, check that your network can learn at all: it trains on a tiny subset (a few "
          "samples per class) with dropout and weight decay off and should learn it by heart, reaching 100% "
@@ -24,7 +25,7 @@ INTRO = ("Before tuning anything, check that your network can learn at all: it t
 class SanityPanel(QWidget):
     """The check's settings, the Run button, the verdict, the likely causes and the loss curve."""
 
-    def __init__(self, worker: object, source: LabSource, parent: QWidget | None = None) -> None:
+    def __init__(self, worker: Worker, source: LabSource, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         named(self, "sanityPanel", "Sanity check")
         self.source = source
@@ -43,7 +44,7 @@ class SanityPanel(QWidget):
                                    self, span_epochs=False)
         self._lay_out()
         self.run_bar.run_button.clicked.connect(self.start)
-        self.runner.event.connect(self.curves.on_event)
+        self.runner.liveEvent.connect(self.curves.on_event)
         self.runner.finished.connect(self.show_result)
 
     def _spin(self, object_name: str, label: str, value: int, low: int, high: int, tip: str) -> QSpinBox:

@@ -185,7 +185,8 @@ class LivePlot(pg.PlotWidget):
     def _data_bounds(self) -> tuple[Range, Range] | None:
         """Finite bounds of the visible curves, in view coordinates (log10 on a log axis)."""
         log_y = bool(self.getPlotItem().vb.state["logMode"][1])
-        xs, ys = [], []
+        xs: list[float] = []
+        ys: list[float] = []
         for curve in self._curves.values():
             if not curve.item.isVisible() or len(curve.y) == 0:
                 continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QGridLayout,
@@ -30,6 +30,7 @@ from studio.ui.plots.live_plot import LivePlot
 from studio.ui.plots.overlays import RunOverlays
 from studio.ui.plots.pacing import RepaintPacer
 from studio.ui.plots.style import RAW_ALPHA, TRAIN, VALIDATION, pen
+from studio.ui.workers import Worker
 
 # The fastest repaint interval; the pacer spaces repaints further when they are dear.
 REFRESH_MS = 250
@@ -62,7 +63,10 @@ class PlotsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("plotsPanel")
         self.setAccessibleName("Training plots")
-        self.plots = {key: LivePlot(name, title, "epoch", *rest) for key, (name, title, *rest) in PLOTS.items()}
+        self.plots = {
+            key: LivePlot(name, title, "epoch", y_label, tip, log_y)
+            for key, (name, title, y_label, tip, log_y) in PLOTS.items()
+        }
         self.layer_list = LayerList()
         self.layers = LayerCurves(self.plots, self.layer_list)
         self.overlays = RunOverlays(self.plots["loss"], self.plots["accuracy"])
@@ -145,7 +149,7 @@ class PlotsPanel(QWidget):
 
     # --- engine events (connected to the worker's signals) ------------------------------------
 
-    def connect_worker(self, worker: object) -> None:
+    def connect_worker(self, worker: Worker) -> None:
         """Feed this panel from a :class:`studio.ui.workers.Worker`'s training signals."""
         worker.fitStarted.connect(self.on_fit_started)
         worker.batchesEnded.connect(self.on_batches)
@@ -231,10 +235,9 @@ class PlotsPanel(QWidget):
     def set_smoothing(self, alpha: float) -> None:
         """Set the loss smoothing (0..0.99) and keep the slider, the spin box and the overlays in step."""
         alpha = min(max(round(alpha, 2), 0.0), 0.99)
-        for control, value in ((self.smoothing_slider, round(alpha * 100)), (self.smoothing_spin, alpha)):
-            control.blockSignals(True)
-            control.setValue(value)
-            control.blockSignals(False)
+        with QSignalBlocker(self.smoothing_slider), QSignalBlocker(self.smoothing_spin):
+            self.smoothing_slider.setValue(round(alpha * 100))
+            self.smoothing_spin.setValue(alpha)
         if alpha != self._loss.alpha:
             self._loss.set_alpha(alpha)
             if self.overlays.records():

@@ -103,7 +103,9 @@ class ChoiceSection(QWidget):
         old = self.form
         self.form = ParamForm(entry.params, self._memory.get(name, {}), self, owner=entry.label)
         self.form.changed.connect(lambda *_: self._remember())
-        self.layout().replaceWidget(old, self.form)
+        layout = self.layout()
+        assert layout is not None, "built in __init__"
+        layout.replaceWidget(old, self.form)
         old.setParent(None)  # out of the widget tree now, so findChild never sees its stale fields
         old.deleteLater()
         for param, object_name in self.field_names.items():

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.export import EXPORTERS, DestinationTaken, ExportError, check_destination, export
 from studio.ui.dialogs import Dialogs, Message
+from studio.ui.widgets.naming import named
 from studio.ui.workers import Job, Worker
 
 
@@ -44,12 +45,12 @@ class ExportDialog(QDialog):
         self.setObjectName("exportDialog")
         self.worker, self.dialogs = worker, dialogs
         self.source = _path_row(self, "exportSource", source, self._browse_source)
-        self.format = QComboBox(objectName="exportFormat")
+        self.format = named(QComboBox(), "exportFormat")
         for name, fmt in EXPORTERS.items():
             self.format.addItem(fmt.label, name)
-        self.description = QLabel(wordWrap=True, objectName="exportDescription")
+        self.description = named(QLabel(wordWrap=True), "exportDescription")
         self.out = _path_row(self, "exportDestination", "", self._browse_out)
-        self.result = QLabel(wordWrap=True, objectName="exportResult")
+        self.result_label = named(QLabel(wordWrap=True), "exportResult")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.ActionRole)
         self.export_button.setObjectName("exportButton")
@@ -61,13 +62,13 @@ class ExportDialog(QDialog):
 
     def _lay_out(self) -> None:
         form = QFormLayout()
-        form.addRow("Trained run (checkpoint or run folder)", self.source.parentWidget())
+        form.addRow("Trained run (checkpoint or run folder)", _row_of(self.source))
         form.addRow("Format", self.format)
         form.addRow("", self.description)
-        form.addRow("Save to", self.out.parentWidget())
+        form.addRow("Save to", _row_of(self.out))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.result)
+        layout.addWidget(self.result_label)
         layout.addWidget(self.buttons)
 
     def format_name(self) -> str:
@@ -85,10 +86,10 @@ class ExportDialog(QDialog):
             self._show_error(str(exc))
             return None
         if force is None:
-            self.result.setText("Export cancelled: nothing was written.")
+            self.result_label.setText("Export cancelled: nothing was written.")
             return None
         self.export_button.setEnabled(False)
-        self.result.setText("Exporting and checking the exported model…")
+        self.result_label.setText("Exporting and checking the exported model…")
         job = self.worker.submit("Export", partial(export, force=force), source, self.format_name(), out)
         job.finished.connect(self._finished)
         job.failed.connect(self._failed)
@@ -110,8 +111,8 @@ class ExportDialog(QDialog):
 
     def _finished(self, report: Any) -> None:
         self.export_button.setEnabled(True)
-        self.result.setStyleSheet("")
-        self.result.setText(report.summary())
+        self.result_label.setStyleSheet("")
+        self.result_label.setText(report.summary())
         self.exported.emit(report)
 
     def _failed(self, message: str) -> None:
@@ -120,8 +121,8 @@ class ExportDialog(QDialog):
         self.failed.emit(message)
 
     def _show_error(self, message: str) -> None:
-        self.result.setStyleSheet("color: #b00020;")
-        self.result.setText(message)
+        self.result_label.setStyleSheet("color: #b00020;")
+        self.result_label.setText(message)
 
     def _format_changed(self) -> None:
         fmt = EXPORTERS.get(self.format_name())
@@ -148,7 +149,7 @@ class ExportDialog(QDialog):
 def _path_row(parent: QWidget, name: str, text: str, browse: Any) -> QLineEdit:
     """A line edit with a Browse button beside it; the edit's parent widget is the row."""
     row = QWidget(parent)
-    edit = QLineEdit(text, row, objectName=name)
+    edit = named(QLineEdit(text, row), name)
     button = QPushButton("Browse…", row)
     button.clicked.connect(browse)
     layout = QHBoxLayout(row)
@@ -156,3 +157,10 @@ def _path_row(parent: QWidget, name: str, text: str, browse: Any) -> QLineEdit:
     layout.addWidget(edit, 1)
     layout.addWidget(button)
     return edit
+
+
+def _row_of(edit: QLineEdit) -> QWidget:
+    """The row :func:`_path_row` put ``edit`` in."""
+    row = edit.parentWidget()
+    assert row is not None, "made by _path_row"
+    return row

@@ -35,6 +35,7 @@ from studio.core.finetune import LoadReport, freeze_layers, layerwise_lr, load_p
 from studio.core.finetune import replace_output_layer as _replace_output
 from studio.core.project import ModelSpec
 from studio.ui.dialogs import Dialogs
+from studio.ui.widgets.naming import named
 from studio.ui.workers import Job, Worker
 
 WEIGHTS_FILTER = "Trained weights (*.ckpt *.safetensors *.pt *.pth);;All files (*)"
@@ -111,7 +112,7 @@ class FineTuneDialog(QDialog):
 
     # --- building --------------------------------------------------------------------------------
     def _build(self, source: str, target: str) -> None:
-        self.source = QLineEdit(source, objectName="fineTuneSource")
+        self.source = named(QLineEdit(source), "fineTuneSource")
         self.source.setAccessibleName("Trained weights to start from")
         self.source.setPlaceholderText("a run folder, a checkpoint (.ckpt) or a weights file (.safetensors, .pt)")
         self.source.editingFinished.connect(lambda: self.preview())
@@ -129,18 +130,18 @@ class FineTuneDialog(QDialog):
         self.replace.setEnabled(bool(self.n_outputs))
         self.replace.toggled.connect(lambda _checked: self.preview())
         self.freeze = _check("fineTuneFreeze", "Freeze the first", "Frozen layers keep their weights while training.")
-        self.freeze_count = QSpinBox(objectName="fineTuneFreezeCount", minimum=1, maximum=max(layers, 1))
+        self.freeze_count = named(QSpinBox(minimum=1, maximum=max(layers, 1)), "fineTuneFreezeCount")
         self.freeze_count.setAccessibleName("Number of layers to freeze")
         self.freeze_count.setValue(max(1, layers // 2))
         self.freeze_count.setSuffix(" layers")
-        self.freeze_label = QLabel(objectName="fineTuneFreezeLabel")
+        self.freeze_label = named(QLabel(), "fineTuneFreezeLabel")
         self.freeze_label.setAccessibleName("Last frozen layer")
         self.freeze_count.valueChanged.connect(self._freeze_label_changed)
         self.freeze.toggled.connect(self.freeze_count.setEnabled)
         self.ramp = _check("fineTuneLrRamp", "Learning-rate ramp: the first layer learns at",
                            "Early layers learn general features; a lower rate disturbs them least. The multiplier "
                            "rises to ×1 at the last layer.")
-        self.ramp_first = QDoubleSpinBox(objectName="fineTuneLrFirst", minimum=0.001, maximum=1.0, decimals=3)
+        self.ramp_first = named(QDoubleSpinBox(minimum=0.001, maximum=1.0, decimals=3), "fineTuneLrFirst")
         self.ramp_first.setAccessibleName("Learning-rate multiplier of the first layer")
         self.ramp_first.setSingleStep(0.05)
         self.ramp_first.setValue(DEFAULT_FIRST_LR)
@@ -157,10 +158,10 @@ class FineTuneDialog(QDialog):
         rising = QLabel("of the learning rate, rising to ×1 at the last layer")
         column.addLayout(_row(self.ramp, self.ramp_first, rising))
 
-        self.report = QPlainTextEdit(objectName="fineTuneReport", readOnly=True)
+        self.report = named(QPlainTextEdit(readOnly=True), "fineTuneReport")
         self.report.setAccessibleName("Which layers get the trained weights")
         self.report.setMinimumHeight(120)
-        self.error = QLabel(wordWrap=True, objectName="fineTuneError")
+        self.error = named(QLabel(wordWrap=True), "fineTuneError")
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.setAccessibleName("Why these weights cannot be used")
         self.error.hide()
@@ -267,14 +268,14 @@ def _row(*widgets: QWidget) -> QHBoxLayout:
 
 
 def _check(name: str, text: str, tip: str) -> QCheckBox:
-    box = QCheckBox(text, objectName=name)
+    box = named(QCheckBox(text), name)
     box.setAccessibleName(text)
     box.setToolTip(tip)
     return box
 
 
 def _button(name: str, text: str, tip: str, slot: Any) -> QPushButton:
-    button = QPushButton(text, objectName=name)
+    button = named(QPushButton(text), name)
     button.setAccessibleName(tip)
     button.setToolTip(tip)
     button.clicked.connect(slot)

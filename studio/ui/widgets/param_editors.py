@@ -55,9 +55,12 @@ class NumberEditor(Editor):
     form's error mark points at the real value instead of a silently clamped one; the range tightens again
     as soon as an edit brings the value back inside."""
 
+    # A QSpinBox takes ints and a FloatSpinBox floats; ``convert`` makes every number the box's kind.
+    widget: Any
+
     def __init__(self, param: Param, box: QSpinBox | FloatSpinBox, low: float, high: float, convert: type) -> None:
-        self.low, self.high, self.convert = low, high, convert
-        box.setRange(low, high)
+        self.low, self.high, self.convert = convert(low), convert(high), convert
+        box.setRange(self.low, self.high)
         box.setKeyboardTracking(False)  # one change per committed edit, not per keystroke
         super().__init__(param, box)
 
@@ -73,7 +76,11 @@ class NumberEditor(Editor):
         self.widget.setValue(number)
 
     def on_change(self, slot: Callable[[], None]) -> None:
-        self.widget.valueChanged.connect(lambda _v: (self._tighten(), slot()))
+        def changed(_value: float) -> None:
+            self._tighten()
+            slot()
+
+        self.widget.valueChanged.connect(changed)
 
     def _tighten(self) -> None:
         if self.low <= self.widget.value() <= self.high:
@@ -96,6 +103,8 @@ class FloatEditor(NumberEditor):
 
 
 class BoolEditor(Editor):
+    widget: QCheckBox
+
     def __init__(self, param: Param) -> None:
         super().__init__(param, QCheckBox())
 
@@ -110,6 +119,8 @@ class BoolEditor(Editor):
 
 
 class ChoiceEditor(Editor):
+    widget: QComboBox
+
     def __init__(self, param: Param) -> None:
         combo = QComboBox()
         for choice in param.choices:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart
 from studio.core.history import RunRecord, RunRecorder
 from studio.core.project import Project
+from studio.ui.workers import Worker
 
 REASONS = {
     "completed": "completed",
@@ -114,7 +115,8 @@ class RunHistory(QWidget):
                 continue
             for column in range(self.table.columnCount()):
                 item = self.table.item(row, column)
-                item.setToolTip(f"{record.message or item.text()}\nSaved in {folder}")
+                if item is not None:
+                    item.setToolTip(f"{record.message or item.text()}\nSaved in {folder}")
 
     def run_folder(self, run_id: int) -> str | None:
         """The folder ``run_id`` was saved in, if it was saved."""
@@ -139,7 +141,7 @@ class RunHistory(QWidget):
 
     # --- recording from the worker's signals --------------------------------------------------
 
-    def connect_worker(self, worker: object) -> None:
+    def connect_worker(self, worker: Worker) -> None:
         """Record every run of a :class:`studio.ui.workers.Worker`."""
         worker.trainingStarted.connect(self.on_training_started)
         worker.fitStarted.connect(self.on_fit_started)

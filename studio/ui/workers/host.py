@@ -17,18 +17,18 @@ class WorkerHost(QObject):
     def __init__(self, trainer_factory: TrainerFactory = engine_trainer, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker = Worker(trainer_factory, self)
-        self.thread = QThread()
-        self.thread.setObjectName("studio-worker")
-        self.worker.move_runner_to(self.thread)
-        self.thread.start()
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName("studio-worker")
+        self.worker.move_runner_to(self.worker_thread)
+        self.worker_thread.start()
 
     def is_running(self) -> bool:
-        return self.thread.isRunning()
+        return self.worker_thread.isRunning()
 
     def shutdown(self) -> None:
         """Stop training, skip queued jobs, finish the current job and join the thread (idempotent)."""
-        if not self.thread.isRunning():
+        if not self.worker_thread.isRunning():
             return
         self.worker.close()
-        self.thread.quit()
-        self.thread.wait()
+        self.worker_thread.quit()
+        self.worker_thread.wait()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from PySide6.QtCore import QObject, Signal
 
@@ -72,7 +72,7 @@ class Job(QObject):
         self.started.emit()
 
     def _on_progress(self, value: object) -> None:
-        fraction, message = value  # type: ignore[misc]  # (float, str) from the runner
+        fraction, message = cast(tuple[float, str], value)  # what the runner's progress reports
         self.progress.emit(fraction, message)
 
     def _on_finished(self, value: object) -> None:

@@ -187,7 +187,7 @@ class LayerEditor(QWidget):
 
     def _starting_values(self, row: int, init: str | None) -> dict[str, Any]:
         """A new scheme's settings: for typed values, zeros of the row's shapes (when the data tells them)."""
-        if init not in INITS or not INITS.get(init).layer_only:
+        if init is None or init not in INITS or not INITS.get(init).layer_only:
             return {}
         shapes = self._parameter_shapes(row) or {}
         return {name: np.zeros(shape).tolist() for name, shape in shapes.items() if name in ("weight", "bias")}
@@ -195,10 +195,11 @@ class LayerEditor(QWidget):
     def _parameter_shapes(self, row: int) -> dict[str, tuple[int, ...]] | None:
         """Row ``row``'s weight and bias shapes for the current data, or None when they are not known."""
         in_shapes = self._state.in_shapes
-        if row >= len(in_shapes) or in_shapes[row] is None:
+        in_shape = in_shapes[row] if row < len(in_shapes) else None
+        if in_shape is None:
             return None
         try:
-            return parameter_shapes(self.document.spec.layers[row], row, in_shapes[row])
+            return parameter_shapes(self.document.spec.layers[row], row, in_shape)
         except StudioError:
             return None
 
@@ -342,7 +343,7 @@ class LayerEditor(QWidget):
     def _selection_changed(self) -> None:
         row = self.current_row()
         spec = self.document.spec.layers[row] if row is not None else None
-        shapes = self._parameter_shapes(row) if spec is not None and spec.init in INITS else None
+        shapes = self._parameter_shapes(row) if row is not None and spec is not None and spec.init in INITS else None
         self.properties.show_layer(row, spec, self.document.spec, shapes)
         if row is not None and row == self._state.error_row:
             self.properties.set_error(self._state.error_field, self._state.reason)

@@ -46,7 +46,7 @@ class LayerInitSettings(QWidget):
 
     def show_layer(self, layer: LayerSpec, network: ModelSpec, shapes: Shapes | None) -> None:
         """Show ``layer``'s own init settings (nothing when it uses the network's); emits nothing."""
-        scheme = INITS.get(layer.init) if layer.init in INITS else None
+        scheme = INITS.get(layer.init) if layer.init is not None and layer.init in INITS else None
         own = layer.init_params if isinstance(layer.init_params, dict) else {}
         self.setVisible(scheme is not None and (scheme.layer_only or bool(scheme.params)))
         self.grid.setVisible(scheme is not None and scheme.layer_only)

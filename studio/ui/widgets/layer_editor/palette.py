@@ -7,6 +7,8 @@ dragging it onto the stack (the drag carries the type name under :data:`LAYER_TY
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
@@ -57,14 +59,14 @@ class LayerPalette(QTreeWidget):
         self.setCurrentItem(self.item_for(name))
 
     def item_for(self, name: str) -> QTreeWidgetItem:
-        for group in range(self.topLevelItemCount()):
-            heading = self.topLevelItem(group)
-            for child in range(heading.childCount()):
-                if heading.child(child).data(0, _TYPE_ROLE) == name:
-                    return heading.child(child)
+        headings = (self.topLevelItem(group) for group in range(self.topLevelItemCount()))
+        for heading in filter(None, headings):
+            for item in filter(None, (heading.child(child) for child in range(heading.childCount()))):
+                if item.data(0, _TYPE_ROLE) == name:
+                    return item
         raise KeyError(name)
 
-    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:  # noqa: N802 (Qt override)
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:  # noqa: N802 (Qt override)
         mime = QMimeData()
         names = [item.data(0, _TYPE_ROLE) for item in items if item.data(0, _TYPE_ROLE)]
         if names:

@@ -107,7 +107,7 @@ class LayerProperties(QWidget):
         has_layer = spec is not None and spec.type in LAYERS
         self._details.setVisible(has_layer)
         self._placeholder.setVisible(not has_layer)
-        if not has_layer:
+        if spec is None or not has_layer:
             self._set_form(None)
             return
         layer_type = LAYERS.get(spec.type)

@@ -7,7 +7,7 @@ commands, so drag and drop goes through exactly the same path as the buttons.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -94,7 +94,7 @@ class StackModel(QAbstractTableModel):
     def mimeTypes(self) -> list[str]:  # noqa: N802
         return [ROW_MIME, LAYER_TYPE_MIME]
 
-    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # noqa: N802
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:  # noqa: N802
         mime = QMimeData()
         rows = sorted({index.row() for index in indexes if index.isValid()})
         if rows:
