@@ -31,6 +31,7 @@ from studio.core.events import EpochEnd, FitEnd, FitStart
 from studio.core.io import atomic_path
 from studio.core.project import Project
 from studio.core.safeload import safe_torch_load
+from studio.core.vocab import Task
 
 if TYPE_CHECKING:
     from studio.core.engine import Trainer
@@ -50,16 +51,19 @@ class ModelInfo:
     """What export and inference need to know about the data a model was trained on."""
 
     input_shape: tuple[int, ...]
-    task: str = "classification"
+    task: Task = Task.CLASSIFICATION
     num_classes: int | None = None
     class_names: list[str] = field(default_factory=list)
     target_dim: int | None = None
     preprocessing: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.task = Task(self.task)  # a ValueError for a task that does not exist
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "input_shape": list(self.input_shape),
-            "task": self.task,
+            "task": self.task.value,  # a plain string: checkpoints are read with weights_only=True
             "num_classes": self.num_classes,
             "class_names": list(self.class_names),
             "target_dim": self.target_dim,
@@ -70,7 +74,7 @@ class ModelInfo:
     def from_dict(cls, data: Mapping[str, Any]) -> ModelInfo:
         return cls(
             input_shape=tuple(int(v) for v in data["input_shape"]),
-            task=str(data.get("task", "classification")),
+            task=data.get("task", Task.CLASSIFICATION),
             num_classes=data.get("num_classes"),
             class_names=[str(c) for c in data.get("class_names") or []],
             target_dim=data.get("target_dim"),
@@ -83,7 +87,7 @@ class ModelInfo:
         preprocessing = getattr(data, "preprocessing", None)
         return cls(
             input_shape=tuple(int(v) for v in data.input_shape),
-            task=str(getattr(data, "task", "classification")),
+            task=getattr(data, "task", Task.CLASSIFICATION),
             num_classes=getattr(data, "num_classes", None),
             class_names=[str(c) for c in (getattr(data, "class_names", None) or [])],
             target_dim=getattr(data, "target_dim", None),

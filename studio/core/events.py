@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-FIT_END_REASONS = ("completed", "stopped", "target_loss", "early_stopping", "non_finite")
+from studio.core.vocab import EndReason
 
 
 @dataclass(frozen=True)
@@ -101,12 +101,12 @@ class EpochEnd:
 class FitEnd:
     """How and why a fit ended; ``fit()`` returns the same record it sends to ``on_fit_end``.
 
-    ``reason`` is one of :data:`FIT_END_REASONS`. ``message`` explains it in a sentence for the
-    learner. ``best_epoch``/``best_val_loss`` track the monitored loss used by early stopping
-    (validation loss, or training loss without a validation split).
+    ``reason`` says which condition ended it (an :class:`~studio.core.vocab.EndReason`); ``message``
+    explains it in a sentence for the learner. ``best_epoch``/``best_val_loss`` track the monitored
+    loss used by early stopping (validation loss, or training loss without a validation split).
     """
 
-    reason: str
+    reason: EndReason
     epochs_completed: int
     steps: int
     best_epoch: int | None

@@ -23,6 +23,7 @@ from studio.core.params import Param, defaults, resolve
 from studio.core.project import LayerSpec
 from studio.core.registry import Registry
 from studio.core.tree import Path, field_name, path_text
+from studio.core.vocab import StrEnum
 
 Shape = tuple[int, ...]
 Maker = Callable[[dict[str, Any], Shape], nn.Module]
@@ -42,6 +43,14 @@ GROUPS: dict[str, str] = {
 EXPECTS = ("any", "flat", "image")
 
 
+class LayerRole(StrEnum):
+    """What the lab needs to know a layer is for (most layers have no role)."""
+
+    WEIGHTED = "weighted"  # a weight matrix or filter bank: a hidden block starts here
+    BATCH_NORM = "batch_norm"  # normalises with batch statistics: differs between training and evaluation
+    DROPOUT = "dropout"  # drops values while training: differs between training and evaluation
+
+
 @dataclass(frozen=True, eq=False)
 class LayerType:
     """One kind of layer the user can add to the stack.
@@ -50,6 +59,7 @@ class LayerType:
     ``check(params, in_shape)`` returns a learner-friendly problem (or None) before the module is built.
     ``describe(params)`` gives the short summary of the stack row; by default the ``key_params`` values.
     A block type has ``make=None`` and a ``block`` rule. Compared by identity (the shape cache keys on it).
+    ``role`` tells the lab what the layer is for (see :class:`LayerRole`).
     """
 
     name: str
@@ -62,6 +72,7 @@ class LayerType:
     check: Callable[[dict[str, Any], Shape], str | None] | None = None
     describe: Callable[[dict[str, Any]], str] | None = None
     block: BlockRule | None = None
+    role: LayerRole | None = None
 
     def __post_init__(self) -> None:
         if (self.make is None) == (self.block is None):
@@ -135,6 +146,24 @@ def resolve_layer(spec: LayerSpec, where: int | Path) -> tuple[LayerType, dict[s
         raise LayerSettingError(f"{row_name(path, spec.type)}: only blocks (Residual, Parallel, Repeat) hold rows; "
                                 "move these rows out of it", path, spec.type, f"{prefix}.layers")
     return layer_type, params
+
+
+def has_role(layer_type: str, role: LayerRole) -> bool:
+    """True when ``layer_type`` is registered with ``role``."""
+    return layer_type in LAYERS and LAYERS.get(layer_type).role == role
+
+
+def companion(role: LayerRole, after: str) -> str:
+    """The layer type of ``role`` to put after a ``after`` layer: one for the same input kind, else one for any.
+
+    ``BatchNorm1d`` after ``Linear`` (flat), ``BatchNorm2d`` and ``Dropout2d`` after ``Conv2d`` (images),
+    ``Dropout`` after ``Linear``.
+    """
+    kind = LAYERS.get(after).expects
+    fitting = [t for _, t in LAYERS.items() if t.role == role and t.expects in (kind, "any")]
+    if not fitting:
+        raise ConfigError(f"no {role.replace('_', ' ')} layer fits after a {after} layer", field="layers")
+    return min(fitting, key=lambda t: t.expects != kind).name
 
 
 def describe_layer(spec: LayerSpec) -> str:
@@ -250,8 +279,9 @@ def _dropout_p() -> Param:
     return Param("p", "float", 0.5, "Probability that a value is set to zero during training.", min=0.0, max=0.99)
 
 
-def _register(layer_type: LayerType) -> None:
-    LAYERS.register(layer_type.name, layer_type)
+def register(layer_type: LayerType) -> LayerType:
+    """Add a layer type; the palette, forms, shapes, schema and model.py export follow from the entry."""
+    return LAYERS.register(layer_type.name, layer_type)
 
 
 def _make_conv(p: dict[str, Any], s: Shape) -> nn.Module:
@@ -278,21 +308,21 @@ def _describe_conv(p: dict[str, Any]) -> str:
     return text + (f" /{p['stride']}" if p.get("stride", 1) != 1 else "")
 
 
-_register(LayerType(
+register(LayerType(
     "Linear", "core", "Fully connected: every output is a weighted sum of all inputs plus a bias.",
     (Param("out_features", "int", 64, "Number of outputs (neurons) of this layer.", min=1, max=65536), _bias()),
     lambda p, s: nn.Linear(s[0], p["out_features"], bias=p["bias"]),
-    key_params=("out_features",), expects="flat",
+    key_params=("out_features",), expects="flat", role=LayerRole.WEIGHTED,
 ))
-_register(LayerType(
+register(LayerType(
     "Flatten", "core", "Turns an image (channels×height×width) into one flat vector of features.",
     (), lambda p, s: nn.Flatten(),
 ))
-_register(LayerType(
+register(LayerType(
     "Identity", "core", "Passes its input through unchanged (a placeholder).",
     (), lambda p, s: nn.Identity(),
 ))
-_register(LayerType(
+register(LayerType(
     "Conv2d", "convolution", "Slides learnable filters over the image; each filter makes one output channel.",
     (
         Param("out_channels", "int", 16, "Number of filters, i.e. output channels.", min=1, max=4096),
@@ -304,60 +334,61 @@ _register(LayerType(
     ),
     _make_conv, key_params=("out_channels", "kernel_size"), expects="image",
     check=_kernel_check("Conv2d", "remove a pooling layer, add padding or use a smaller kernel"),
-    describe=_describe_conv,
+    describe=_describe_conv, role=LayerRole.WEIGHTED,
 ))
-_register(LayerType(
+register(LayerType(
     "MaxPool2d", "pooling", "Keeps the largest value in each window: smaller image, strongest responses.",
     _pool_params(), lambda p, s: nn.MaxPool2d(p["kernel_size"], stride=p["stride"], padding=p["padding"]),
     key_params=("kernel_size",), expects="image",
     check=_pool_check("MaxPool2d"),
     describe=_describe_pool,
 ))
-_register(LayerType(
+register(LayerType(
     "AvgPool2d", "pooling", "Averages each window: a smaller, smoother image.",
     _pool_params(), lambda p, s: nn.AvgPool2d(p["kernel_size"], stride=p["stride"], padding=p["padding"]),
     key_params=("kernel_size",), expects="image",
     check=_pool_check("AvgPool2d"),
     describe=_describe_pool,
 ))
-_register(LayerType(
+register(LayerType(
     "AdaptiveAvgPool2d", "pooling", "Averages each channel down to a fixed output size, whatever the input size.",
     (Param("output_size", "int", 1, "Side of the output image (1 = one average per channel).", min=1, max=64),),
     lambda p, s: nn.AdaptiveAvgPool2d(p["output_size"]),
     key_params=("output_size",), expects="image", describe=lambda p: _square(p["output_size"]),
 ))
-_register(LayerType(
+register(LayerType(
     "BatchNorm1d", "normalization", "Normalises each feature over the batch, then rescales it with learned values.",
     (_eps(), Param("momentum", "float", 0.1, "How fast the running averages used for evaluation follow the batches.",
                    min=0.0, max=1.0), Param("affine", "bool", True, "Learn a scale and shift per feature.")),
     lambda p, s: nn.BatchNorm1d(s[0], eps=p["eps"], momentum=p["momentum"], affine=p["affine"]),
-    expects="flat",
+    expects="flat", role=LayerRole.BATCH_NORM,
 ))
-_register(LayerType(
+register(LayerType(
     "BatchNorm2d", "normalization", "Normalises each channel over the batch and the image, then rescales it.",
     (_eps(), Param("momentum", "float", 0.1, "How fast the running averages used for evaluation follow the batches.",
                    min=0.0, max=1.0), Param("affine", "bool", True, "Learn a scale and shift per channel.")),
     lambda p, s: nn.BatchNorm2d(s[0], eps=p["eps"], momentum=p["momentum"], affine=p["affine"]),
-    expects="image",
+    expects="image", role=LayerRole.BATCH_NORM,
 ))
-_register(LayerType(
+register(LayerType(
     "LayerNorm", "normalization", "Normalises all values of each sample on its own (no batch statistics).",
     (_eps(), Param("elementwise_affine", "bool", True, "Learn a scale and shift per value.", label="learn scale")),
     lambda p, s: nn.LayerNorm(list(s), eps=p["eps"], elementwise_affine=p["elementwise_affine"]),
 ))
-_register(LayerType(
+register(LayerType(
     "Dropout", "regularization", "During training, zeroes random values and scales up the rest.",
-    (_dropout_p(),), lambda p, s: nn.Dropout(p["p"]), key_params=("p",),
+    (_dropout_p(),), lambda p, s: nn.Dropout(p["p"]), key_params=("p",), role=LayerRole.DROPOUT,
 ))
-_register(LayerType(
+register(LayerType(
     "Dropout2d", "regularization", "During training, zeroes whole random channels of an image.",
     (_dropout_p(),), lambda p, s: nn.Dropout2d(p["p"]), key_params=("p",), expects="image",
+    role=LayerRole.DROPOUT,
 ))
 
 
 def _activation(name: str, description: str, make: Maker, params: tuple[Param, ...] = (),
                 key_params: tuple[str, ...] = ()) -> None:
-    _register(LayerType(name, "activation", description, params, make, key_params=key_params))
+    register(LayerType(name, "activation", description, params, make, key_params=key_params))
 
 
 _activation("ReLU", "max(0, x): passes positives, zeroes negatives. The usual default.", lambda p, s: nn.ReLU())
@@ -400,20 +431,20 @@ _activation(
 
 # --- blocks: rows that hold rows (studio/core/blocks.py) -----------------------------------------
 
-_register(LayerType(
+register(LayerType(
     "Residual", "blocks", "Adds the block's input to what its rows make of it: a shortcut that keeps gradients alive.",
     (Param("projection", "choice", "auto", "auto: a 1×1 convolution or Linear on the shortcut only when the rows "
            "change the shape; always: even when they keep it; never: the input is always added unchanged.",
            choices=("auto", "always", "never")),),
     None, describe=lambda p: "" if p["projection"] == "auto" else f"projection {p['projection']}", block=RESIDUAL,
 ))
-_register(LayerType(
+register(LayerType(
     "Parallel", "blocks", "Each row is a branch that sees the block's input; the branches' outputs are joined.",
     (Param("join", "choice", "concat", "concat: stack the branches' channels (or values); sum: add them (same "
            "shapes needed).", choices=("concat", "sum")),),
     None, key_params=("join",), block=PARALLEL,
 ))
-_register(LayerType(
+register(LayerType(
     "Repeat", "blocks", "Its rows several times one after another; every copy learns weights of its own.",
     (Param("times", "int", 2, "How many copies of the rows follow each other.", min=1, max=1000),),
     None, describe=lambda p: f"×{p['times']}", block=REPEAT,

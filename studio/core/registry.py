@@ -28,6 +28,10 @@ class Registry(Generic[T]):
         self._entries[name] = entry
         return entry
 
+    def unregister(self, name: str) -> T:
+        """Remove and return the entry called ``name`` (a test's throwaway entry, say)."""
+        return self._entries.pop(name)
+
     def get(self, name: str) -> T:
         """The entry called ``name``, or a :class:`ConfigError` listing the valid names."""
         try:

@@ -20,6 +20,7 @@ from studio.core.export.bundle import CARD_FILE
 from studio.core.export.source import ExportSource, open_source
 from studio.core.project import Project
 from studio.core.safeload import load_weights
+from studio.core.vocab import Task
 
 
 def open_trained(path: str | os.PathLike[str]) -> ExportSource:
@@ -38,7 +39,7 @@ def _bundle(folder: Path) -> ExportSource:
         card: dict[str, Any] = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
         project = Project.from_dict(card["project"])
         class_names = [str(name) for name in card.get("class_names") or []]
-        info = ModelInfo(tuple(int(d) for d in card["input_shape"]), str(card.get("task", "classification")),
+        info = ModelInfo(tuple(int(d) for d in card["input_shape"]), card.get("task", Task.CLASSIFICATION),
                          len(class_names) or None, class_names, None, dict(card.get("preprocessing") or {}))
         weights_file = folder / str(card.get("files", {}).get("safetensors", "model.safetensors"))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:

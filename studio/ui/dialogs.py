@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from studio.core.vocab import MessageKind
+
 
 @dataclass(frozen=True)
 class Message:
-    """A modal message: ``kind`` is ``question``, ``warning`` or ``error``; ``buttons`` are names like
+    """A modal message: ``kind`` sets its icon (question, info, warning, error); ``buttons`` are names like
     ``"yes"``, ``"no"``, ``"save"``, ``"discard"``, ``"cancel"``, ``"ok"``, ``"copy"``; the answer is one
     of them. ``details`` is a second paragraph; ``technical`` is text shown only on request (a traceback)."""
 
-    kind: str
+    kind: MessageKind
     title: str
     text: str
     buttons: tuple[str, ...] = ("ok",)
@@ -38,10 +40,10 @@ _BUTTONS = {
 # Buttons that are not Qt standard buttons: name -> label and role.
 _CUSTOM = {"copy": ("Copy details", QMessageBox.ButtonRole.ActionRole)}
 _ICONS = {
-    "question": QMessageBox.Icon.Question,
-    "warning": QMessageBox.Icon.Warning,
-    "error": QMessageBox.Icon.Critical,
-    "info": QMessageBox.Icon.Information,
+    MessageKind.QUESTION: QMessageBox.Icon.Question,
+    MessageKind.WARNING: QMessageBox.Icon.Warning,
+    MessageKind.ERROR: QMessageBox.Icon.Critical,
+    MessageKind.INFO: QMessageBox.Icon.Information,
 }
 
 

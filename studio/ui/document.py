@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 
 from studio.core.errors import StudioError
 from studio.core.project import Project, load_project, save_project
+from studio.core.vocab import MessageKind
 from studio.ui.dialogs import Dialogs, Message
 
 PROJECT_FILTER = "Training Studio projects (*.json);;All files (*)"
@@ -78,7 +79,7 @@ class ProjectDocument(QObject):
         try:
             project = load_project(path)
         except StudioError as exc:
-            self.dialogs.message(Message("error", "Cannot open project", str(exc)))
+            self.dialogs.message(Message(MessageKind.ERROR, "Cannot open project", str(exc)))
             self._forget_recent(Path(path))
             return False
         self._replace(project, Path(path))
@@ -111,7 +112,8 @@ class ProjectDocument(QObject):
         try:
             save_project(path, self.project)
         except OSError as exc:
-            self.dialogs.message(Message("error", "Cannot save project", f"Could not write {path}: {exc.strerror}"))
+            text = f"Could not write {path}: {exc.strerror}"
+            self.dialogs.message(Message(MessageKind.ERROR, "Cannot save project", text))
             return False
         if path != self.path:
             self.path = path
@@ -126,7 +128,7 @@ class ProjectDocument(QObject):
             return True
         answer = self.dialogs.message(
             Message(
-                "question",
+                MessageKind.QUESTION,
                 "Unsaved changes",
                 "The project has unsaved changes. Save them first?",
                 ("save", "discard", "cancel"),

@@ -18,6 +18,7 @@ from types import TracebackType
 
 from PySide6.QtGui import QGuiApplication
 
+from studio.core.vocab import MessageKind
 from studio.ui.dialogs import Dialogs, Message
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ class ErrorReporter:
             self._showing = False
 
     def _show(self, summary: str, details: str) -> None:
-        message = Message("error", TITLE, summary, ("copy", "ok"), "ok", details=KEEPS_RUNNING, technical=details)
+        message = Message(MessageKind.ERROR, TITLE, summary, ("copy", "ok"), "ok", details=KEEPS_RUNNING,
+                          technical=details)
         if self.dialogs.message(message) == "copy":
             clipboard = QGuiApplication.clipboard()
             if clipboard is not None:

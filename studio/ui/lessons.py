@@ -11,11 +11,11 @@ from PySide6.QtWidgets import QMenu
 
 from studio.core.lab.lessons import LESSONS
 from studio.core.presets import load_preset
+from studio.core.vocab import MessageKind, TrainingState
 from studio.ui.dialogs import Message
 from studio.ui.lab.lab_panel import LabPanel
 from studio.ui.lab.window import LAB_PAGE
 from studio.ui.shell import Shell
-from studio.ui.training import IDLE
 from studio.ui.workspace import TRAIN_PAGE
 
 # Which lab panel (an attribute of LabPanel) shows each kind of experiment; "train" uses the Train tab.
@@ -43,7 +43,7 @@ def attach_lessons(w: Shell) -> QMenu:
         action.setStatusTip(f"Open the preset {name!r} ready to run")
         action.triggered.connect(lambda _checked=False, n=name: open_lesson(w, n))
     w.add_menu(menu, before="help")
-    w.training.stateChanged.connect(lambda state: menu.setEnabled(state == IDLE))
+    w.training.stateChanged.connect(lambda state: menu.setEnabled(state == TrainingState.IDLE))
     return menu
 
 
@@ -60,5 +60,6 @@ def open_lesson(w: Shell, name: str) -> bool:
         lab = w.workspace.page(LAB_PAGE, LabPanel)
         lab.show_panel(getattr(lab, PANELS[lesson.experiment]))
         w.workspace.show_page(LAB_PAGE)
-    w.dialogs.message(Message("info", lesson.title, project.description, details=NEXT_STEP[lesson.experiment]))
+    next_step = NEXT_STEP[lesson.experiment]
+    w.dialogs.message(Message(MessageKind.INFO, lesson.title, project.description, details=next_step))
     return True

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QTabWidget, QToolBa
 
 from studio.core.presets import default_project
 from studio.core.project import Project
+from studio.core.vocab import MessageKind
 from studio.ui import persist, style, wiring
 from studio.ui.actions import Actions
 from studio.ui.dialogs import Dialogs, Message
@@ -190,7 +191,7 @@ class MainWindow(QMainWindow):
         """Ask about a running fit and unsaved changes; True when the window may close."""
         if self.training.busy():
             answer = self.dialogs.message(Message(
-                "question", "Training is running", "Training is still running. Stop it and close the window?",
+                MessageKind.QUESTION, "Training is running", "Training is still running. Stop it and close the window?",
                 ("yes", "no"), "no",
             ))
             if answer != "yes":

@@ -19,7 +19,7 @@ from studio.core.events import EpochEnd
 from studio.core.finetune import LoadReport, load_pretrained
 from studio.core.history import RunRecord
 from studio.core.optim import LOSSES
-from studio.ui import training as states
+from studio.core.vocab import MessageKind, TrainingState
 from studio.ui.dialogs import Message
 from studio.ui.runs import RunTracker
 from studio.ui.shell import Shell
@@ -89,7 +89,7 @@ class RunCommands(QObject):
         planned = project.training.epochs
         if checkpoint.epoch >= planned:
             more = Message(
-                "question", "Train longer?",
+                MessageKind.QUESTION, "Train longer?",
                 f"This run already finished its {planned} epochs. Continue for {planned} more (to epoch "
                 f"{checkpoint.epoch + planned})?", ("yes", "no"), "yes",
             )
@@ -120,7 +120,7 @@ class RunCommands(QObject):
         if self._pending is not None:
             self._pending = None
             text = f"Its data could not be loaded: {message}"
-            self.w.dialogs.message(Message("error", "Cannot resume the run", text))
+            self.w.dialogs.message(Message(MessageKind.ERROR, "Cannot resume the run", text))
 
     # --- fine-tuning -----------------------------------------------------------------------------
     def fine_tune(self, source: str | None = None) -> FineTuneDialog | None:
@@ -130,7 +130,7 @@ class RunCommands(QObject):
         if w.training.busy():
             return None
         if data is None:
-            w.dialogs.message(Message("info", "Load the data first", "Fine-tuning needs the data loaded "
+            w.dialogs.message(Message(MessageKind.INFO, "Load the data first", "Fine-tuning needs the data loaded "
                                       "(Data tab) to know the network's input and output sizes."))
             return None
         loss = LOSSES.get(w.document.project.loss.name)
@@ -168,7 +168,7 @@ class RunCommands(QObject):
     def _weights_loaded(self, report: LoadReport) -> None:
         self.fine_tune_plan = None
         first, _, rest = report.summary().partition("\n")
-        self.w.dialogs.message(Message("info", "Started from trained weights", first, details=rest))
+        self.w.dialogs.message(Message(MessageKind.INFO, "Started from trained weights", first, details=rest))
 
     def _project_replaced(self) -> None:
         # Weights chosen for the old project do not belong to a new one.
@@ -201,13 +201,13 @@ class RunCommands(QObject):
     def _checkpoint_failed(self, message: str) -> None:
         self._load_job = None
         self.w.status.show_message("")
-        self.w.dialogs.message(Message("error", "Cannot resume the run", message))
+        self.w.dialogs.message(Message(MessageKind.ERROR, "Cannot resume the run", message))
 
     def _run_added(self, record: RunRecord) -> None:
         if self.tracker.current is not None:
             self.w.history.set_run_folder(record.id, str(self.tracker.current))
 
     def _state_changed(self, state: str) -> None:
-        idle = state == states.IDLE
+        idle = state == TrainingState.IDLE
         for key in ACTION_NAMES:
             self.w.commands[key].setEnabled(idle)

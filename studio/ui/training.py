@@ -16,10 +16,9 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, Signal, SignalInstance
 
 from studio.core.project import Project
+from studio.core.vocab import MessageKind, TrainingState
 from studio.ui.dialogs import Dialogs, Message
 from studio.ui.workers import Job, Worker
-
-IDLE, PREPARING, RUNNING, PAUSED, STOPPING = "idle", "preparing", "running", "paused", "stopping"
 
 RunCallbacks = Callable[[Project], Sequence[Any]]  # engine callbacks for one run of a project
 
@@ -51,7 +50,7 @@ class TrainingController(QObject):
     ) -> None:
         super().__init__(parent)
         self.worker = worker
-        self.state = IDLE
+        self.state = TrainingState.IDLE
         self._project = project
         self._check = check
         self._data = data
@@ -82,22 +81,22 @@ class TrainingController(QObject):
 
     def busy(self) -> bool:
         """True while a run is being prepared, runs, is paused or is stopping."""
-        return self.state != IDLE
+        return self.state != TrainingState.IDLE
 
     # --- commands ------------------------------------------------------------------------------
     def train(self, resume: dict[str, Any] | None = None) -> bool:
         """Start a run (continuing the engine state ``resume`` if given), or say why not; True if it starts."""
-        if self.state != IDLE:
+        if self.state != TrainingState.IDLE:
             return False
         reason = self._check()
         if reason:
             self.rejected.emit(reason)
-            self.dialogs.message(Message("error", "Cannot train yet", reason))
+            self.dialogs.message(Message(MessageKind.ERROR, "Cannot train yet", reason))
             return False
         self._resume = resume
         data = self._data.prepared()
         if data is None:
-            self._set_state(PREPARING)
+            self._set_state(TrainingState.PREPARING)
             self._data.request_load(immediate=True)
         else:
             self._start(data)
@@ -105,21 +104,21 @@ class TrainingController(QObject):
 
     def toggle_pause(self) -> None:
         """Pause a running fit at the next batch boundary, or resume a paused one."""
-        if self.state == RUNNING:
+        if self.state == TrainingState.RUNNING:
             self.worker.pause()
-            self._set_state(PAUSED)
-        elif self.state == PAUSED:
+            self._set_state(TrainingState.PAUSED)
+        elif self.state == TrainingState.PAUSED:
             self.worker.resume()
-            self._set_state(RUNNING)
+            self._set_state(TrainingState.RUNNING)
 
     def stop(self) -> None:
         """Stop after the current batch (a pending start is simply cancelled)."""
-        if self.state == PREPARING:
+        if self.state == TrainingState.PREPARING:
             self._resume = None
-            self._set_state(IDLE)
-        elif self.state in (RUNNING, PAUSED):
+            self._set_state(TrainingState.IDLE)
+        elif self.state in (TrainingState.RUNNING, TrainingState.PAUSED):
             self.worker.stop()
-            self._set_state(STOPPING)
+            self._set_state(TrainingState.STOPPING)
 
     # --- events --------------------------------------------------------------------------------
     def _start(self, data: Any) -> None:
@@ -130,28 +129,28 @@ class TrainingController(QObject):
         self._job = self.worker.start_training(project, data, callbacks, resume=resume, prepare=prepare)
         self._job.finished.connect(self._job_done)
         self._job.failed.connect(self._job_done)
-        self._set_state(RUNNING)
+        self._set_state(TrainingState.RUNNING)
 
     def _data_ready(self, data: Any) -> None:
-        if self.state == PREPARING:
+        if self.state == TrainingState.PREPARING:
             self._start(data)
 
     def _data_failed(self, message: str) -> None:
-        if self.state == PREPARING:
+        if self.state == TrainingState.PREPARING:
             self._resume = None
-            self._set_state(IDLE)
+            self._set_state(TrainingState.IDLE)
             self.rejected.emit(message)
 
     def _job_done(self, _outcome: object) -> None:
         """The training job ended (its result, or why it failed): the window is idle again."""
         self._job = None
-        self._set_state(IDLE)
+        self._set_state(TrainingState.IDLE)
 
     def _training_failed(self, message: str, hint: str) -> None:
         text = f"{message}\n\nWhat to try: {hint}" if hint else message
-        self.dialogs.message(Message("error", "Training stopped with an error", text))
+        self.dialogs.message(Message(MessageKind.ERROR, "Training stopped with an error", text))
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: TrainingState) -> None:
         if state != self.state:
             self.state = state
             self.stateChanged.emit(state)

@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction
 from studio.core.memory import TrainingPlan
 from studio.core.optim import LOSSES
 from studio.core.project import Project
-from studio.ui import training as states
+from studio.core.vocab import MessageKind, TrainingState
 from studio.ui.dialogs import Message
 from studio.ui.shell import Shell
 
@@ -45,7 +45,7 @@ def connect_commands(w: Shell) -> None:
         "show_network": lambda: w.show_settings("network"),
         "show_data": lambda: w.show_settings("data"),
         "show_optimizer": lambda: w.show_settings("optimizer"),
-        "about": lambda: w.dialogs.message(Message("info", "About Training Studio", ABOUT)),
+        "about": lambda: w.dialogs.message(Message(MessageKind.INFO, "About Training Studio", ABOUT)),
     })
     # Use the signal's value, not the stack: the stack also emits while it is being destroyed.
     w.undo_stack.canUndoChanged.connect(lambda can: w.commands["undo"].setEnabled(can and not w.training.busy()))
@@ -151,21 +151,21 @@ def connect_training(w: Shell) -> None:
 
 
 _STATE_MESSAGES = {
-    states.PREPARING: "Loading the data…",
-    states.PAUSED: "Paused. Press Resume to continue.",
-    states.STOPPING: "Stopping after the current batch…",
+    TrainingState.PREPARING: "Loading the data…",
+    TrainingState.PAUSED: "Paused. Press Resume to continue.",
+    TrainingState.STOPPING: "Stopping after the current batch…",
 }
 
 
 def apply_state(w: Shell, state: str) -> None:
     """Enable the commands that make sense now and lock the editors while a run is on."""
-    busy = state != states.IDLE
+    busy = state != TrainingState.IDLE
     w.commands["train"].setEnabled(not busy)
-    w.commands["pause"].setEnabled(state in (states.RUNNING, states.PAUSED))
-    w.commands["stop"].setEnabled(busy and state != states.STOPPING)
+    w.commands["pause"].setEnabled(state in (TrainingState.RUNNING, TrainingState.PAUSED))
+    w.commands["stop"].setEnabled(busy and state != TrainingState.STOPPING)
     for key in ("new", "open"):
         w.commands[key].setEnabled(not busy)
-    paused = state == states.PAUSED
+    paused = state == TrainingState.PAUSED
     w.commands.set_text("pause", "&Resume" if paused else "&Pause")
     for panel in (w.editor, w.data_panel, w.optimizer_panel):
         panel.set_locked(busy)

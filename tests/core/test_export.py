@@ -66,6 +66,7 @@ def _run_plain_python(code: str, cwd: Path) -> None:
 
 def test_registry_lists_every_format() -> None:
     assert EXPORTERS.names() == ["state_dict", "safetensors", "pt2", "torchscript", "onnx", "python", "bundle"]
+    assert [name for name, fmt in EXPORTERS.items() if fmt.folder] == ["python", "bundle"]
 
 
 def test_graph_formats_run_in_plain_torch_without_studio(trained, inputs, tmp_path: Path) -> None:  # noqa: ANN001

@@ -9,7 +9,8 @@ from sklearn.metrics import confusion_matrix as sk_confusion
 from sklearn.metrics import precision_recall_fscore_support
 
 from studio.core.inspect import Evaluation, Samples, cell_examples, class_probabilities, metrics_report
-from studio.core.optim import CLASSIFICATION, LOSSES
+from studio.core.optim import LOSSES
+from studio.core.vocab import Task
 
 NAMES = ("cat", "dog", "bird", "fish")
 
@@ -74,10 +75,10 @@ def test_cell_gallery_limit_keeps_the_most_confident():
     assert cell_examples(ev, 0, 0, limit=3) == everything[:3]
 
 
-@pytest.mark.parametrize("name", [n for n, loss in LOSSES.items() if CLASSIFICATION in loss.tasks])
+@pytest.mark.parametrize("name", [n for n, loss in LOSSES.items() if Task.CLASSIFICATION in loss.tasks])
 @pytest.mark.parametrize("classes", [2, 5])
 def test_probabilities_agree_with_the_loss_prediction(name, classes):
-    width = LOSSES.get(name).outputs(CLASSIFICATION, classes, None)
+    width = LOSSES.get(name).outputs(Task.CLASSIFICATION, classes, None)
     output = torch.randn(64, width, generator=torch.Generator().manual_seed(classes)) * 2 + 0.3
     probabilities = class_probabilities(output, name)
     assert probabilities.shape == (64, classes)

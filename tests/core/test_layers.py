@@ -150,3 +150,16 @@ def test_perceptron_weights_get_gradients_through_sign() -> None:
     x = torch.tensor([[1.0, 2.0], [3.0, -1.0]])
     (-model(x).squeeze(1) * torch.tensor([1.0, -1.0])).sum().backward()
     assert torch.allclose(model[0].weight.grad, torch.tensor([[2.0, -3.0]]))
+
+
+def test_roles_tell_the_lab_what_a_layer_is_for() -> None:
+    from studio.core.layers import LayerRole, companion, has_role
+
+    assert [n for n in LAYERS.names() if has_role(n, LayerRole.WEIGHTED)] == ["Linear", "Conv2d"]
+    assert [n for n in LAYERS.names() if has_role(n, LayerRole.BATCH_NORM)] == ["BatchNorm1d", "BatchNorm2d"]
+    assert [n for n in LAYERS.names() if has_role(n, LayerRole.DROPOUT)] == ["Dropout", "Dropout2d"]
+    assert not has_role("LayerNorm", LayerRole.BATCH_NORM) and not has_role("nonsense", LayerRole.DROPOUT)
+    assert companion(LayerRole.BATCH_NORM, "Linear") == "BatchNorm1d"
+    assert companion(LayerRole.BATCH_NORM, "Conv2d") == "BatchNorm2d"
+    assert companion(LayerRole.DROPOUT, "Linear") == "Dropout"
+    assert companion(LayerRole.DROPOUT, "Conv2d") == "Dropout2d"

@@ -72,7 +72,7 @@ def _quadratic(w: torch.Tensor) -> torch.Tensor:
 def test_defaults_build_the_torch_class_and_decrease_a_quadratic(name: str) -> None:
     w = nn.Parameter(torch.tensor([1.0, -2.0]))
     optimizer = build_optimizer(Choice(name), [w])
-    assert type(optimizer) is TORCH_CLASSES[name]
+    assert type(optimizer) is TORCH_CLASSES[name] is OPTIMIZERS.get(name).torch_class
     start = _quadratic(w)
     start.backward()
     optimizer.step()

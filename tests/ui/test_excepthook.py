@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
+from studio.core.vocab import MessageKind
 from studio.ui.dialogs import Dialogs, Message, ScriptedDialogs
 from studio.ui.excepthook import TITLE, ErrorReporter, install_excepthook
 
@@ -100,6 +101,7 @@ def test_the_real_dialog_has_a_copy_details_button_and_returns_its_name(qtbot):
             box.reject()
 
     QTimer.singleShot(0, press_copy)
-    message = Message("error", TITLE, "ValueError: x", ("copy", "ok"), "ok", technical="Traceback (most recent…")
+    message = Message(MessageKind.ERROR, TITLE, "ValueError: x", ("copy", "ok"), "ok",
+                      technical="Traceback (most recent…")
     assert Dialogs().message(message) == "copy"
     assert seen == ["Traceback (most recent…"]

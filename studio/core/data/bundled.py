@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from studio.core.data.types import DatasetType, Progress, RawData
+from studio.core.vocab import Task
 
 # Digits pixels are counts from 0 to 16 (4x4 blocks of a 32x32 bitmap); x / 16 puts them in [0, 1].
 _DIGITS_MAX = 16.0
@@ -29,7 +30,7 @@ def load_digits(params: dict[str, Any], progress: Progress) -> RawData:
     return RawData(
         x=torch.from_numpy(pixels.copy()),
         y=torch.from_numpy(labels.copy()),
-        task="classification",
+        task=Task.CLASSIFICATION,
         class_names=tuple(str(d) for d in range(10)),
         scale=1.0 / _DIGITS_MAX,
         image_shape=(8, 8),
@@ -42,7 +43,7 @@ DATASET_TYPES = (
         label="Digits (8×8, bundled)",
         description="1,797 real handwritten digits from scikit-learn, 8×8 pixels given as 64 features. "
         "Works offline; trains in seconds.",
-        task="classification",
+        task=Task.CLASSIFICATION,
         params=(),
         load=load_digits,
     ),

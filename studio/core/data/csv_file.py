@@ -23,6 +23,7 @@ from studio.core.data.types import DatasetType, Progress, RawData
 from studio.core.errors import ConfigError, DatasetError
 from studio.core.io import MB, read_bounded
 from studio.core.params import Param
+from studio.core.vocab import Task
 
 # Larger tables do not fit the in-memory training this reader feeds (use an image folder instead).
 CSV_FILE_LIMIT = 1024 * MB
@@ -32,8 +33,8 @@ PARAMS = (
     Param(
         "label_column", "str", "", "Name of the column to predict; empty means the last column.", label="label column"
     ),
-    Param("task", "choice", "classification", "classification: the label is a class (any text or number);"
-          " regression: the label is a number to predict.", choices=("classification", "regression")),
+    Param("task", "choice", Task.CLASSIFICATION, "classification: the label is a class (any text or number);"
+          " regression: the label is a number to predict.", choices=tuple(Task)),
 )
 
 
@@ -144,7 +145,7 @@ def load_csv(params: dict[str, Any], progress: Progress) -> RawData:
     features = [i for i in range(len(header)) if i != target]
     if not features:
         raise DatasetError(f"{path.name} has no feature columns besides the label column {header[target]!r}")
-    regression = params["task"] == "regression"
+    regression = params["task"] == Task.REGRESSION
     progress(0.0, f"Reading {path.name}")
     parsed = _fast(text, dialect, features, target, regression)
     if parsed is None:
@@ -155,7 +156,7 @@ def load_csv(params: dict[str, Any], progress: Progress) -> RawData:
     progress(1.0, f"Read {len(x):,} rows from {path.name}")
     names = tuple(header[i] for i in features)
     if regression:
-        return RawData(torch.from_numpy(x), torch.from_numpy(labels[:, None].copy()), "regression",
+        return RawData(torch.from_numpy(x), torch.from_numpy(labels[:, None].copy()), Task.REGRESSION,
                        feature_names=names)
     labels = np.char.strip(labels)
     classes = _class_names(labels.tolist())
@@ -163,7 +164,7 @@ def load_csv(params: dict[str, Any], progress: Progress) -> RawData:
         raise DatasetError(f"the label column {header[target]!r} of {path.name} holds only one class; it needs two")
     index = {name: i for i, name in enumerate(classes)}
     y = torch.tensor([index[v] for v in labels.tolist()], dtype=torch.int64)
-    return RawData(torch.from_numpy(x), y, "classification", classes, feature_names=names)
+    return RawData(torch.from_numpy(x), y, Task.CLASSIFICATION, classes, feature_names=names)
 
 
 DATASET_TYPES = (
@@ -171,7 +172,7 @@ DATASET_TYPES = (
         name="csv",
         label="CSV file",
         description="A table of numbers: one row per sample, numeric feature columns and a label column.",
-        task="classification",
+        task=Task.CLASSIFICATION,
         params=PARAMS,
         load=load_csv,
         ordered=True,

@@ -23,6 +23,7 @@ from torch.utils.data import Dataset
 from studio.core.data.types import DatasetType, Progress, RawStream, StaticInfo
 from studio.core.errors import DatasetError
 from studio.core.params import Param
+from studio.core.vocab import Task
 
 CHANNELS = {"grayscale": 1, "rgb": 3}
 
@@ -156,7 +157,7 @@ def load_image_folder(params: dict[str, Any], progress: Progress) -> RawStream:
 
 def _info(params: dict[str, Any]) -> StaticInfo:
     size = params["image_size"]
-    return StaticInfo((CHANNELS[params["channels"]], size, size), "classification", tuple(_classes(_folder(params))))
+    return StaticInfo((CHANNELS[params["channels"]], size, size), Task.CLASSIFICATION, tuple(_classes(_folder(params))))
 
 
 DATASET_TYPES = (
@@ -164,7 +165,7 @@ DATASET_TYPES = (
         name="image_folder",
         label="Image folder",
         description="Your own pictures: one sub-folder per class. Resized to a square; read from disk while training.",
-        task="classification",
+        task=Task.CLASSIFICATION,
         params=PARAMS,
         load=load_image_folder,
         info=_info,

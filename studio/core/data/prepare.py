@@ -27,6 +27,7 @@ from studio.core.data.types import (
 from studio.core.errors import DatasetError
 from studio.core.params import resolve
 from studio.core.project import DataSpec
+from studio.core.vocab import Task
 
 Indices = tuple[np.ndarray, np.ndarray]
 
@@ -44,7 +45,7 @@ def _load(spec: DataSpec, progress: Progress) -> tuple[RawData | RawStream, bool
     """The raw data and whether its rows keep their order (``DatasetType.ordered``)."""
     kind, params = _resolve(spec)
     raw = kind.load(params, progress)
-    split.check_subset_task(spec.subset_per_class, raw.task if isinstance(raw, RawData) else "classification")
+    split.check_subset_task(spec.subset_per_class, raw.task if isinstance(raw, RawData) else Task.CLASSIFICATION)
     return raw, kind.ordered
 
 
@@ -88,7 +89,7 @@ def _class_indices(
 
 
 def _indices(raw: RawData, spec: DataSpec, rng: np.random.Generator) -> Indices:
-    if raw.task == "regression":
+    if raw.task == Task.REGRESSION:
         if raw.test is not None:
             return rng.permutation(len(raw.y)), rng.permutation(len(raw.test[1]))
         return split.random_split(len(raw.y), spec.val_fraction, rng)
@@ -104,7 +105,7 @@ def _prepare_tensors(raw: RawData, spec: DataSpec, indices: Indices) -> Prepared
     preprocessing = Preprocessing.fit(spec.preprocessing, lambda: Moments.of(x_train))
     preprocessing.apply_(x_train)
     preprocessing.apply_(x_val)
-    regression = raw.task == "regression"
+    regression = raw.task == Task.REGRESSION
     if regression:
         width = int(np.prod(raw.y.shape[1:], dtype=np.int64))  # explicit: an empty split cannot infer -1
         y_train, y_val = (y.to(torch.float32).reshape(len(y), width) for y in (y_train, y_val))
@@ -136,7 +137,7 @@ def _prepare_stream(raw: RawStream, spec: DataSpec, rng: np.random.Generator, pr
         x_val=None,
         y_val=None,
         input_shape=raw.input_shape,
-        task="classification",
+        task=Task.CLASSIFICATION,
         num_classes=len(raw.class_names),
         class_names=raw.class_names,
         target_dim=0,
@@ -158,7 +159,7 @@ def describe(spec: DataSpec) -> DataInfo:
         )
     info = kind.info(params)
     split.check_subset_task(spec.subset_per_class, info.task)
-    num_classes = len(info.class_names) if info.task == "classification" else 0
+    num_classes = len(info.class_names) if info.task == Task.CLASSIFICATION else 0
     return DataInfo(info.input_shape, info.task, num_classes, info.class_names, None, None, info.target_dim)
 
 
@@ -176,12 +177,12 @@ def preview(spec: DataSpec, n: int = 32) -> Preview:
     if raw.image_shape is not None or x.ndim == 4:
         order = np.argsort(y, kind="stable")
         return Preview("images", _images(x, raw.image_shape)[order], y[order], raw.class_names)
-    if raw.task == "classification" and raw.input_shape == (2,):
+    if raw.task == Task.CLASSIFICATION and raw.input_shape == (2,):
         return Preview("points", x.numpy(), y, raw.class_names, feature_names=raw.feature_names)
-    if raw.task == "regression" and raw.input_shape == (1,) and y.reshape(len(y), -1).shape[1] == 1:
+    if raw.task == Task.REGRESSION and raw.input_shape == (1,) and y.reshape(len(y), -1).shape[1] == 1:
         curve = np.stack([x.numpy()[:, 0], y.reshape(-1)], axis=1)
         curve = curve[np.argsort(curve[:, 0])]
-        return Preview("curve", curve, curve[:, 1], task="regression", feature_names=raw.feature_names)
+        return Preview("curve", curve, curve[:, 1], task=Task.REGRESSION, feature_names=raw.feature_names)
     return Preview("table", x.numpy(), y, raw.class_names, raw.task, raw.feature_names)
 
 

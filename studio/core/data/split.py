@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from studio.core.errors import ConfigError, DatasetError
+from studio.core.vocab import Task
 
 MAX_VAL_FRACTION = 0.9
 
@@ -36,7 +37,7 @@ def check_split_settings(val_fraction: float, subset_per_class: int | None) -> N
 
 def check_subset_task(subset_per_class: int | None, task: str) -> None:
     """A per-class subset only makes sense when there are classes."""
-    if subset_per_class is not None and task != "classification":
+    if subset_per_class is not None and task != Task.CLASSIFICATION:
         raise ConfigError("subset per class needs a classification dataset; switch it off", field="subset_per_class")
 
 

@@ -15,6 +15,7 @@ import torch
 
 from studio.core.data.types import DatasetType, Loader, Progress, RawData
 from studio.core.params import Param
+from studio.core.vocab import Task
 
 Points = tuple[np.ndarray, np.ndarray]
 
@@ -89,7 +90,7 @@ def _classification(
         return RawData(
             x=torch.from_numpy(np.asarray(x, np.float32)),
             y=torch.from_numpy(np.asarray(y, np.int64)),
-            task="classification",
+            task=Task.CLASSIFICATION,
             class_names=names(params),
         )
 
@@ -102,7 +103,7 @@ def _regression(make: Callable[[dict[str, Any]], Points]) -> Loader:
         return RawData(
             x=torch.from_numpy(np.asarray(x, np.float32)),
             y=torch.from_numpy(np.asarray(y, np.float32)),
-            task="regression",
+            task=Task.REGRESSION,
             feature_names=("x",),
         )
 
@@ -123,42 +124,42 @@ def _classes(default: int, help: str) -> Param:
 
 DATASET_TYPES = (
     DatasetType(
-        "moons", "Two moons", "Two interleaving half circles: needs a curved boundary.", "classification",
+        "moons", "Two moons", "Two interleaving half circles: needs a curved boundary.", Task.CLASSIFICATION,
         (_size(1000), _noise(0.1), SEED), _classification(_moons, _fixed("upper", "lower")),
     ),
     DatasetType(
-        "circles", "Circles", "A small circle inside a large one: not separable by a line.", "classification",
+        "circles", "Circles", "A small circle inside a large one: not separable by a line.", Task.CLASSIFICATION,
         (_size(1000), _noise(0.05),
          Param("factor", "float", 0.5, "Radius of the inner circle relative to the outer one.", min=0.05, max=0.95),
          SEED),
         _classification(_circles, _fixed("outer", "inner")),
     ),
     DatasetType(
-        "spirals", "Spirals", "Interleaved spiral arms, one per class: hard for small networks.", "classification",
+        "spirals", "Spirals", "Interleaved spiral arms, one per class: hard for small networks.", Task.CLASSIFICATION,
         (_size(1000), _noise(0.03), _classes(2, "Number of spiral arms (classes)."),
          Param("turns", "float", 1.0, "How many times each arm winds around the centre.", min=0.25, max=4.0),
          SEED),
         _classification(_spirals, _numbered("arm")),
     ),
     DatasetType(
-        "xor", "XOR", "Four quadrants; the class is whether x and y have different signs.", "classification",
+        "xor", "XOR", "Four quadrants; the class is whether x and y have different signs.", Task.CLASSIFICATION,
         (_size(1000), _noise(0.05), SEED), _classification(_xor, _fixed("same sign", "different sign")),
     ),
     DatasetType(
-        "blobs", "Gaussian blobs", "Round Gaussian clusters, one per class: the easy case.", "classification",
+        "blobs", "Gaussian blobs", "Round Gaussian clusters, one per class: the easy case.", Task.CLASSIFICATION,
         (_size(1000), _noise(1.0, "Standard deviation of each cluster."), _classes(3, "Number of clusters."), SEED),
         _classification(_blobs, _numbered("blob")),
     ),
     DatasetType(
         "quadratic", "Quadratic (y = x²)", "Regression: y = x² plus Gaussian noise, x uniform in ±x_max.",
-        "regression",
+        Task.REGRESSION,
         (_size(500), _noise(0.1, "Standard deviation of the noise added to y."),
          Param("x_max", "float", 2.0, "x is drawn uniformly from [-x_max, x_max].", min=0.1, max=100.0), SEED),
         _regression(_curve(np.square)),
     ),
     DatasetType(
         "sine", "Sine (y = sin x)", "Regression: y = sin(x) plus Gaussian noise, x uniform in ±x_max.",
-        "regression",
+        Task.REGRESSION,
         (_size(500), _noise(0.1, "Standard deviation of the noise added to y."),
          Param("x_max", "float", math.pi, "x is drawn uniformly from [-x_max, x_max].", min=0.1, max=100.0), SEED),
         _regression(_curve(np.sin)),

@@ -15,6 +15,7 @@ import torch
 from studio.core.data.types import DatasetType, Progress, RawData
 from studio.core.errors import DatasetError
 from studio.core.params import Param
+from studio.core.vocab import Task
 
 # Linearly separable (the class is the sign of x1), with points that start on the wrong side of the
 # perceptron preset's constant initial weights, so the first pass makes updates worth checking by hand.
@@ -61,7 +62,7 @@ def load_table(params: dict[str, Any], progress: Progress) -> RawData:
     index = {name: i for i, name in enumerate(names)}
     x = torch.tensor(features, dtype=torch.float32)
     y = torch.tensor([index[label] for label in labels], dtype=torch.int64)
-    return RawData(x, y, "classification", names, feature_names=tuple(f"x{i + 1}" for i in range(x.shape[1])))
+    return RawData(x, y, Task.CLASSIFICATION, names, feature_names=tuple(f"x{i + 1}" for i in range(x.shape[1])))
 
 
 DATASET_TYPES = (
@@ -70,7 +71,7 @@ DATASET_TYPES = (
         label="Small table (typed in)",
         description="A few rows typed into the project: numbers, then the class last. For lessons small enough "
         "to check by hand, like the perceptron learning rule.",
-        task="classification",
+        task=Task.CLASSIFICATION,
         params=(Param("rows", "str", DEFAULT_ROWS, "Rows separated by ';', values by ','; the last value of each "
                       "row is its class (e.g. -1 or 1)."),),
         load=load_table,

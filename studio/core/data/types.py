@@ -17,9 +17,9 @@ from torch.utils.data import Dataset
 from studio.core.data.preprocess import Preprocessing
 from studio.core.params import Param
 from studio.core.registry import Registry
+from studio.core.vocab import Task
 
 Progress = Callable[[float, str], None]
-TASKS = ("classification", "regression")
 
 
 def no_progress(fraction: float, message: str) -> None:
@@ -39,7 +39,7 @@ class RawData:
 
     x: torch.Tensor
     y: torch.Tensor
-    task: str
+    task: Task
     class_names: tuple[str, ...] = ()
     scale: float = 1.0
     image_shape: tuple[int, ...] | None = None
@@ -77,7 +77,7 @@ class StaticInfo:
     """What a dataset type knows without reading its files (for a quick :func:`describe`)."""
 
     input_shape: tuple[int, ...]
-    task: str
+    task: Task
     class_names: tuple[str, ...]
     target_dim: int = 0
 
@@ -96,14 +96,14 @@ class DatasetType:
     name: str
     label: str
     description: str
-    task: str
+    task: Task
     params: tuple[Param, ...]
     load: Loader
     info: Callable[[dict[str, Any]], StaticInfo] | None = None
     ordered: bool = False
 
     def __post_init__(self) -> None:
-        if self.task not in TASKS:
+        if self.task not in tuple(Task):
             raise ValueError(f"dataset {self.name!r}: unknown task {self.task!r}")
 
 
@@ -137,7 +137,7 @@ class PreparedData:
     x_val: torch.Tensor | None
     y_val: torch.Tensor | None
     input_shape: tuple[int, ...]
-    task: str
+    task: Task
     num_classes: int
     class_names: tuple[str, ...]
     target_dim: int
@@ -161,7 +161,7 @@ class DataInfo:
     """A summary for the GUI; ``n_train``/``n_val`` are None when counting would need a full load."""
 
     input_shape: tuple[int, ...]
-    task: str
+    task: Task
     num_classes: int
     class_names: tuple[str, ...]
     n_train: int | None
@@ -182,5 +182,5 @@ class Preview:
     data: np.ndarray
     labels: np.ndarray
     class_names: tuple[str, ...] = ()
-    task: str = "classification"
+    task: Task = Task.CLASSIFICATION
     feature_names: tuple[str, ...] = field(default_factory=tuple)

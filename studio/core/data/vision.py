@@ -38,6 +38,7 @@ from studio.core.data.types import DatasetType, Progress, RawData, StaticInfo
 from studio.core.errors import DatasetError
 from studio.core.io import MB, atomic_path, read_bounded
 from studio.core.params import Param
+from studio.core.vocab import Task
 
 DEFAULT_ROOT = "~/training-studio-data"
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -144,7 +145,7 @@ def _mnist_loader(class_name: str, what: str) -> Callable[[dict[str, Any], Progr
             progress(0.7, f"Reading {what} test images")
             test = _idx_tensors(cls, root, False, raw)
         progress(1.0, f"{what}: {len(y)} training images")
-        return RawData(x, y, "classification", tuple(cls.classes), scale=1.0 / 255.0, test=test)
+        return RawData(x, y, Task.CLASSIFICATION, tuple(cls.classes), scale=1.0 / 255.0, test=test)
 
     return load
 
@@ -153,7 +154,7 @@ def _mnist_info(class_name: str) -> Callable[[dict[str, Any]], StaticInfo]:
     def info(params: dict[str, Any]) -> StaticInfo:
         import torchvision.datasets as tvd
 
-        return StaticInfo((1, 28, 28), "classification", tuple(getattr(tvd, class_name).classes))
+        return StaticInfo((1, 28, 28), Task.CLASSIFICATION, tuple(getattr(tvd, class_name).classes))
 
     return info
 
@@ -255,11 +256,11 @@ def _load_cifar10(params: dict[str, Any], progress: Progress) -> RawData:
     if params["validation"] == "test_set":
         test = _cifar_tensors(folder, (CIFAR_TEST,), progress, 0.8, 0.2)
     progress(1.0, f"CIFAR-10: {len(y)} training images")
-    return RawData(x, y, "classification", names, scale=1.0 / 255.0, test=test)
+    return RawData(x, y, Task.CLASSIFICATION, names, scale=1.0 / 255.0, test=test)
 
 
 def _cifar_info(params: dict[str, Any]) -> StaticInfo:
-    return StaticInfo((3, 32, 32), "classification", CIFAR_NAMES)
+    return StaticInfo((3, 32, 32), Task.CLASSIFICATION, CIFAR_NAMES)
 
 
 # (registry name, torchvision class, GUI label, name in messages, description)
@@ -273,13 +274,13 @@ _MNIST_LIKE = (
 DATASET_TYPES = (
     *(
         DatasetType(
-            name, label, f"{text} Read from the root folder ({cls}/raw).", "classification", PARAMS,
+            name, label, f"{text} Read from the root folder ({cls}/raw).", Task.CLASSIFICATION, PARAMS,
             _mnist_loader(cls, what), _mnist_info(cls),
         )
         for name, cls, label, what, text in _MNIST_LIKE
     ),
     DatasetType(
         "cifar10", "CIFAR-10", "60,000 colour photos (32×32) of 10 kinds of objects. Read from the root folder"
-        f" ({CIFAR_FOLDER}).", "classification", PARAMS, _load_cifar10, _cifar_info,
+        f" ({CIFAR_FOLDER}).", Task.CLASSIFICATION, PARAMS, _load_cifar10, _cifar_info,
     ),
 )

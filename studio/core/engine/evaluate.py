@@ -12,7 +12,8 @@ from torch.utils.data import DataLoader
 
 from studio.core.data import PreparedData
 from studio.core.engine.batching import Batch, default_workers, sequential_batches
-from studio.core.optim import CLASSIFICATION, LossFn
+from studio.core.optim import LossFn
+from studio.core.vocab import Task
 
 EVAL_BATCH = 512
 
@@ -30,7 +31,7 @@ def evaluate_batches(
     ``reduce`` sums the totals (loss sum, correct, count) over processes before the one fetch, so each
     process can evaluate its own share of the data; ``context`` is the autocast the passes run under.
     """
-    classify = loss_fn.task == CLASSIFICATION
+    classify = loss_fn.task == Task.CLASSIFICATION
     was_training = model.training
     model.eval()
     sums: list[torch.Tensor] = []

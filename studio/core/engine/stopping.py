@@ -9,6 +9,7 @@ import torch
 from studio.core.engine.state import Progress
 from studio.core.events import EpochEnd
 from studio.core.project import TrainingSpec
+from studio.core.vocab import EndReason, Interval
 
 
 def monitored_loss(event: EpochEnd) -> float:
@@ -16,31 +17,31 @@ def monitored_loss(event: EpochEnd) -> float:
     return event.val_loss if event.val_loss is not None else event.train_loss
 
 
-def after_epoch(progress: Progress, training: TrainingSpec, event: EpochEnd) -> tuple[str, str] | None:
+def after_epoch(progress: Progress, training: TrainingSpec, event: EpochEnd) -> tuple[EndReason, str] | None:
     """``(reason, message)`` when the fit should end after this epoch, else None."""
     target = training.target_loss
     if target is not None and event.train_loss <= target:
-        return "target_loss", (
+        return EndReason.TARGET_LOSS, (
             f"Reached the target loss: training loss {event.train_loss:.4g} ≤ {target:g} in epoch {event.epoch}."
         )
     patience = training.early_stopping_patience
     if patience is not None and progress.bad_epochs >= patience:
         which = "validation" if event.val_loss is not None else "training"
-        return "early_stopping", (
+        return EndReason.EARLY_STOPPING, (
             f"Stopped early: the {which} loss has not improved for {patience} epoch(s);"
             f" the best was {progress.best_loss:.4g} in epoch {progress.best_epoch}."
         )
     if progress.epoch >= training.epochs:
-        return "completed", f"Finished {progress.epoch} epoch(s)."
+        return EndReason.COMPLETED, f"Finished {progress.epoch} epoch(s)."
     return None
 
 
-def after_batch(progress: Progress, training: TrainingSpec, loss: float) -> tuple[str, str] | None:
+def after_batch(progress: Progress, training: TrainingSpec, loss: float) -> tuple[EndReason, str] | None:
     """With ``target_check: batch``: ``(reason, message)`` when this batch's loss reached the target."""
     target = training.target_loss
-    if training.target_check != "batch" or target is None or loss > target:
+    if training.target_check != Interval.BATCH or target is None or loss > target:
         return None
-    return "target_loss", (
+    return EndReason.TARGET_LOSS, (
         f"Reached the target loss: batch {progress.batch} of epoch {progress.epoch + 1} (step {progress.step}) had "
         f"training loss {loss:.4g} ≤ {target:g}."
     )

@@ -31,7 +31,6 @@ from studio.core.errors import ConfigError
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitResult, FitStart, Paused
 from studio.core.memory import check_memory
 from studio.core.optim import (
-    CLASSIFICATION,
     build_loss,
     build_optimizer,
     build_schedule,
@@ -44,9 +43,10 @@ from studio.core.shapes import check_batch_statistics
 from studio.core.stats import LayerStatsCollector
 from studio.core.units import model_units
 from studio.core.validate import check_project
+from studio.core.vocab import EndReason, Interval, Task
 
 Batches = TensorBatches | LoaderBatches
-Verdict = tuple[str, str]  # (FitEnd reason, message for the learner)
+Verdict = tuple[EndReason, str]  # (FitEnd reason, message for the learner)
 
 # How often (in steps) batch losses are fetched from the device and a BatchEnd is sent.
 DEFAULT_LOG_EVERY = 10
@@ -74,7 +74,7 @@ class Trainer:
             raise ValueError("log_every must be at least 1")
         self.project = project.copy()
         self.training = self.project.training
-        self.log_every = 1 if self.training.target_check == "batch" else log_every  # each batch's loss is checked
+        self.log_every = 1 if self.training.target_check == Interval.BATCH else log_every  # each batch's loss is checked
         self.data = data if data is not None else prepare_data(self.project.data)
         if not self.data.n_train:
             raise ConfigError("the training split is empty: lower the validation fraction or add data", field="data")
@@ -192,7 +192,7 @@ class Trainer:
         self._snapshot = WeightSnapshot(self.model, self.progress.step, self.optimizer)
         self._source = None
         self._reached: Verdict | None = None  # a batch reached the target loss: the fit ends at the next boundary
-        self._batch_schedule = self.schedule.interval == "batch"
+        self._batch_schedule = self.schedule.interval == Interval.BATCH
         self._clock = self._window_start = time.perf_counter()
         self.model.train()
         self.callbacks.on_fit_start(self, self._fit_start())
@@ -207,7 +207,7 @@ class Trainer:
         verdict = self._check_flags() if self._stop.is_set() or not self._running.is_set() else None
         verdict = verdict or self._reached
         if verdict is None and p.epoch >= self.training.epochs:  # a resumed fit that had already finished
-            verdict = "completed", f"Finished {p.epoch} epoch(s)."
+            verdict = EndReason.COMPLETED, f"Finished {p.epoch} epoch(s)."
         if verdict is None and p.batch < self.steps_per_epoch:
             if self._source is None:  # the epoch's first step in this fit
                 self._source = self._batches.epoch(p.epoch, start=p.batch)  # a generator: unread when fed
@@ -227,7 +227,7 @@ class Trainer:
 
     @property
     def _classify(self) -> bool:
-        return self.loss_fn.task == CLASSIFICATION
+        return self.loss_fn.task == Task.CLASSIFICATION
 
     def _stats_collector(self) -> LayerStatsCollector | None:
         if not self.training.stats_every or not isinstance(self.model, nn.Sequential):
@@ -309,7 +309,7 @@ class Trainer:
         if not self._stop.is_set():
             return None
         self._add_time()
-        return "stopped", stopping.stopped_message(self.progress)
+        return EndReason.STOPPED, stopping.stopped_message(self.progress)
 
     def _flush(self) -> Verdict | None:
         """Fetch the window, check its losses and send a BatchEnd; a verdict when a loss was not finite."""
@@ -323,7 +323,7 @@ class Trainer:
                 result.losses[bad], p.step - back, p.epoch + 1, p.batch - back, snapshot.good_step,
                 current_lr(self.optimizer),
             )
-            return "non_finite", message
+            return EndReason.NON_FINITE, message
         snapshot.commit()
         p.totals.add(result)
         now = time.perf_counter()
@@ -358,7 +358,7 @@ class Trainer:
         p.epoch, p.batch, p.totals = p.epoch + 1, 0, EpochTotals()
         p.history.append(event)
         p.record(stopping.monitored_loss(event))
-        if self.schedule.interval == "epoch":
+        if self.schedule.interval == Interval.EPOCH:
             self.schedule.step(stopping.monitored_loss(event) if self.schedule.needs_metric else None)
         self.callbacks.on_epoch_end(self, event)
         return event

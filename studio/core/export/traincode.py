@@ -4,7 +4,7 @@ It trains ``model.py``'s network from the exact initial weights the studio start
 (``initial-weights.pt``, so every initialisation scheme is reproduced without re-implementing
 it), on the exact split the studio trained on (``data.npz``, preprocessed), with the same
 optimizer, per-layer learning rates, frozen layers, loss, schedule, epochs, batch size and seed.
-Optimizers, losses and schedules are written from small code tables keyed by registry name.
+Optimizers, losses and schedules are written from the ``code`` their registry entries carry.
 """
 
 from __future__ import annotations
@@ -20,45 +20,15 @@ from studio.core.build import build_model
 from studio.core.errors import StudioError
 from studio.core.export.source import ExportSource
 from studio.core.export.verify import ExportError
-from studio.core.optim import LOSSES, OPTIMIZERS, SCHEDULES, parse_milestones
+from studio.core.optim import LOSSES, OPTIMIZERS, SCHEDULES, LossType, ScheduleType, parse_milestones
 from studio.core.params import resolve
+from studio.core.vocab import Interval
 
 TRAIN_FILE = "train.py"
 INITIAL_WEIGHTS_FILE = "initial-weights.pt"
 DATA_FILE = "data.npz"
 # Larger training sets are not copied into the export; train.py then says how to supply them.
 MAX_DATA_BYTES = 64 * 2**20
-
-OPTIMIZER_CLASSES = {
-    "sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW", "adagrad": "Adagrad",
-    "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "NAdam", "radam": "RAdam",
-}
-
-# Loss name -> expression of (output, y); targets_like() turns class labels into one-hot/0-1 targets.
-LOSS_CODE = {
-    "cross_entropy": "F.cross_entropy(output, y, label_smoothing={label_smoothing!r})",
-    "mse": "F.mse_loss(output, targets_like(output, y))",
-    "l1": "F.l1_loss(output, targets_like(output, y))",
-    "huber": "F.huber_loss(output, targets_like(output, y), delta={delta!r})",
-    "bce_with_logits": "F.binary_cross_entropy_with_logits(output, targets_like(output, y))",
-    "multi_margin": "F.multi_margin_loss(output, y, p={p!r}, margin={margin!r})",
-    "perceptron": "perceptron_loss(output, y)",
-}
-
-# Schedule name -> expression building it from (optimizer, EPOCHS, steps_per_epoch); None = constant.
-SCHEDULE_CODE = {
-    "none": "None",
-    "step": "lr_scheduler.StepLR(optimizer, step_size={step_size!r}, gamma={gamma!r})",
-    "multistep": "lr_scheduler.MultiStepLR(optimizer, milestones={milestone_list!r}, gamma={gamma!r})",
-    "exponential": "lr_scheduler.ExponentialLR(optimizer, gamma={gamma!r})",
-    "cosine": "lr_scheduler.CosineAnnealingLR(optimizer, T_max={cycle} * steps_per_epoch, eta_min={eta_min!r})",
-    "one_cycle": "lr_scheduler.OneCycleLR(optimizer, max_lr=[group['lr'] for group in optimizer.param_groups], "
-                 "total_steps=EPOCHS * steps_per_epoch, **{values!r})",
-    "warmup": "lr_scheduler.LambdaLR(optimizer, lambda step: {start_factor!r} + (1 - {start_factor!r}) * "
-              "min(step + 1, {warmup_steps!r}) / {warmup_steps!r})",
-    "reduce_on_plateau": "lr_scheduler.ReduceLROnPlateau(optimizer, mode='min', **{values!r})",
-}
-
 
 def write_training(source: ExportSource, folder: Path) -> list[Path]:
     """Write ``train.py``, the initial weights and (when small enough) the training data into ``folder``."""
@@ -96,41 +66,30 @@ def train_source(source: ExportSource) -> str:
         task=source.info.task,
         frozen=frozen,
         groups="\n".join(groups),
-        optimizer=_optimizer_call(project.optimizer.name, values),
-        loss=_code(LOSS_CODE, LOSSES, project.loss.name, project.loss.params, "loss"),
-        schedule=_code(SCHEDULE_CODE, SCHEDULES, project.schedule.name, project.schedule.params, "schedule",
-                       epochs=training.epochs),
-        batch_step=_step_line(schedule, "batch", "            "),
-        epoch_step=_step_line(schedule, "epoch", "        "),
+        optimizer=optimizer.source(values),
+        loss=_code(LOSSES.get(project.loss.name), project.loss.params, "loss"),
+        schedule=_code(schedule, project.schedule.params, "schedule", epochs=training.epochs),
+        batch_step=_step_line(schedule, Interval.BATCH, "            "),
+        epoch_step=_step_line(schedule, Interval.EPOCH, "        "),
     )
 
 
-def _step_line(schedule: Any, interval: str, indent: str) -> str:
+def _step_line(schedule: ScheduleType, interval: Interval, indent: str) -> str:
     """The scheduler call for the loop at ``interval`` (batch or epoch), or nothing."""
     if schedule.name == "none" or schedule.interval != interval:
         return ""
     return f"\n{indent}schedule.step({'val_loss' if schedule.needs_metric else ''})"
 
 
-def _optimizer_call(name: str, values: dict[str, Any]) -> str:
-    if name not in OPTIMIZER_CLASSES:
-        raise ExportError(f"train.py cannot be written: the optimizer {name!r} has no PyTorch equivalent listed")
-    kwargs = dict(values)
-    if "beta1" in kwargs:
-        kwargs["betas"] = (kwargs.pop("beta1"), kwargs.pop("beta2"))
-    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    return f"torch.optim.{OPTIMIZER_CLASSES[name]}(groups, {args})"
-
-
-def _code(table: dict[str, str], registry: Any, name: str, params: dict[str, Any], what: str, epochs: int = 0) -> str:
-    if name not in table:
-        raise ExportError(f"train.py cannot be written: the {what} {name!r} has no PyTorch equivalent listed")
-    entry = registry.get(name)
-    values = resolve(entry.params, params, f"{what} {name}")
+def _code(entry: LossType | ScheduleType, params: dict[str, Any], what: str, epochs: int = 0) -> str:
+    """The entry's ``code`` filled with its validated settings."""
+    if entry.code is None:
+        raise ExportError(f"train.py cannot be written: the {what} {entry.name!r} has no PyTorch equivalent listed")
+    values = resolve(entry.params, params, f"{what} {entry.name}")
     extra = {"values": values, "cycle": values.get("cycle_epochs") or epochs}
     if "milestones" in values:
         extra["milestone_list"] = parse_milestones(values["milestones"])
-    return table[name].format(**values, **extra)
+    return entry.code.format(**values, **extra)
 
 
 def _data_arrays(source: ExportSource) -> dict[str, np.ndarray] | None:

@@ -16,6 +16,7 @@ from torch import nn
 
 from studio.core.data import PreparedData
 from studio.core.inspect.snapshot import batched, class_probabilities, device_of, model_outputs, raw_values
+from studio.core.vocab import Task
 
 RESOLUTION = 100
 CURVE_POINTS = 200
@@ -26,12 +27,12 @@ Extent = tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
 
 def is_planar(data: PreparedData) -> bool:
     """True for classification on 2-D points: the sets whose boundary can be drawn."""
-    return data.task == "classification" and tuple(data.input_shape) == (2,) and not data.streaming
+    return data.task == Task.CLASSIFICATION and tuple(data.input_shape) == (2,) and not data.streaming
 
 
 def is_curve(data: PreparedData) -> bool:
     """True for regression from one input to one target: the fit can be drawn as a curve."""
-    return data.task == "regression" and tuple(data.input_shape) == (1,) and data.target_dim == 1
+    return data.task == Task.REGRESSION and tuple(data.input_shape) == (1,) and data.target_dim == 1
 
 
 @dataclass(frozen=True)

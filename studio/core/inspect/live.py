@@ -28,6 +28,7 @@ from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart
 from studio.core.inspect.boundary import RESOLUTION, Extent, boundary_grid, is_planar, point_set, regression_fit
 from studio.core.inspect.evaluation import Samples, evaluate_classifier, validation_samples
 from studio.core.inspect.snapshot import ModelSnapshot, image_shape_of
+from studio.core.vocab import Task
 
 BOUNDARY_EVERY = 20
 MIN_INTERVAL_S = 0.1  # 10 boundary pictures a second is smooth; more would only cost training time
@@ -67,7 +68,7 @@ class InspectCallback(Callback):
         data = trainer.data
         self._extent = None
         self._total_epochs, self._last_views = event.total_epochs, float("-inf")
-        if data.task == "classification":
+        if data.task == Task.CLASSIFICATION:
             self._samples = validation_samples(data, image_shape_of(trainer.project.data, data.input_shape))
         if is_planar(data):
             points = point_set(data)
@@ -96,7 +97,7 @@ class InspectCallback(Callback):
         data, loss = trainer.data, trainer.project.loss.name
         if self._extent is not None:
             self._emit(boundary_grid(model, data, loss, self._extent, self._resolution, step, epoch))
-        if data.task == "classification":
+        if data.task == Task.CLASSIFICATION:
             if data.n_val or data.n_train:
                 self._emit(evaluate_classifier(model, data, loss, self._samples, epoch))
         elif not data.streaming:

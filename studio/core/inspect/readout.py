@@ -14,7 +14,8 @@ from torch import Tensor, nn
 
 from studio.core.inspect.snapshot import class_probabilities, evaluating
 from studio.core.layers import Sign
-from studio.core.optim import CLASSIFICATION, LOSSES, predict_classes
+from studio.core.optim import LOSSES, predict_classes
+from studio.core.vocab import Task
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,11 @@ def is_sign_model(model: nn.Module, loss_name: str, n_outputs: int) -> bool:
     return n_outputs == 1 and (loss_name == "perceptron" or ends_in_sign(model))
 
 
-def read_outputs(model: nn.Module, x: Tensor, task: str, loss_name: str,
+def read_outputs(model: nn.Module, x: Tensor, task: Task, loss_name: str,
                  class_names: tuple[str, ...]) -> list[Readout]:
     """Readouts for a batch of preprocessed inputs ``x`` (on the model's device)."""
     with evaluating(model):
-        if task != CLASSIFICATION:
+        if task != Task.CLASSIFICATION:
             return [Readout(values=tuple(row)) for row in model(x).float().cpu().tolist()]
         if ends_in_sign(model):
             scores = model[:-1](x).float().cpu()  # type: ignore[index]

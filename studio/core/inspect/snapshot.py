@@ -19,9 +19,10 @@ from torch import Tensor, nn
 
 from studio.core.build import build_model, layer_label
 from studio.core.data import PreparedData, Preprocessing, preview
-from studio.core.optim import CLASSIFICATION, LossFn, build_loss
+from studio.core.optim import LossFn, build_loss
 from studio.core.project import DataSpec, Project
 from studio.core.registry import Registry
+from studio.core.vocab import Task
 
 BATCH = 512
 
@@ -186,7 +187,7 @@ class ModelSnapshot:
 
     @property
     def classify(self) -> bool:
-        return self.data.task == CLASSIFICATION
+        return self.data.task == Task.CLASSIFICATION
 
     @property
     def loss_name(self) -> str:

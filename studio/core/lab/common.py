@@ -22,6 +22,7 @@ from studio.core.errors import ConfigError
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
 from studio.core.history import RunRecord, epoch_position
 from studio.core.project import Choice, Project
+from studio.core.vocab import EndReason
 
 Progress = Callable[[float, str], None]
 StopFlag = Callable[[], bool]
@@ -56,7 +57,7 @@ class LabRun:
     batch_loss: list[float] = field(default_factory=list)
     batch_acc: list[float | None] = field(default_factory=list)
     epochs: list[EpochEnd] = field(default_factory=list)
-    reason: str = ""
+    reason: str = ""  # an EndReason once the run has ended
     message: str = ""
     steps_per_epoch: int = 1
 
@@ -68,7 +69,7 @@ class LabRun:
     @property
     def diverged(self) -> bool:
         """True when the loss became NaN or infinite."""
-        return self.reason == "non_finite" or any(not math.isfinite(v) for v in self.batch_loss)
+        return self.reason == EndReason.NON_FINITE or any(not math.isfinite(v) for v in self.batch_loss)
 
     def add_batch(self, event: BatchEnd) -> None:
         self.batch_x.append(epoch_position(event.epoch, event.batch, self.steps_per_epoch))

@@ -28,6 +28,7 @@ from studio.core.lab.common import (
 )
 from studio.core.lab.variations import VARIATIONS, UnchangedError, Variant, vary
 from studio.core.project import Project
+from studio.core.vocab import EndReason
 
 # Final metrics compared between runs: (EpochEnd field, words, lower is better).
 METRICS: tuple[tuple[str, str, bool], ...] = (
@@ -76,7 +77,7 @@ def compare(project: Project, setting: str, value: Any = None, data: PreparedDat
     data_b = data if variant.project.data == project.data else prepare_data(variant.project.data)
     a = train_run(project, "A", f"A: {variant.label} {variant.before}", data,
                   [EpochProgress(progress, 0.0, 0.5, "A")], on_event, stop)
-    b = LabRun("B", f"B: {variant.label} {variant.after}", variant.project.copy(), reason="stopped")
+    b = LabRun("B", f"B: {variant.label} {variant.after}", variant.project.copy(), reason=EndReason.STOPPED)
     if not stop():
         b = train_run(variant.project, "B", b.label, data_b, [EpochProgress(progress, 0.5, 0.5, "B")], on_event,
                       stop)

@@ -22,11 +22,11 @@ from torch import nn
 
 from studio.core.callbacks import Callback
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
-from studio.core.layers import LAYERS
+from studio.core.layers import LAYERS, LayerRole, has_role
 from studio.core.registry import Registry
 from studio.core.units import Unit
+from studio.core.vocab import EndReason, Severity
 
-SEVERITIES = ("info", "warning", "error")
 WHEN = ("batch", "stats", "epoch", "end")
 
 RISE_FACTOR = 1.5  # latest loss above this multiple of the starting (or best epoch) loss: rising
@@ -50,7 +50,7 @@ class Hint:
     stack row (0-based) it is about; ``best_epoch`` marks the epoch to go back to (overfitting)."""
 
     rule: str
-    severity: str
+    severity: Severity
     message: str
     evidence: str
     action: str
@@ -125,17 +125,17 @@ def _rule(name: str, title: str, when: tuple[str, ...]) -> Callable[[Check], Che
     return register
 
 
-def _hint(watch: Watch, rule: str, severity: str, message: str, evidence: str, action: str, **extra: Any) -> Hint:
+def _hint(watch: Watch, rule: str, severity: Severity, message: str, evidence: str, action: str, **extra: Any) -> Hint:
     return Hint(rule, severity, message, evidence, action, watch.epoch, **extra)
 
 
 @_rule("non_finite", "Loss not a number", ("batch", "end"))
 def _non_finite(w: Watch) -> list[Hint]:
     bad = w.losses.bad
-    if bad is None and (w.end is None or w.end.reason != "non_finite"):
+    if bad is None and (w.end is None or w.end.reason != EndReason.NON_FINITE):
         return []
-    evidence = w.end.message if w.end is not None and w.end.reason == "non_finite" else f"a batch loss was {bad}"
-    return [_hint(w, "non_finite", "error", "The loss became NaN or infinite: the learning rate is too high.",
+    evidence = f"a batch loss was {bad}" if w.end is None or w.end.reason != EndReason.NON_FINITE else w.end.message
+    return [_hint(w, "non_finite", Severity.ERROR, "The loss became NaN or infinite: the learning rate is too high.",
                   evidence, "Lower the learning rate 10×, or use the learning-rate finder.")]
 
 
@@ -152,7 +152,8 @@ def _rising(w: Watch) -> list[Hint]:
         evidence = f"training loss {train[-1]:.3g} in epoch {len(train)} vs its best {min(train):.3g}"
     if evidence is None:
         return []
-    return [_hint(w, "loss_rising", "warning", "The training loss is rising: the learning rate is probably too high.",
+    return [_hint(w, "loss_rising", Severity.WARNING,
+                  "The training loss is rising: the learning rate is probably too high.",
                   evidence, "Lower the learning rate 3-10×, or add a schedule that lowers it over time.")]
 
 
@@ -167,7 +168,8 @@ def _flat(w: Watch) -> list[Hint]:
     dead = ""
     if w.dead is not None and not np.isnan(w.dead).all():
         dead = f"; up to {np.nanmax(w.dead):.0%} of a layer's units dead"
-    return [_hint(w, "loss_flat", "warning", "The loss is not going down: the learning rate may be too low, or units "
+    return [_hint(w, "loss_flat", Severity.WARNING,
+                  "The loss is not going down: the learning rate may be too low, or units "
                   "are dead.", f"loss {start:.3g} at the start, {now:.3g} after {len(w.epochs)} epoch(s){dead}",
                   "Raise the learning rate (try the learning-rate finder); with ReLUs try He initialisation.")]
 
@@ -179,7 +181,8 @@ def _overfitting(w: Watch) -> list[Hint]:
         return []
     vals = [x.val_loss if x.val_loss is not None else math.inf for x in w.epochs]
     best = int(np.argmin(vals)) + 1
-    return [_hint(w, "overfitting", "warning", "Training accuracy is far above validation accuracy: the network is "
+    return [_hint(w, "overfitting", Severity.WARNING,
+                  "Training accuracy is far above validation accuracy: the network is "
                   "memorising the training data (overfitting).",
                   f"training {e.train_acc:.1%} vs validation {e.val_acc:.1%} in epoch {e.epoch}; "
                   f"best validation loss in epoch {best}",
@@ -195,7 +198,7 @@ def _underfitting(w: Watch) -> list[Hint]:
     val = e.val_acc if e.val_acc is not None else e.train_acc
     if e.train_acc >= LOW_ACC or val >= LOW_ACC:
         return []
-    return [_hint(w, "underfitting", "warning", "Both training and validation accuracy are low: the network is "
+    return [_hint(w, "underfitting", Severity.WARNING, "Both training and validation accuracy are low: the network is "
                   "underfitting.", f"training {e.train_acc:.1%}, validation {val:.1%} after {e.epoch} epoch(s)",
                   "Make the network bigger (wider or deeper, with non-linear activations), train longer or raise "
                   "the learning rate.")]
@@ -204,7 +207,7 @@ def _underfitting(w: Watch) -> list[Hint]:
 def _scale_rows(layer_types: Sequence[str]) -> list[int]:
     """Rows whose activation variance is compared across depth: activation layers, else weight layers."""
     acts = [i for i, t in enumerate(layer_types) if t in LAYERS and LAYERS.get(t).group == "activation"]
-    return acts if len(acts) >= 2 else [i for i, t in enumerate(layer_types) if t in ("Linear", "Conv2d")]
+    return acts if len(acts) >= 2 else [i for i, t in enumerate(layer_types) if has_role(t, LayerRole.WEIGHTED)]
 
 
 @_rule("activation_scale", "Activations collapse or explode with depth", ("stats",))
@@ -220,7 +223,7 @@ def _activation_scale(w: Watch) -> list[Hint]:
     if 1 / SCALE_LIMIT <= ratio <= SCALE_LIMIT:
         return []
     way = "collapses towards zero" if ratio < 1 else "explodes"
-    return [_hint(w, "activation_scale", "warning", f"The activation variance {way} with depth.",
+    return [_hint(w, "activation_scale", Severity.WARNING, f"The activation variance {way} with depth.",
                   f"variance {first:.3g} at {w.layer_names[rows[0]]}, {last:.3g} at {w.layer_names[rows[-1]]}",
                   "Use Xavier initialisation for tanh/sigmoid or He for ReLU, or add batch norm.", layer=rows[-1])]
 
@@ -229,7 +232,8 @@ def _activation_scale(w: Watch) -> list[Hint]:
 def _dead_relu(w: Watch) -> list[Hint]:
     if w.dead is None:
         return []
-    return [_hint(w, "dead_relu", "warning", f"More than half of layer {w.layer_names[i]}'s units are dead: they "
+    return [_hint(w, "dead_relu", Severity.WARNING,
+                  f"More than half of layer {w.layer_names[i]}'s units are dead: they "
                   "output 0 for every input, so they get no gradient and never recover.",
                   f"{share:.0%} of its units were never active on {PROBE_SAMPLES} training samples",
                   "Lower the learning rate, use He initialisation or a small positive bias, or LeakyReLU.", layer=i)
@@ -255,7 +259,7 @@ def _update_ratio(w: Watch) -> list[Hint]:
             continue
         small = r < low
         hints.append(_hint(
-            w, "update_ratio", "info",
+            w, "update_ratio", Severity.INFO,
             f"Layer {w.layer_names[i]}'s weights change by {'very little' if small else 'a lot'} each step.",
             f"update/weight ratio {r:.1e} (healthy: {low:g} to {high:g})",
             "Raise the learning rate." if small else "Lower the learning rate.", layer=i))

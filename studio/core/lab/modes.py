@@ -18,11 +18,12 @@ from torch import nn
 from studio.core.build import build_model, layer_label
 from studio.core.data import PreparedData, prepare_data
 from studio.core.engine.evaluate import EVAL_BATCH, evaluate, split_batches
-from studio.core.optim import CLASSIFICATION, LossFn, build_loss
+from studio.core.layers import LayerRole, has_role
+from studio.core.optim import LossFn, build_loss
 from studio.core.project import Project
+from studio.core.vocab import Task
 
-DROPOUTS = ("Dropout", "Dropout2d")
-NORMS = ("BatchNorm1d", "BatchNorm2d")
+_TWO_MODES = (LayerRole.DROPOUT, LayerRole.BATCH_NORM)  # layers that differ between the modes
 SPLITS = ("train", "val")
 MODES = ("train", "eval")
 
@@ -67,7 +68,7 @@ class ModesResult:
 
 def needs_modes(project: Project) -> bool:
     """True when the network has a layer that behaves differently in training and evaluation."""
-    return any(spec.type in DROPOUTS + NORMS for spec in project.model.layers)
+    return any(has_role(spec.type, role) for spec in project.model.layers for role in _TWO_MODES)
 
 
 def compare_modes(project: Project, model: nn.Module | None = None, data: PreparedData | None = None) -> ModesResult:
@@ -85,8 +86,8 @@ def compare_modes(project: Project, model: nn.Module | None = None, data: Prepar
     layers = project.model.layers
     x = next(iter(split_batches(data, "train", EVAL_BATCH, device)))[0]
     scaling = _dropout_scaling(model, layers, x, project.training.seed)
-    has_dropout = any(s.type in DROPOUTS for s in layers)
-    has_norm = any(s.type in NORMS for s in layers)
+    has_dropout = any(has_role(s.type, LayerRole.DROPOUT) for s in layers)
+    has_norm = any(has_role(s.type, LayerRole.BATCH_NORM) for s in layers)
     return ModesResult(has_dropout, has_norm, tuple(metrics), scaling, _explain(has_dropout, has_norm, scaling))
 
 
@@ -103,10 +104,10 @@ def _train_mode(model: nn.Module, data: PreparedData, loss_fn: LossFn, split: st
         for x, y in split_batches(data, split, size, device):
             out = twin(x)
             total += float(loss_fn(out, y)) * len(y)
-            if loss_fn.task == CLASSIFICATION:
+            if loss_fn.task == Task.CLASSIFICATION:
                 correct += int((loss_fn.predict(out) == y).sum())
             seen += len(y)
-    return total / max(seen, 1), (correct / max(seen, 1) if loss_fn.task == CLASSIFICATION else None)
+    return total / max(seen, 1), (correct / max(seen, 1) if loss_fn.task == Task.CLASSIFICATION else None)
 
 
 @torch.no_grad()

@@ -19,8 +19,10 @@ from studio.core.data import DATASETS, PreparedData, prepare_data
 from studio.core.engine import Trainer, evaluate
 from studio.core.events import EpochEnd
 from studio.core.lab.common import EpochProgress, EventSink, LabRun, Progress, RunCallback, StopFlag, no_progress
-from studio.core.optim import CLASSIFICATION, LOSSES, OPTIMIZERS
+from studio.core.layers import LayerRole, has_role
+from studio.core.optim import LOSSES, OPTIMIZERS
 from studio.core.project import Project
+from studio.core.vocab import Task
 
 DEFAULT_PER_CLASS = 10
 DEFAULT_REGRESSION_SAMPLES = 100
@@ -28,7 +30,6 @@ DEFAULT_EPOCHS = 150
 # "Near zero": a classification loss below this, or a regression loss below this share of its start.
 LOSS_NEAR_ZERO = 0.05
 REGRESSION_SHARE = 0.05
-_DROPOUTS = ("Dropout", "Dropout2d")
 
 
 @dataclass
@@ -49,7 +50,7 @@ class SanityResult:
 def sanity_project(project: Project, per_class: int = DEFAULT_PER_CLASS, epochs: int = DEFAULT_EPOCHS) -> Project:
     """A copy of ``project`` set up for the check: tiny subset, no validation, regularisation off."""
     tiny = project.copy()
-    tiny.model.layers = [spec for spec in tiny.model.layers if spec.type not in _DROPOUTS]
+    tiny.model.layers = [spec for spec in tiny.model.layers if not has_role(spec.type, LayerRole.DROPOUT)]
     _zero_if_known(tiny.optimizer.params, OPTIMIZERS.get(tiny.optimizer.name).params, "weight_decay")
     _zero_if_known(tiny.loss.params, LOSSES.get(tiny.loss.name).params, "label_smoothing")
     tiny.data.subset_per_class = per_class
@@ -71,11 +72,11 @@ def _tiny_data(project: Project) -> PreparedData:
     The dataset type's task decides which (a CSV file may declare another task; then the data tells).
     """
     spec = project.data
-    if DATASETS.get(spec.dataset).task == CLASSIFICATION:
+    if DATASETS.get(spec.dataset).task == Task.CLASSIFICATION:
         return prepare_data(spec)
     # prepare_data cannot reshape empty regression targets, so split off a validation part and drop it.
     data = prepare_data(replace(spec, subset_per_class=None, val_fraction=0.2))
-    if data.task == CLASSIFICATION:
+    if data.task == Task.CLASSIFICATION:
         return prepare_data(spec)
     project.data.subset_per_class = None
     n = DEFAULT_REGRESSION_SAMPLES
@@ -107,7 +108,7 @@ def sanity_check(project: Project, per_class: int = DEFAULT_PER_CLASS, epochs: i
     trainer = Trainer(tiny, data=data, callbacks=[RunCallback(run, on_event, stop),
                                                   EpochProgress(progress, 0.0, 1.0, "Sanity check")])
     initial_loss, _ = evaluate(trainer.model, data, trainer.loss_fn, "train")
-    threshold = LOSS_NEAR_ZERO if data.task == CLASSIFICATION else REGRESSION_SHARE * initial_loss
+    threshold = LOSS_NEAR_ZERO if data.task == Task.CLASSIFICATION else REGRESSION_SHARE * initial_loss
     passes = _criterion(data.task, threshold)
     trainer.callbacks.callbacks.append(_StopWhenMemorised(passes))
     trainer.fit()
@@ -120,8 +121,8 @@ def sanity_check(project: Project, per_class: int = DEFAULT_PER_CLASS, epochs: i
     return result
 
 
-def _criterion(task: str, threshold: float) -> Callable[[float, float | None], bool]:
-    if task == CLASSIFICATION:
+def _criterion(task: Task, threshold: float) -> Callable[[float, float | None], bool]:
+    if task == Task.CLASSIFICATION:
         return lambda loss, acc: acc is not None and acc >= 1.0 and loss <= threshold
     return lambda loss, acc: math.isfinite(loss) and loss <= threshold
 

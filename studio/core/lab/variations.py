@@ -15,7 +15,7 @@ from typing import Any
 from studio.core.errors import ConfigError
 from studio.core.lab.common import format_choice, parse_choice, parse_scalar
 from studio.core.lab.probe import resolve_scheme, with_init
-from studio.core.layers import LAYERS
+from studio.core.layers import LAYERS, LayerRole, companion, has_role
 from studio.core.optim.optimizers import OPTIMIZERS
 from studio.core.params import resolve
 from studio.core.project import Choice, LayerSpec, Project
@@ -133,18 +133,13 @@ def _preprocessing(project: Project, value: Any) -> Applied:
 
 # --- the layer stack -------------------------------------------------------------------------------
 
-_WEIGHTED = ("Linear", "Conv2d")
-_NORMS = {"Linear": "BatchNorm1d", "Conv2d": "BatchNorm2d"}
-_DROPOUTS = ("Dropout", "Dropout2d")
-
-
 def _is_activation(spec: LayerSpec) -> bool:
     return spec.type in LAYERS and LAYERS.get(spec.type).group == "activation"
 
 
 def _hidden_weighted(layers: list[LayerSpec]) -> list[int]:
     """Rows of weight layers other than the last one (the output layer)."""
-    weighted = [i for i, spec in enumerate(layers) if spec.type in _WEIGHTED]
+    weighted = [i for i, spec in enumerate(layers) if has_role(spec.type, LayerRole.WEIGHTED)]
     return weighted[:-1]
 
 
@@ -158,22 +153,22 @@ def _on_off(value: Any, current: bool, what: str) -> bool:
 
 def _batchnorm(project: Project, value: Any) -> Applied:
     layers = project.model.layers
-    present = any(spec.type in _NORMS.values() for spec in layers)
+    present = any(has_role(spec.type, LayerRole.BATCH_NORM) for spec in layers)
     on = _on_off(value, present, "batch norm")
     if on and not present:
         hidden = _hidden_weighted(layers)
         if not hidden:
             raise ConfigError("batch norm goes after a hidden layer, and this network has none", field="vary")
         for index in reversed(hidden):
-            layers.insert(index + 1, LayerSpec(_NORMS[layers[index].type]))
+            layers.insert(index + 1, LayerSpec(companion(LayerRole.BATCH_NORM, layers[index].type)))
     elif not on:
-        project.model.layers = [spec for spec in layers if spec.type not in _NORMS.values()]
+        project.model.layers = [spec for spec in layers if not has_role(spec.type, LayerRole.BATCH_NORM)]
     return project, _word(present), _word(on)
 
 
 def _dropout(project: Project, value: Any) -> Applied:
     layers = project.model.layers
-    current = [spec.params.get("p", 0.5) for spec in layers if spec.type in _DROPOUTS]
+    current = [spec.params.get("p", 0.5) for spec in layers if has_role(spec.type, LayerRole.DROPOUT)]
     before = f"p={current[0]:g}" if current else "off"
     if value is None:
         p = 0.0 if current else 0.5
@@ -182,11 +177,11 @@ def _dropout(project: Project, value: Any) -> Applied:
     else:
         p = _number(value, "the dropout probability")
     if p == 0.0:
-        project.model.layers = [spec for spec in layers if spec.type not in _DROPOUTS]
+        project.model.layers = [spec for spec in layers if not has_role(spec.type, LayerRole.DROPOUT)]
         return project, before, "off"
     if current:
         for spec in layers:
-            if spec.type in _DROPOUTS:
+            if has_role(spec.type, LayerRole.DROPOUT):
                 spec.params = {**spec.params, "p": p}
         return project, before, f"p={p:g}"
     hidden = _hidden_weighted(layers)
@@ -194,15 +189,14 @@ def _dropout(project: Project, value: Any) -> Applied:
         raise ConfigError("dropout goes after a hidden layer, and this network has none", field="vary")
     for index in reversed(hidden):
         after = _after_activation(layers, index)
-        kind = "Dropout2d" if layers[index].type == "Conv2d" else "Dropout"
-        layers.insert(after, LayerSpec(kind, {"p": p}))
+        layers.insert(after, LayerSpec(companion(LayerRole.DROPOUT, layers[index].type), {"p": p}))
     return project, before, f"p={p:g}"
 
 
 def _after_activation(layers: list[LayerSpec], index: int) -> int:
     """The row after the activation that follows weight row ``index`` (or right after it)."""
     position = index + 1
-    while position < len(layers) and layers[position].type not in _WEIGHTED:
+    while position < len(layers) and not has_role(layers[position].type, LayerRole.WEIGHTED):
         if _is_activation(layers[position]):
             return position + 1
         position += 1
@@ -211,7 +205,7 @@ def _after_activation(layers: list[LayerSpec], index: int) -> int:
 
 def _blocks(layers: list[LayerSpec]) -> list[tuple[int, int]]:
     """Hidden blocks as (start, end) rows: a hidden weight layer and everything up to the next weight layer."""
-    weighted = [i for i, spec in enumerate(layers) if spec.type in _WEIGHTED]
+    weighted = [i for i, spec in enumerate(layers) if has_role(spec.type, LayerRole.WEIGHTED)]
     return list(zip(weighted[:-1], weighted[1:], strict=True))
 
 

@@ -5,10 +5,7 @@ The registry name is the project file's value and the command line's value; ever
 """
 
 from studio.core.optim.losses import (
-    CLASSIFICATION,
     LOSSES,
-    REGRESSION,
-    TASKS,
     LossFn,
     LossType,
     build_loss,
@@ -25,8 +22,6 @@ from studio.core.optim.optimizers import (
     param_groups,
 )
 from studio.core.optim.schedules import (
-    BATCH,
-    EPOCH,
     SCHEDULES,
     Schedule,
     ScheduleType,
@@ -35,14 +30,9 @@ from studio.core.optim.schedules import (
 )
 
 __all__ = [
-    "BATCH",
-    "CLASSIFICATION",
-    "EPOCH",
     "LOSSES",
     "OPTIMIZERS",
-    "REGRESSION",
     "SCHEDULES",
-    "TASKS",
     "LossFn",
     "LossType",
     "OptimizerType",

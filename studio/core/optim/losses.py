@@ -20,15 +20,12 @@ from studio.core.errors import ConfigError
 from studio.core.params import Param, resolve
 from studio.core.project import Choice
 from studio.core.registry import Registry
-
-CLASSIFICATION = "classification"
-REGRESSION = "regression"
-TASKS = (CLASSIFICATION, REGRESSION)
+from studio.core.vocab import Task
 
 Criterion = Callable[[Tensor, Tensor], Tensor]
 # make(values, task, num_classes) -> criterion(output, y as the dataset gives it)
-MakeLoss = Callable[[dict[str, Any], str, int | None], Criterion]
-Outputs = Callable[[str, int | None, int | None], int]
+MakeLoss = Callable[[dict[str, Any], Task, int | None], Criterion]
+Outputs = Callable[[Task, int | None, int | None], int]
 
 
 def predict_classes(output: Tensor) -> Tensor:
@@ -40,28 +37,33 @@ def predict_classes(output: Tensor) -> Tensor:
 
 @dataclass(frozen=True)
 class LossType:
-    """A registered loss: settings, the tasks it fits, how to build it and how many outputs it needs."""
+    """A registered loss: settings, the tasks it fits, how to build it and how many outputs it needs.
+
+    ``code`` is the exported ``train.py``'s expression of ``(output, y)``, formatted with the settings
+    (``targets_like`` and ``perceptron_loss`` are defined there); None when plain PyTorch has no match.
+    """
 
     name: str
     label: str
     description: str
     params: tuple[Param, ...]
-    tasks: tuple[str, ...]
+    tasks: tuple[Task, ...]
     make: MakeLoss
     outputs: Outputs
     predict: Callable[[Tensor], Tensor] = predict_classes
+    code: str | None = None
 
 
 class LossFn:
     """A built loss: ``loss_fn(output, y)`` is a scalar tensor; ``predict(output)`` gives class indices."""
 
-    def __init__(self, kind: LossType, criterion: Criterion, task: str, num_classes: int | None) -> None:
+    def __init__(self, kind: LossType, criterion: Criterion, task: Task, num_classes: int | None) -> None:
         self.kind = kind
         self.task = task
         self.num_classes = num_classes
         self._criterion = criterion
         # Regression output widths are checked against y itself, which is only known per batch.
-        self._width = kind.outputs(task, num_classes, None) if task == CLASSIFICATION else None
+        self._width = kind.outputs(task, num_classes, None) if task == Task.CLASSIFICATION else None
 
     def __call__(self, output: Tensor, y: Tensor) -> Tensor:
         self._check_width(output, y)
@@ -90,8 +92,8 @@ def _one_hot_or_column(output: Tensor, y: Tensor) -> Tensor:
 def _regression_style(fn: Callable[..., Tensor]) -> MakeLoss:
     """A ``make`` for losses that compare outputs with float targets; class labels become one-hot."""
 
-    def make(values: dict[str, Any], task: str, num_classes: int | None) -> Criterion:
-        if task == REGRESSION:
+    def make(values: dict[str, Any], task: Task, num_classes: int | None) -> Criterion:
+        if task == Task.REGRESSION:
             # A 1-D target would broadcast against (N, 1) outputs into an (N, N) loss without a word.
             return lambda output, y: fn(output, y.to(output.dtype).reshape(len(y), -1), **values)
         return lambda output, y: fn(output, _one_hot_or_column(output, y), **values)
@@ -99,11 +101,11 @@ def _regression_style(fn: Callable[..., Tensor]) -> MakeLoss:
     return make
 
 
-def _make_cross_entropy(values: dict[str, Any], task: str, num_classes: int | None) -> Criterion:
+def _make_cross_entropy(values: dict[str, Any], task: Task, num_classes: int | None) -> Criterion:
     return lambda output, y: F.cross_entropy(output, y, label_smoothing=values["label_smoothing"])
 
 
-def _make_multi_margin(values: dict[str, Any], task: str, num_classes: int | None) -> Criterion:
+def _make_multi_margin(values: dict[str, Any], task: Task, num_classes: int | None) -> Criterion:
     return lambda output, y: F.multi_margin_loss(output, y, p=values["p"], margin=values["margin"])
 
 
@@ -123,24 +125,24 @@ def perceptron_loss(output: Tensor, y: Tensor) -> Tensor:
     return (output.max(dim=1).values - true_score).mean()
 
 
-def _make_perceptron(values: dict[str, Any], task: str, num_classes: int | None) -> Criterion:
+def _make_perceptron(values: dict[str, Any], task: Task, num_classes: int | None) -> Criterion:
     return perceptron_loss
 
 
-def _classes(task: str, num_classes: int | None, target_dim: int | None) -> int:
+def _classes(task: Task, num_classes: int | None, target_dim: int | None) -> int:
     """One output per class."""
     return _need(num_classes, "num_classes")
 
 
-def _binary_single(task: str, num_classes: int | None, target_dim: int | None) -> int:
+def _binary_single(task: Task, num_classes: int | None, target_dim: int | None) -> int:
     """One output for two classes (its sign decides), else one per class."""
     n = _need(num_classes, "num_classes")
     return 1 if n == 2 else n
 
 
-def _targets_or_classes(task: str, num_classes: int | None, target_dim: int | None) -> int:
+def _targets_or_classes(task: Task, num_classes: int | None, target_dim: int | None) -> int:
     """As many outputs as targets for regression, one per class (one-hot) for classification."""
-    if task == REGRESSION:
+    if task == Task.REGRESSION:
         return _need(target_dim, "target_dim")
     return _need(num_classes, "num_classes")
 
@@ -151,9 +153,9 @@ def _need(value: int | None, what: str) -> int:
     return value
 
 
-def _register(name: str, label: str, description: str, params: Sequence[Param], tasks: tuple[str, ...],
-              make: MakeLoss, outputs: Outputs) -> None:
-    LOSSES.register(name, LossType(name, label, description, tuple(params), tasks, make, outputs))
+def _register(name: str, label: str, description: str, params: Sequence[Param], tasks: tuple[Task, ...],
+              make: MakeLoss, outputs: Outputs, code: str) -> None:
+    LOSSES.register(name, LossType(name, label, description, tuple(params), tasks, make, outputs, code=code))
 
 
 LOSSES: Registry[LossType] = Registry("loss")
@@ -163,30 +165,35 @@ _register(
     "Softmax over the outputs, then −log of the true class's probability. The standard classification loss.",
     (Param("label_smoothing", "float", 0.0, "Spread this much of the target probability evenly over all classes "
            "(0.1 is common); discourages over-confident outputs.", min=0.0, max=0.99, label="label smoothing"),),
-    (CLASSIFICATION,), _make_cross_entropy, _classes,
+    (Task.CLASSIFICATION,), _make_cross_entropy, _classes,
+    "F.cross_entropy(output, y, label_smoothing={label_smoothing!r})",
 )
 _register(
     "mse", "Mean squared error",
     "Mean of (output − target)². For classification the target is the one-hot vector of the class.",
-    (), TASKS, _regression_style(F.mse_loss), _targets_or_classes,
+    (), tuple(Task), _regression_style(F.mse_loss), _targets_or_classes,
+    "F.mse_loss(output, targets_like(output, y))",
 )
 _register(
     "l1", "Mean absolute error (L1)",
     "Mean of |output − target|: less sensitive to outliers than MSE. Classes become one-hot targets.",
-    (), TASKS, _regression_style(F.l1_loss), _targets_or_classes,
+    (), tuple(Task), _regression_style(F.l1_loss), _targets_or_classes,
+    "F.l1_loss(output, targets_like(output, y))",
 )
 _register(
     "huber", "Huber",
     "Squared error for small errors, absolute error beyond delta: MSE's smoothness with L1's robustness.",
     (Param("delta", "float", 1.0, "Where the loss switches from squared to absolute error.", min=1e-6, max=1e6,
            log=True),),
-    TASKS, _regression_style(F.huber_loss), _targets_or_classes,
+    tuple(Task), _regression_style(F.huber_loss), _targets_or_classes,
+    "F.huber_loss(output, targets_like(output, y), delta={delta!r})",
 )
 _register(
     "bce_with_logits", "Binary cross-entropy (logits)",
     "Sigmoid on each output, then binary cross-entropy. Two classes use one output (positive means class 1); "
     "more classes use one output per class against the one-hot target.",
-    (), (CLASSIFICATION,), _regression_style(F.binary_cross_entropy_with_logits), _binary_single,
+    (), (Task.CLASSIFICATION,), _regression_style(F.binary_cross_entropy_with_logits), _binary_single,
+    "F.binary_cross_entropy_with_logits(output, targets_like(output, y))",
 )
 _register(
     "multi_margin", "Multi-class hinge",
@@ -195,29 +202,30 @@ _register(
         Param("p", "int", 1, "1 for the hinge, 2 for the squared hinge.", min=1, max=2),
         Param("margin", "float", 1.0, "How far the true class must lead the others.", min=0.0, max=100.0),
     ),
-    (CLASSIFICATION,), _make_multi_margin, _classes,
+    (Task.CLASSIFICATION,), _make_multi_margin, _classes,
+    "F.multi_margin_loss(output, y, p={p!r}, margin={margin!r})",
 )
 _register(
     "perceptron", "Perceptron criterion",
     "mean(max(0, −y·f(x))) with y = ±1: zero for correctly classified samples, so only mistakes (y·f(x) ≤ 0, "
     "the boundary included) move the weights (by y·x with SGD and lr 1, Rosenblatt's rule). Several classes: "
     "max_j f_j − f_true.",
-    (), (CLASSIFICATION,), _make_perceptron, _binary_single,
+    (), (Task.CLASSIFICATION,), _make_perceptron, _binary_single,
+    "perceptron_loss(output, y)",
 )
 
 
-def build_loss(choice: Choice, task: str, num_classes: int | None) -> LossFn:
+def build_loss(choice: Choice, task: Task, num_classes: int | None) -> LossFn:
     """Validate the choice for ``task`` and build the loss; a loss that does not fit the task is a ConfigError."""
     kind = LOSSES.get(choice.name)
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}")
+    task = Task(task)  # a ValueError for a task that does not exist
     if task not in kind.tasks:
         fitting = ", ".join(name for name, other in LOSSES.items() if task in other.tasks)
         raise ConfigError(
             f"the {kind.label} loss needs class labels, but this dataset is a {task} task; choose one of: {fitting}",
             field="loss",
         )
-    if task == CLASSIFICATION and (num_classes is None or num_classes < 2):
+    if task == Task.CLASSIFICATION and (num_classes is None or num_classes < 2):
         raise ValueError(f"classification needs num_classes >= 2, got {num_classes!r}")
     values = resolve(kind.params, choice.params, f"loss {kind.name}")
     return LossFn(kind, kind.make(values, task, num_classes), task, num_classes)

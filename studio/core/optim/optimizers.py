@@ -24,18 +24,47 @@ from studio.core.tree import field_name, iter_rows
 from studio.core.units import effective, model_units
 
 ParamGroups = Iterable[dict[str, Any]] | Iterable[torch.Tensor]
-MakeOptimizer = Callable[[ParamGroups, dict[str, Any]], torch.optim.Optimizer]
+Check = Callable[[dict[str, Any]], None]
+
+# The optimizer line of the exported train.py; ``{cls}`` is the torch class, ``{args}`` the settings.
+TORCH_CODE = "torch.optim.{cls}(groups, {args})"
 
 
 @dataclass(frozen=True)
 class OptimizerType:
-    """A registered optimizer: its settings and how to build it from validated values."""
+    """A registered optimizer: its settings, its torch class and how ``train.py`` writes it.
+
+    The settings are the torch class's keyword arguments, except that ``beta1``/``beta2`` are joined
+    into ``betas``. ``check`` rejects combinations torch would refuse with a bare error; ``code`` is
+    the template of the exported ``train.py``'s line (a class outside ``torch.optim`` brings its own).
+    """
 
     name: str
     label: str
     description: str
     params: tuple[Param, ...]
-    make: MakeOptimizer
+    torch_class: type[torch.optim.Optimizer]
+    check: Check | None = None
+    code: str = TORCH_CODE
+
+    def make(self, groups: ParamGroups, values: dict[str, Any]) -> torch.optim.Optimizer:
+        """The optimizer over ``groups`` with validated ``values``."""
+        if self.check is not None:
+            self.check(values)
+        return self.torch_class(groups, **torch_arguments(values))
+
+    def source(self, values: dict[str, Any]) -> str:
+        """The Python expression that builds this optimizer over ``groups`` in ``train.py``."""
+        args = ", ".join(f"{k}={v!r}" for k, v in torch_arguments(values).items())
+        return self.code.format(cls=self.torch_class.__name__, args=args)
+
+
+def torch_arguments(values: dict[str, Any]) -> dict[str, Any]:
+    """The settings as the torch class's keyword arguments (``beta1``/``beta2`` become ``betas``)."""
+    kwargs = dict(values)
+    if "beta1" in kwargs:
+        kwargs["betas"] = (kwargs.pop("beta1"), kwargs.pop("beta2"))
+    return kwargs
 
 
 OPTIMIZERS: Registry[OptimizerType] = Registry("optimizer")
@@ -68,27 +97,20 @@ def _betas() -> tuple[Param, Param]:
     )
 
 
-def _torch_make(cls: type[torch.optim.Optimizer]) -> MakeOptimizer:
-    """A ``make`` that passes the values as keyword arguments, joining beta1/beta2 into ``betas``."""
-
-    def make(groups: ParamGroups, values: dict[str, Any]) -> torch.optim.Optimizer:
-        kwargs = dict(values)
-        if "beta1" in kwargs:
-            kwargs["betas"] = (kwargs.pop("beta1"), kwargs.pop("beta2"))
-        return cls(groups, **kwargs)
-
-    return make
-
-
-def _make_sgd(groups: ParamGroups, values: dict[str, Any]) -> torch.optim.Optimizer:
+def _check_sgd(values: dict[str, Any]) -> None:
     # torch raises a bare ValueError here; a learner gets told which box to change instead.
     if values["nesterov"] and (values["momentum"] <= 0 or values["dampening"] != 0):
         raise ConfigError("optimizer sgd: Nesterov needs momentum above 0 and dampening 0", field="nesterov")
-    return torch.optim.SGD(groups, **values)
 
 
-def _register(name: str, label: str, description: str, params: Sequence[Param], make: MakeOptimizer) -> None:
-    OPTIMIZERS.register(name, OptimizerType(name, label, description, tuple(params), make))
+def register(kind: OptimizerType) -> OptimizerType:
+    """Add an optimizer; everything else (GUI form, command line, schema, train.py) follows from the entry."""
+    return OPTIMIZERS.register(kind.name, kind)
+
+
+def _register(name: str, label: str, description: str, params: Sequence[Param],
+              torch_class: type[torch.optim.Optimizer], check: Check | None = None) -> None:
+    register(OptimizerType(name, label, description, tuple(params), torch_class, check))
 
 
 _register(
@@ -105,7 +127,7 @@ _register(
         Param("nesterov", "bool", False, "Nesterov momentum: evaluates the gradient after the momentum step "
               "(look-ahead). Needs momentum > 0 and dampening 0."),
     ),
-    _make_sgd,
+    torch.optim.SGD, _check_sgd,
 )
 _register(
     "rmsprop", "RMSprop",
@@ -119,7 +141,7 @@ _register(
         Param("momentum", "float", 0.0, "Momentum on the scaled steps (0 switches it off).", min=0.0, max=0.999),
         Param("centered", "bool", False, "Divide by the gradient's variance instead of its raw second moment."),
     ),
-    _torch_make(torch.optim.RMSprop),
+    torch.optim.RMSprop,
 )
 _register(
     "adam", "Adam",
@@ -130,7 +152,7 @@ _register(
         _weight_decay(help="L2 penalty added to the gradient before Adam's scaling (for decoupled decay use AdamW)."),
         Param("amsgrad", "bool", False, "Use the maximum of past squared-gradient averages (AMSGrad variant)."),
     ),
-    _torch_make(torch.optim.Adam),
+    torch.optim.Adam,
 )
 _register(
     "adamw", "AdamW",
@@ -141,7 +163,7 @@ _register(
         _weight_decay(0.01, "Decoupled weight decay: each step multiplies the weights by (1 − lr × weight_decay)."),
         Param("amsgrad", "bool", False, "Use the maximum of past squared-gradient averages (AMSGrad variant)."),
     ),
-    _torch_make(torch.optim.AdamW),
+    torch.optim.AdamW,
 )
 _register(
     "adagrad", "Adagrad",
@@ -155,7 +177,7 @@ _register(
               min=0.0, max=10.0, label="initial accumulator"),
         _eps(1e-10),
     ),
-    _torch_make(torch.optim.Adagrad),
+    torch.optim.Adagrad,
 )
 _register(
     "adadelta", "Adadelta",
@@ -168,13 +190,13 @@ _register(
         _eps(1e-6),
         _weight_decay(),
     ),
-    _torch_make(torch.optim.Adadelta),
+    torch.optim.Adadelta,
 )
 _register(
     "adamax", "Adamax",
     "Adam with the infinity norm: divides by the running maximum of gradient sizes instead of their RMS.",
     (_lr(2e-3), *_betas(), _eps(1e-8), _weight_decay()),
-    _torch_make(torch.optim.Adamax),
+    torch.optim.Adamax,
 )
 _register(
     "nadam", "NAdam",
@@ -186,7 +208,7 @@ _register(
         Param("decoupled_weight_decay", "bool", False, "Apply weight decay AdamW-style (decoupled) instead of as L2.",
               label="decoupled decay"),
     ),
-    _torch_make(torch.optim.NAdam),
+    torch.optim.NAdam,
 )
 _register(
     "radam", "RAdam",
@@ -197,7 +219,7 @@ _register(
         Param("decoupled_weight_decay", "bool", False, "Apply weight decay AdamW-style (decoupled) instead of as L2.",
               label="decoupled decay"),
     ),
-    _torch_make(torch.optim.RAdam),
+    torch.optim.RAdam,
 )
 
 

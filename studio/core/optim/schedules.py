@@ -28,9 +28,7 @@ from studio.core.errors import ConfigError
 from studio.core.params import Param, resolve
 from studio.core.project import Choice
 from studio.core.registry import Registry
-
-BATCH = "batch"
-EPOCH = "epoch"
+from studio.core.vocab import Interval
 
 # make(optimizer, values, epochs, steps_per_epoch) -> torch scheduler, or None for a constant lr
 MakeSchedule = Callable[[torch.optim.Optimizer, dict[str, Any], int, int], "LRScheduler | None"]
@@ -38,15 +36,21 @@ MakeSchedule = Callable[[torch.optim.Optimizer, dict[str, Any], int, int], "LRSc
 
 @dataclass(frozen=True)
 class ScheduleType:
-    """A registered schedule: settings, builder, when it steps and whether it needs the validation loss."""
+    """A registered schedule: settings, builder, when it steps and whether it needs the validation loss.
+
+    ``code`` is the exported ``train.py``'s expression building it from ``(optimizer, EPOCHS,
+    steps_per_epoch)``, formatted with the settings plus ``values`` (all of them), ``cycle`` (epochs of
+    a cycle) and ``milestone_list``; ``"None"`` for a constant rate, None when PyTorch has no match.
+    """
 
     name: str
     label: str
     description: str
     params: tuple[Param, ...]
     make: MakeSchedule
-    interval: str
+    interval: Interval
     needs_metric: bool = False
+    code: str | None = None
 
 
 class Schedule:
@@ -61,7 +65,7 @@ class Schedule:
         self._scheduler = scheduler
 
     @property
-    def interval(self) -> str:
+    def interval(self) -> Interval:
         return self.kind.interval
 
     @property
@@ -169,11 +173,12 @@ def _gamma(default: float, help: str) -> Param:
 
 
 def _register(name: str, label: str, description: str, params: Sequence[Param], make: MakeSchedule,
-              interval: str, needs_metric: bool = False) -> None:
-    SCHEDULES.register(name, ScheduleType(name, label, description, tuple(params), make, interval, needs_metric))
+              interval: Interval, code: str, needs_metric: bool = False) -> None:
+    SCHEDULES.register(name, ScheduleType(name, label, description, tuple(params), make, interval, needs_metric, code))
 
 
-_register("none", "Constant", "The learning rate stays where the optimizer sets it.", (), _none, EPOCH)
+_register("none", "Constant", "The learning rate stays where the optimizer sets it.", (), _none, Interval.EPOCH,
+          "None")
 _register(
     "step", "Step decay", "Multiply the learning rate by gamma every step_size epochs.",
     (
@@ -181,7 +186,7 @@ _register(
               min=1, max=10_000, label="step size"),
         _gamma(0.1, "Factor applied at each decay (0.5 halves the learning rate)."),
     ),
-    _step, EPOCH,
+    _step, Interval.EPOCH, "lr_scheduler.StepLR(optimizer, step_size={step_size!r}, gamma={gamma!r})",
 )
 _register(
     "multistep", "Multi-step decay", "Multiply the learning rate by gamma at each listed epoch.",
@@ -189,12 +194,13 @@ _register(
         Param("milestones", "str", "10,15", "Epochs at which to decay, separated by commas (e.g. 10,15)."),
         _gamma(0.1, "Factor applied at each milestone."),
     ),
-    _multistep, EPOCH,
+    _multistep, Interval.EPOCH,
+    "lr_scheduler.MultiStepLR(optimizer, milestones={milestone_list!r}, gamma={gamma!r})",
 )
 _register(
     "exponential", "Exponential decay", "Multiply the learning rate by gamma after every epoch.",
     (_gamma(0.95, "Factor per epoch (PyTorch has no default; 0.95 halves the rate in about 14 epochs)."),),
-    _exponential, EPOCH,
+    _exponential, Interval.EPOCH, "lr_scheduler.ExponentialLR(optimizer, gamma={gamma!r})",
 )
 _register(
     "cosine", "Cosine annealing",
@@ -206,7 +212,8 @@ _register(
         Param("cycle_epochs", "int", None, "Length of the half cosine in epochs; off = the whole run (PyTorch's "
               "T_max, counted here in epochs).", min=1, max=10_000, optional=True, label="cycle epochs"),
     ),
-    _cosine, BATCH,
+    _cosine, Interval.BATCH,
+    "lr_scheduler.CosineAnnealingLR(optimizer, T_max={cycle} * steps_per_epoch, eta_min={eta_min!r})",
 )
 _register(
     "one_cycle", "One-cycle",
@@ -226,7 +233,9 @@ _register(
         Param("base_momentum", "float", 0.85, "Lowest momentum, at the peak learning rate.", min=0.0, max=0.999),
         Param("max_momentum", "float", 0.95, "Highest momentum, at the lowest learning rate.", min=0.0, max=0.999),
     ),
-    _one_cycle, BATCH,
+    _one_cycle, Interval.BATCH,
+    "lr_scheduler.OneCycleLR(optimizer, max_lr=[group['lr'] for group in optimizer.param_groups], "
+    "total_steps=EPOCHS * steps_per_epoch, **{values!r})",
 )
 _register(
     "reduce_on_plateau", "Reduce on plateau",
@@ -240,7 +249,8 @@ _register(
         Param("min_lr", "float", 0.0, "The learning rate never goes below this.", min=0.0, max=10.0,
               label="minimum lr"),
     ),
-    _reduce_on_plateau, EPOCH, needs_metric=True,
+    _reduce_on_plateau, Interval.EPOCH, "lr_scheduler.ReduceLROnPlateau(optimizer, mode='min', **{values!r})",
+    needs_metric=True,
 )
 _register(
     "warmup", "Linear warm-up",
@@ -252,7 +262,9 @@ _register(
         Param("start_factor", "float", 0.0, "Fraction of the learning rate to start from (0 = from zero).",
               min=0.0, max=1.0, label="start factor"),
     ),
-    _warmup, BATCH,
+    _warmup, Interval.BATCH,
+    "lr_scheduler.LambdaLR(optimizer, lambda step: {start_factor!r} + (1 - {start_factor!r}) * "
+    "min(step + 1, {warmup_steps!r}) / {warmup_steps!r})",
 )
 
 

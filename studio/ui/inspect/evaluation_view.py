@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from studio.core.inspect.evaluation import Evaluation
 from studio.core.inspect.metrics import MetricsReport
 from studio.core.inspect.reports import CONFUSION_PNG, write_evaluation
+from studio.core.vocab import MessageKind
 from studio.ui.dialogs import Dialogs, Message
 from studio.ui.inspect.confusion_widget import ConfusionWidget, save_confusion_png
 from studio.ui.inspect.gallery import GalleryView
@@ -170,7 +171,7 @@ class EvaluationView(QWidget):
         try:
             paths = export_evaluation(folder, self.evaluation.report)
         except OSError as exc:
-            self.dialogs.message(Message("error", "Export failed", f"Could not write the files: {exc}"))
+            self.dialogs.message(Message(MessageKind.ERROR, "Export failed", f"Could not write the files: {exc}"))
             return
         self.summary.setText(f"Wrote {', '.join(p.name for p in paths)} to {folder}")
         self.exported.emit(paths)

@@ -23,6 +23,7 @@ from studio.core.inspect.evaluation import Evaluation
 from studio.core.inspect.live import InspectCallback
 from studio.core.inspect.reports import write_curves, write_tensorboard
 from studio.core.inspect.snapshot import ModelSnapshot
+from studio.core.vocab import MessageKind
 from studio.ui.dialogs import Dialogs, Message
 from studio.ui.inspect.boundary_view import BoundaryView
 from studio.ui.inspect.evaluation_view import EvaluationView
@@ -146,7 +147,7 @@ class InspectPanel(QWidget):
         try:
             paths = export_curves(folder, self.recorder)
         except OSError as exc:
-            self.dialogs.message(Message("error", "Export failed", f"Could not write the files: {exc}"))
+            self.dialogs.message(Message(MessageKind.ERROR, "Export failed", f"Could not write the files: {exc}"))
             return
         tensorboard = any(p.name == "tensorboard" for p in paths)
         skipped = "" if tensorboard else " (TensorBoard files need the tensorboard package)"

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.inspect.predict import Prediction, predict_file, predict_pixels, predict_sample
 from studio.core.inspect.snapshot import ModelSnapshot
+from studio.core.vocab import MessageKind
 from studio.ui.dialogs import Dialogs, Message
 from studio.ui.inspect.drawing_pad import DrawingPad, default_brush
 from studio.ui.inspect.jobs import LatestJob
@@ -223,7 +224,7 @@ class TryPanel(QWidget):
         self.bars.set_prediction(prediction)
 
     def _failed(self, message: str) -> None:
-        self.dialogs.message(Message("error", "Cannot predict", message))
+        self.dialogs.message(Message(MessageKind.ERROR, "Cannot predict", message))
 
 
 def _button(text: str, name: str, accessible: str) -> QPushButton:

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.data import DATASETS, PREPROCESSINGS
-from studio.core.params import Param
+from studio.core.data import DATASETS
 from studio.core.project import DataSpec, Project
+from studio.core.settings import preparation_params
 from studio.ui import style
 from studio.ui.widgets.choice_section import ChoiceSection
 from studio.ui.widgets.data_preview import DataPreview
@@ -39,22 +39,6 @@ PREPARATION_FIELDS = {
     "seed": "splitSeedSpin",
     "batch_size": "batchSizeSpin",
 }
-
-
-def preparation_params() -> tuple[Param, ...]:
-    """The settings shared by every dataset (a :class:`DataSpec` without the dataset, plus batch size)."""
-    return (
-        Param("preprocessing", "choice", "standardize", "How inputs are scaled, using statistics of the training "
-              "split only. " + " ".join(f"{e.label}: {e.description}" for _, e in PREPROCESSINGS.items()),
-              choices=tuple(PREPROCESSINGS.names())),
-        Param("val_fraction", "float", 0.2, "Share of the samples held out to validate on (0 uses none).",
-              min=0.0, max=0.9, label="validation fraction"),
-        Param("subset_per_class", "int", None, "Use only this many training samples of each class (small, fast "
-              "experiments).", min=1, max=1_000_000, optional=True, label="subset per class"),
-        Param("seed", "int", 0, "Seed of the split and subset: the same seed picks the same samples.", min=0,
-              max=2**31 - 1, label="split seed"),
-        Param("batch_size", "int", 64, "Samples per gradient step.", min=1, max=65_536, label="batch size"),
-    )
 
 
 def load_dataset(spec: DataSpec, n_preview: int, progress) -> tuple[Any, Any]:

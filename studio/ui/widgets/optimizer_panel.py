@@ -13,32 +13,10 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from studio.core.optim import LOSSES, OPTIMIZERS, SCHEDULES
-from studio.core.params import Param
 from studio.core.project import Choice, Project
+from studio.core.settings import training_params
 from studio.ui.widgets.choice_section import ChoiceSection
 from studio.ui.widgets.param_form import ParamForm
-
-
-def training_params(devices: Sequence[str]) -> tuple[Param, ...]:
-    """The training settings of :class:`TrainingSpec` the panel edits; ``devices`` are those present."""
-    return (
-        Param("epochs", "int", 20, "How many passes over the training data.", min=1, max=10_000),
-        Param("target_loss", "float", None, "Stop as soon as the training loss is at most this (of an epoch, or "
-              "of one batch: see 'check the target').", min=0.0, max=1e6, optional=True, label="stop at loss"),
-        Param("target_check", "choice", "epoch", "Compare the target with each epoch's mean training loss, or with "
-              "every batch's loss (the fit stops right after the batch).", choices=("epoch", "batch"),
-              label="check the target"),
-        Param("early_stopping_patience", "int", None, "Stop when the validation loss has not improved for this "
-              "many epochs.", min=1, max=1000, optional=True, label="early stopping"),
-        Param("seed", "int", 0, "Random seed: the same seed gives the same run on the CPU.", min=0, max=2**31 - 1),
-        Param("shuffle", "bool", True, "Shuffle the training samples every epoch."),
-        Param("report_penalty", "bool", False, "Also plot and print the training loss plus the L2 penalty of weight "
-              "decay (½·weight_decay·‖w‖²): with weight decay on, the data loss can rise while this total falls.",
-              label="show the L2 penalty"),
-        Param("device", "choice", "auto", "Where to train; auto prefers a GPU when there is one.",
-              choices=("auto", *devices)),
-    )
-
 
 TRAINING_FIELDS = {
     "epochs": "epochsSpin",
