@@ -4,7 +4,8 @@ Each sub-command is an entry of the :data:`~studio.cli.commands.COMMANDS` catalo
 presets, schema, export, and the lab's experiments); only the chosen command's module is
 imported, so ``--help``, ``presets`` and ``schema`` never wait for torch. A
 :class:`~studio.core.errors.StudioError` (a user error) becomes one line on stderr and exit
-status 2; anything else is a bug and keeps its traceback.
+status 2, and so does a failure the core's advice explains (out of memory, say), with what to try;
+anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -61,3 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:  # Ctrl+C, or interrupt.Interrupted (which names its signal)
         print(str(exc) or "interrupted by Ctrl+C", file=sys.stderr)
         return 128 + int(getattr(exc, "signum", signal.SIGINT))  # the shell's convention: 130, 143
+    except Exception as exc:
+        from studio.core.advice import explain, is_bug  # only when something went wrong: --help stays fast
+
+        if is_bug(exc):
+            raise
+        message, hint = explain(exc)
+        print(f"error: {message}\n{hint}", file=sys.stderr)
+        return USER_ERROR

@@ -17,6 +17,7 @@ from studio.cli import overrides
 from studio.cli.commands import implement
 from studio.cli.interrupt import StopOnSignals, exit_status
 from studio.cli.reporting import JsonLines, ProgressBar, Steps
+from studio.core.advice import end_advice
 from studio.core.callbacks import Callback
 from studio.core.checkpoint import Checkpoint, CheckpointCallback, load_checkpoint
 from studio.core.data import prepare_data
@@ -106,6 +107,9 @@ def _train(args: argparse.Namespace, project: Project, checkpoint: Checkpoint | 
         return exit_status(signals.signum)
     if not args.json:
         print(f"saved run to {folder}", file=sys.stderr)
+    advice = end_advice(result)
+    if advice:  # the same advice the window gives after a run that failed for the learner
+        print(advice, file=sys.stderr)
     return 0
 
 

@@ -18,9 +18,9 @@ from studio.core import project as project_module
 from studio.core.checkpoint import list_checkpoints
 from studio.core.project import load_project, save_project
 from studio.core.runs import is_run_folder
+from studio.core.vocab import TrainingState
 from studio.ui.plots import LivePlot
 from studio.ui.runs import CHECKPOINTS
-from studio.ui.training import IDLE
 from tests.payloads import Payload
 from tests.ui.conftest import RUN_TIMEOUT_MS, open_window, tiny_project, train_until_idle
 
@@ -132,7 +132,7 @@ def test_declining_to_train_longer_changes_nothing(qtbot, window, temp_settings)
     with qtbot.waitSignal(job.finished, timeout=RUN_TIMEOUT_MS):
         pass
     assert window.dialogs.shown[-1].title == "Train longer?"
-    assert window.document.project.name == "mine" and window.training.state == IDLE
+    assert window.document.project.name == "mine" and window.training.state == TrainingState.IDLE
     assert window.status.message.text() == "Resume cancelled."
 
 
@@ -148,7 +148,7 @@ def test_a_crafted_checkpoint_is_refused_and_nothing_changes(qtbot, window, tmp_
     shown = window.dialogs.shown[-1]
     assert shown.kind == "error" and "refused to load" in shown.text and "code" in shown.text
     assert not marker.exists()
-    assert window.document.project.to_dict() == before and window.training.state == IDLE
+    assert window.document.project.to_dict() == before and window.training.state == TrainingState.IDLE
 
 
 def test_export_opens_on_the_latest_checkpoint_and_exports(qtbot, window, tmp_path):

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QComboBox, QSpinBox, QToolButton, QWidget
 
 from studio.core.presets import default_project
 from studio.core.project import Choice
+from studio.core.vocab import TrainingState
 from studio.ui.plots import LivePlot
-from studio.ui.training import IDLE, PAUSED, RUNNING
 from studio.ui.workers import WorkerHost
 from tests.ui.conftest import emissions, open_window
 
@@ -75,7 +75,7 @@ def test_build_pick_data_train_and_see_every_plot(qtbot, temp_settings, host):
     for name in EVERY_PLOT:
         plot = window.findChild(LivePlot, name)
         qtbot.waitUntil(lambda p=plot: plotted_points(p) > 0, timeout=5_000)
-    qtbot.waitUntil(lambda: window.training.state == IDLE)
+    qtbot.waitUntil(lambda: window.training.state == TrainingState.IDLE)
     assert len(window.history.runs()) == 1
     assert window.status.epochs.value() == 2
     window.document.dirty = False
@@ -90,7 +90,7 @@ def test_pause_resume_stop_and_locked_editing(qtbot, window):
     seen = emissions(worker.batchesEnded)
     window.commands["train"].trigger()
     wait_for_batches(qtbot, seen)
-    assert window.training.state == RUNNING
+    assert window.training.state == TrainingState.RUNNING
     assert not window.findChild(QWidget, "layerPalette").isEnabled()
     assert not window.findChild(QComboBox, "datasetCombo").isEnabled()
     assert not window.findChild(QComboBox, "optimizerCombo").isEnabled()
@@ -98,16 +98,16 @@ def test_pause_resume_stop_and_locked_editing(qtbot, window):
     assert not window.commands["undo"].isEnabled()  # undo would change the network under the run
 
     click(qtbot, window, "pauseButton")
-    assert window.training.state == PAUSED
+    assert window.training.state == TrainingState.PAUSED
     assert window.findChild(QToolButton, "pauseButton").accessibleName() == "Resume"
     click(qtbot, window, "pauseButton")
-    assert window.training.state == RUNNING
+    assert window.training.state == TrainingState.RUNNING
     wait_for_batches(qtbot, seen, len(seen))  # batches arrive again after resuming
 
     with qtbot.waitSignal(worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
         click(qtbot, window, "stopButton")
     assert ended.args[0].reason == "stopped" and ended.args[0].epochs_completed < 200
-    qtbot.waitUntil(lambda: window.training.state == IDLE)
+    qtbot.waitUntil(lambda: window.training.state == TrainingState.IDLE)
     assert window.findChild(QWidget, "layerPalette").isEnabled() and window.commands["train"].isEnabled()
     assert window.commands["undo"].isEnabled()
 
@@ -133,7 +133,7 @@ def test_invalid_stack_is_refused_with_the_reason(qtbot, window):
     assert reason in refused.args[0]
     shown = window.dialogs.shown[-1]
     assert shown.kind == "error" and reason in shown.text
-    assert window.training.state == IDLE and not window.host.worker.is_training()
+    assert window.training.state == TrainingState.IDLE and not window.host.worker.is_training()
 
 
 def test_closing_during_training_asks_then_stops_cleanly(qtbot, window):
@@ -165,7 +165,7 @@ def test_an_error_in_training_is_shown_with_what_to_try(qtbot, temp_settings):
     window = open_window(qtbot, host)
     with qtbot.waitSignal(host.worker.trainingFailed, timeout=RUN_TIMEOUT_MS):
         window.commands["train"].trigger()
-    qtbot.waitUntil(lambda: window.training.state == IDLE)
+    qtbot.waitUntil(lambda: window.training.state == TrainingState.IDLE)
     shown = window.dialogs.shown[-1]
     assert shown.kind == "error" and "What to try" in shown.text and "batch size" in shown.text
     assert window.commands["train"].isEnabled() and host.is_running()  # the app and its worker live on
@@ -180,7 +180,7 @@ def test_a_diverged_run_is_reported(qtbot, temp_settings, host):
     with qtbot.waitSignal(host.worker.fitEnded, timeout=RUN_TIMEOUT_MS) as ended:
         window.commands["train"].trigger()
     assert ended.args[0].reason == "non_finite"
-    qtbot.waitUntil(lambda: window.training.state == IDLE)
+    qtbot.waitUntil(lambda: window.training.state == TrainingState.IDLE)
     assert len(window.dialogs.shown) == 1  # one message, not one per signal
     assert window.dialogs.shown[0].kind == "error" and "lower learning rate" in window.dialogs.shown[0].text
     window.shutdown()

@@ -74,7 +74,8 @@ class Trainer:
             raise ValueError("log_every must be at least 1")
         self.project = project.copy()
         self.training = self.project.training
-        self.log_every = 1 if self.training.target_check == Interval.BATCH else log_every  # each batch's loss is checked
+        # With the target checked per batch, each batch's loss is fetched and checked.
+        self.log_every = 1 if self.training.target_check == Interval.BATCH else log_every
         self.data = data if data is not None else prepare_data(self.project.data)
         if not self.data.n_train:
             raise ConfigError("the training split is empty: lower the validation fraction or add data", field="data")

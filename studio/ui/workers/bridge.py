@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from studio.core.advice import end_advice
 from studio.core.callbacks import Callback
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats, Paused
-from studio.ui.workers.advice import FIT_END_HINTS
 
 # One parcel at most this often: the plots repaint at most 4 times a second and the status bar
 # shows 4 updates a second, so more parcels would only cost both threads (measured with the
@@ -79,5 +79,6 @@ class SignalCallback(Callback):
         self._pending.append(event)
         self.flush()
         # A diverged run ends normally for the engine but is a failure for the learner.
-        if event.reason in FIT_END_HINTS:
-            self._failed(event.message, FIT_END_HINTS[event.reason])
+        hint = end_advice(event)
+        if hint:
+            self._failed(event.message, hint)

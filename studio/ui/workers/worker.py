@@ -23,9 +23,9 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QThread, Signal, SignalInstance, Slot
 
+from studio.core.advice import explain
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
 from studio.core.project import Project
-from studio.ui.workers.advice import explain
 from studio.ui.workers.bridge import SignalCallback
 from studio.ui.workers.job import ENDS, FAILED, FINISHED, PROGRESS, SKIPPED, STARTED, Job
 
