@@ -76,7 +76,8 @@ def test_the_gui_forms_come_from_the_entries(qtbot, throwaway):
     assert palette.item_for("Hardtanh") is not None
     properties = LayerProperties()
     qtbot.addWidget(properties)
-    properties.show_layer(1, _project().model.layers[1], "default")
+    network = _project().model
+    properties.show_layer(1, network.layers[1], network)
     assert properties.form is not None and properties.form.values() == {"min_val": -0.5, "max_val": 0.5}
 
 
