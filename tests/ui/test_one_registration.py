@@ -89,8 +89,9 @@ def test_the_command_line_schema_and_code_export_follow(throwaway, tmp_path: Pat
     assert events[-1]["event"] == "fit_end" and events[-1]["reason"] == "completed"
 
     schema = project_schema()
-    assert "asgd" in schema["properties"]["optimizer"]["allOf"][1]["properties"]["name"]["enum"]
-    assert "Hardtanh" in schema["$defs"]["LayerSpec"]["properties"]["type"]["enum"]
+    optimizer, layer = schema["properties"]["optimizer"], schema["$defs"]["LayerSpec"]
+    assert "asgd" in optimizer["properties"]["name"]["enum"] and "lambd" in json.dumps(optimizer["allOf"])
+    assert "Hardtanh" in layer["properties"]["type"]["enum"] and "max_val" in json.dumps(layer["allOf"])
 
     folder = tmp_path / "python"
     export(run, "python", folder)
