@@ -157,7 +157,7 @@ _STATE_MESSAGES = {
 }
 
 
-def apply_state(w: Shell, state: str) -> None:
+def apply_state(w: Shell, state: TrainingState) -> None:
     """Enable the commands that make sense now and lock the editors while a run is on."""
     busy = state != TrainingState.IDLE
     w.commands["train"].setEnabled(not busy)

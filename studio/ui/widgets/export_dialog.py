@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.export import EXPORTERS, DestinationTaken, ExportError, check_destination, export
+from studio.core.vocab import MessageKind
 from studio.ui.dialogs import Dialogs, Message
 from studio.ui.widgets.naming import named
 from studio.ui.workers import Job, Worker
@@ -102,7 +103,8 @@ class ExportDialog(QDialog):
             return False
         except DestinationTaken as taken:
             question = Message(
-                "question", "Export into a folder that is not empty?" if taken.folder else "Replace the file?",
+                MessageKind.QUESTION,
+                "Export into a folder that is not empty?" if taken.folder else "Replace the file?",
                 f"{taken.path} already holds files. The export writes its own files there, replacing files of the "
                 "same names; every other file stays." if taken.folder else f"{taken.path} already exists. Replace it "
                 "with the export?", ("yes", "no"), "no",
