@@ -12,7 +12,7 @@ import signal
 from types import FrameType, TracebackType
 from typing import Any
 
-from studio.core.callbacks import Callback
+from studio.core.callbacks import Callback, FitContext
 from studio.core.events import FitStart
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -54,7 +54,7 @@ class StopOnSignals(Callback):
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
 
-    def on_fit_start(self, trainer: Any, event: FitStart) -> None:
+    def on_fit_start(self, trainer: FitContext, event: FitStart) -> None:
         self.trainer = trainer
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:

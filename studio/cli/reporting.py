@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from studio.core.callbacks import Callback
+from studio.core.callbacks import Callback, FitContext
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart
 from studio.core.jsonsafe import plain
 
@@ -32,13 +32,13 @@ class JsonLines(Callback):
         self.stream.write(json.dumps({"event": name, **plain(event)}) + "\n")
         self.stream.flush()
 
-    def on_fit_start(self, trainer: Any, event: FitStart) -> None:
+    def on_fit_start(self, trainer: FitContext, event: FitStart) -> None:
         self._emit("fit_start", event)
 
-    def on_epoch_end(self, trainer: Any, event: EpochEnd) -> None:
+    def on_epoch_end(self, trainer: FitContext, event: EpochEnd) -> None:
         self._emit("epoch_end", event)
 
-    def on_fit_end(self, trainer: Any, event: FitEnd) -> None:
+    def on_fit_end(self, trainer: FitContext, event: FitEnd) -> None:
         self._emit("fit_end", event)
 
 
@@ -66,7 +66,7 @@ class ProgressBar(Callback):
         self.bar: tqdm | None = None
         self._clock = Clock()
 
-    def on_fit_start(self, trainer: Any, event: FitStart) -> None:
+    def on_fit_start(self, trainer: FitContext, event: FitStart) -> None:
         self.epochs = event.total_epochs
         self.total = event.total_epochs * event.steps_per_epoch
         done = event.start_epoch * event.steps_per_epoch
@@ -79,7 +79,7 @@ class ProgressBar(Callback):
             self.bar = tqdm(total=self.total, initial=done, file=self.stream, unit="batch", dynamic_ncols=True,
                             leave=False, bar_format=BAR_FORMAT)
 
-    def on_train_batch_end(self, trainer: Any, event: BatchEnd) -> None:
+    def on_train_batch_end(self, trainer: FitContext, event: BatchEnd) -> None:
         acc = "" if event.acc is None else f" acc {event.acc:.3f}"
         if self.bar is not None:
             self.bar.set_description(f"epoch {event.epoch}/{self.epochs}", refresh=False)
@@ -92,7 +92,7 @@ class ProgressBar(Callback):
                                   f" fit, loss {event.loss:.4f}{acc}, {eta} left\n")
                 self.stream.flush()
 
-    def on_epoch_end(self, trainer: Any, event: EpochEnd) -> None:
+    def on_epoch_end(self, trainer: FitContext, event: EpochEnd) -> None:
         line = format_epoch(event, self.epochs)
         if self.bar is not None:
             self.bar.write(line, file=self.stream)
@@ -100,7 +100,7 @@ class ProgressBar(Callback):
             self.stream.write(line + "\n")
             self.stream.flush()
 
-    def on_fit_end(self, trainer: Any, event: FitEnd) -> None:
+    def on_fit_end(self, trainer: FitContext, event: FitEnd) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None

@@ -11,14 +11,13 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any
 
 from studio.cli import overrides
 from studio.cli.commands import implement
 from studio.cli.interrupt import StopOnSignals, exit_status
 from studio.cli.reporting import JsonLines, ProgressBar, Steps
 from studio.core.advice import end_advice
-from studio.core.callbacks import Callback
+from studio.core.callbacks import Callback, FitContext
 from studio.core.checkpoint import Checkpoint, CheckpointCallback, load_checkpoint
 from studio.core.data import prepare_data
 from studio.core.engine import Trainer
@@ -119,7 +118,7 @@ class _FolderNote(Callback):
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def on_fit_start(self, trainer: Any, event: FitStart) -> None:
+    def on_fit_start(self, trainer: FitContext, event: FitStart) -> None:
         print(f"run folder: {self.folder}", file=sys.stderr)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -35,7 +35,8 @@ class Residual(nn.Module):
         self.shortcut = shortcut if shortcut is not None else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x) + self.shortcut(x)
+        out: torch.Tensor = self.body(x) + self.shortcut(x)
+        return out
 
 
 class Parallel(nn.Module):
@@ -47,7 +48,7 @@ class Parallel(nn.Module):
         self.join = join
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outputs = [branch(x) for branch in self.branches]
+        outputs: list[torch.Tensor] = [branch(x) for branch in self.branches]
         if self.join == "concat":
             return torch.cat(outputs, dim=1)
         total = outputs[0]
@@ -137,7 +138,7 @@ def _projection(params: dict[str, Any], in_shape: Shape, out_shape: Shape) -> nn
 RESIDUAL = BlockRule(
     CHAIN, _residual_finish, _projection,
     lambda params, own, copies: Residual(*copies[0], shortcut=own),
-    lambda module: [list(module.body)],
+    lambda module: [list(cast(Residual, module).body)],
 )
 
 
@@ -173,7 +174,7 @@ def _parallel_finish(params: dict[str, Any], in_shape: Shape, outs: list[Shape])
 PARALLEL = BlockRule(
     BRANCHES, _parallel_finish, lambda params, in_shape, out_shape: None,
     lambda params, own, copies: Parallel(*copies[0], join=params["join"]),
-    lambda module: [list(module.branches)],
+    lambda module: [list(cast(Parallel, module).branches)],
 )
 
 
@@ -187,6 +188,6 @@ def _one_copy(rows: list[nn.Module]) -> nn.Module:
 REPEAT = BlockRule(
     CHAIN, lambda params, in_shape, outs: outs[0], lambda params, in_shape, out_shape: None,
     lambda params, own, copies: Repeat(*(_one_copy(rows) for rows in copies)),
-    lambda module: [list(copy) for copy in module.copies],
+    lambda module: [list(cast(nn.Sequential, copy)) for copy in cast(Repeat, module).copies],
     copies=lambda params: params["times"],
 )

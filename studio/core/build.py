@@ -38,7 +38,7 @@ def build_model(model: ModelSpec, input_shape: Sequence[int], seed: int) -> nn.S
     from studio.core.units import model_units
 
     for unit in model_units(network, model.layers):
-        if unit.spec.frozen:
+        if unit.spec is not None and unit.spec.frozen:
             unit.module.requires_grad_(False)
     return network
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from studio.core.callbacks import Callback
+from studio.core.callbacks import Callback, FitContext
 from studio.core.checksum import checksum
 from studio.core.errors import ProjectFileError
 from studio.core.events import EpochEnd, FitEnd, FitStart
@@ -256,26 +256,26 @@ class CheckpointCallback(Callback):
         """Configured by ``TrainingSpec.snapshot_every`` / ``keep_snapshots``."""
         return cls(folder, project.training.snapshot_every, project.training.keep_snapshots)
 
-    def on_fit_start(self, trainer: Trainer, event: FitStart) -> None:
+    def on_fit_start(self, trainer: FitContext, event: FitStart) -> None:
         self._remember_data(trainer)
 
-    def _remember_data(self, trainer: Trainer) -> ModelInfo:
+    def _remember_data(self, trainer: FitContext) -> ModelInfo:
         """The data facts every checkpoint of this fit carries (computed once)."""
         if self._info is None:
             self._info = ModelInfo.from_data(trainer.data)
             self._sample = sample_inputs_from(trainer.data)
         return self._info
 
-    def on_epoch_end(self, trainer: Trainer, event: EpochEnd) -> None:
+    def on_epoch_end(self, trainer: FitContext, event: EpochEnd) -> None:
         if self.every and event.epoch % self.every == 0:
             self.save(trainer)
 
-    def on_fit_end(self, trainer: Trainer, event: FitEnd) -> None:
+    def on_fit_end(self, trainer: FitContext, event: FitEnd) -> None:
         position = checkpoint_name(trainer.progress.epoch, trainer.progress.batch)
         if not self.saved or self.saved[-1].name != position:
             self.save(trainer)
 
-    def save(self, trainer: Trainer) -> Path:
+    def save(self, trainer: FitContext) -> Path:
         """Write the trainer's current state now, then delete checkpoints beyond the newest ``keep``."""
         info = self._remember_data(trainer)
         state = trainer.training_state()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -95,7 +95,7 @@ def _scheme(name: str, label: str, description: str, apply: WeightFn, params: tu
     INITS.register(name, InitScheme(name, label, description, params, apply))
 
 
-def _typed(tensor: torch.Tensor, values: list) -> None:
+def _typed(tensor: torch.Tensor, values: list[Any]) -> None:
     """Copy typed values into ``tensor`` (their shape was checked by :func:`check_values`)."""
     tensor.copy_(torch.tensor(values, dtype=tensor.dtype).reshape(tensor.shape))
 
@@ -148,7 +148,7 @@ for _bias in (
     BIAS_INITS.register(_bias.name, _bias)
 
 
-def _lookup(registry: Registry, name: str, field: str) -> Any:
+def _lookup(registry: Registry[Any], name: str, field: str) -> Any:
     """``registry.get`` with the error pointing at the ModelSpec field."""
     try:
         return registry.get(name)
@@ -345,10 +345,11 @@ def _init_row(module: nn.Module, row: LayerSpec, path: Path, seed: int, inherite
     for sub in module.modules():
         if id(sub) in inner or not _weighted(sub):
             continue
-        init.scheme.apply(sub.weight, init.params, generator)
-        if not isinstance(getattr(sub, "bias", None), nn.Parameter):
+        weight, sub_bias = cast(nn.Parameter, sub.weight), getattr(sub, "bias", None)
+        init.scheme.apply(weight, init.params, generator)
+        if not isinstance(sub_bias, nn.Parameter):
             continue
         if init.scheme.own_bias(init.params) and init.scheme.bias is not None:
-            init.scheme.bias(sub.bias, sub.weight, init.params, generator)
+            init.scheme.bias(sub_bias, weight, init.params, generator)
         else:
-            bias.init.apply(sub.bias, sub.weight, bias.params, generator)
+            bias.init.apply(sub_bias, weight, bias.params, generator)

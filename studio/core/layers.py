@@ -257,7 +257,8 @@ class Sign(nn.Module):
         self.zero = zero
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _SignSTE.apply(x, float(self.zero))
+        out: torch.Tensor = _SignSTE.apply(x, float(self.zero))
+        return out
 
     def extra_repr(self) -> str:
         return f"zero={self.zero}"

@@ -102,7 +102,7 @@ def _to_str(_: Param, value: Any) -> str:
     return value
 
 
-def _to_array(_: Param, value: Any) -> list:
+def _to_array(_: Param, value: Any) -> list[Any]:
     """A rectangular nested list of finite numbers, as floats; anything else is a ValueError."""
     if not isinstance(value, list):
         raise ValueError(value)
@@ -110,7 +110,8 @@ def _to_array(_: Param, value: Any) -> list:
     flat = _flatten(value, len(shape))
     if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in flat):
         raise ValueError(value)
-    return _floats(value)
+    floats: list[Any] = _floats(value)
+    return floats
 
 
 def _array_shape(value: Any) -> tuple[int, ...]:
@@ -133,7 +134,7 @@ def _floats(value: Any) -> Any:
     return [_floats(item) for item in value] if isinstance(value, list) else float(value)
 
 
-def array_shape(value: list) -> tuple[int, ...]:
+def array_shape(value: list[Any]) -> tuple[int, ...]:
     """The shape of a valid ``array`` value (``[[1, 2, 3]]`` is ``(1, 3)``)."""
     return _array_shape(value)
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 from importlib.resources import as_file, files
-from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only annotations use it; importlib.resources.abc is new in Python 3.11
+    from importlib.abc import Traversable
 
 from studio.core.errors import ConfigError
 from studio.core.project import Project, load_project

@@ -150,7 +150,8 @@ class Project:
             raise ProjectFileError("a project file must contain a JSON object")
         data = migrate(data)
         validate_project(data)
-        return _build(cls, data)
+        project: Project = _build(cls, data)
+        return project
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,8 @@ FILE_NAME = "project.schema.json"
 
 def shipped_schema() -> dict[str, Any]:
     """The schema shipped with this version, without importing torch."""
-    return json.loads((files("studio") / "resources" / FILE_NAME).read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads((files("studio") / "resources" / FILE_NAME).read_text(encoding="utf-8"))
+    return schema
 
 
 def schema_text(schema: dict[str, Any]) -> str:

@@ -161,7 +161,7 @@ def _measure_cached(layer_type: LayerType, key: tuple[tuple[str, Any], ...], in_
 
 def _probe(layer_type: LayerType, params: dict[str, Any], in_shape: Shape, where: str, path: Path) -> tuple[Shape, int]:
     """(output shape, parameter count) of the row, measured on ``meta``; a torch complaint becomes a ShapeError."""
-    key = tuple(sorted(params.items()))
+    key: tuple[tuple[str, Any], ...] | None = tuple(sorted(params.items()))
     try:
         hash(key)
     except TypeError:

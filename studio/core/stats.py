@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 import torch
@@ -27,7 +28,7 @@ BOUNDS: dict[type[nn.Module], Callable[[nn.Module], tuple[float, float]]] = {
     nn.Sigmoid: lambda m: (0.0, 1.0),
     nn.Softsign: lambda m: (-1.0, 1.0),
     nn.Hardsigmoid: lambda m: (0.0, 1.0),
-    nn.Hardtanh: lambda m: (float(m.min_val), float(m.max_val)),
+    nn.Hardtanh: lambda m: (float(cast(nn.Hardtanh, m).min_val), float(cast(nn.Hardtanh, m).max_val)),
 }
 SATURATION_MARGIN = 0.01
 
@@ -68,7 +69,7 @@ class LayerStatsCollector:
         self._bounds = [output_bounds(layer) for layer in self.layers]
         # An output that the next layer may overwrite in place (ReLU(inplace=True)) is copied first.
         self._copy = [bool(getattr(after, "inplace", False)) for after in self.layers[1:]] + [False]
-        self._params = [p for params in owned for p in params if p.requires_grad]
+        self._params: list[torch.Tensor] = [p for params in owned for p in params if p.requires_grad]
         self._owner = np.array([i for i, params in enumerate(owned) for p in params if p.requires_grad], dtype=np.int64)
         self._before = [torch.empty_like(p) for p in self._params]
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
@@ -119,7 +120,7 @@ class LayerStatsCollector:
         """Stop recording; keep the gradients and a copy of the weights before the update."""
         self._active = False
         with_grad = [i for i, p in enumerate(self._params) if p.grad is not None]
-        self._grads = [self._params[i].grad for i in with_grad]
+        self._grads = [cast(torch.Tensor, self._params[i].grad) for i in with_grad]
         self._grad_owner = self._owner[with_grad]
         if self._params:
             torch._foreach_copy_(self._before, self._params)

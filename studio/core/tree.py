@@ -11,6 +11,7 @@ Only block rows (``LAYERS.get(type).block``) hold child rows.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from studio.core.project import LayerSpec
 
@@ -110,7 +111,7 @@ def _after_removal(path: Path, removed: Path) -> Path:
 
 
 def wrap_rows(layers: list[LayerSpec], paths: Sequence[Sequence[int]], block_type: str,
-              params: dict | None = None) -> Path:
+              params: dict[str, Any] | None = None) -> Path:
     """Put the rows at ``paths`` (neighbours in one list) into a new ``block_type`` row in their place.
 
     Returns the block's path (where the first wrapped row was). ``Wrap in Residual`` is

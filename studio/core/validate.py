@@ -205,9 +205,13 @@ def _describe(error: ValidationError, data: Any) -> tuple[str, str]:
     """One learner-worded line for ``error`` and the field it names."""
     field = field_name(error.absolute_path)
     where = (field or "the project") + _row(list(error.absolute_path), data)
-    kind, limit, value = error.validator, error.validator_value, error.instance
+    kind = str(error.validator)
+    # jsonschema types these as "unset or anything"; on a reported error they are the JSON values.
+    limit: Any = error.validator_value
+    value: Any = error.instance
+    schema: Any = error.schema  # the failing sub-schema: a dict here
     if kind == "additionalProperties":
-        known = error.schema.get("properties", {})
+        known = schema.get("properties", {})
         extra = sorted(k for k in value if k not in known)[0]
         allowed = f"; the keys are: {_names(list(known))}" if known else "; it takes none"
         return f"{where}: unknown key {json.dumps(extra)}{allowed}", field_name([*error.absolute_path, extra])

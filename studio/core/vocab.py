@@ -11,6 +11,8 @@ from __future__ import annotations
 import sys
 from enum import Enum
 
+__all__ = ["EndReason", "Interval", "MessageKind", "Precision", "Severity", "StrEnum", "Task", "TrainingState"]
+
 if sys.version_info >= (3, 11):
     from enum import StrEnum
 else:  # pragma: no cover - exercised on Python 3.10 only

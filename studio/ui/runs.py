@@ -15,11 +15,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Signal, Slot
 
-from studio.core.callbacks import Callback
+from studio.core.callbacks import Callback, FitContext
 from studio.core.checkpoint import CheckpointCallback, latest_checkpoint
 from studio.core.events import EpochEnd, FitEnd, FitStart
 from studio.core.project import Project
@@ -60,13 +59,13 @@ class RunSaver(Callback):
         self._failed = failed
         self._reported = False
 
-    def on_fit_start(self, trainer: Any, event: FitStart) -> None:
+    def on_fit_start(self, trainer: FitContext, event: FitStart) -> None:
         self._guard(self.checkpoints.on_fit_start, trainer, event)
 
-    def on_epoch_end(self, trainer: Any, event: EpochEnd) -> None:
+    def on_epoch_end(self, trainer: FitContext, event: EpochEnd) -> None:
         self._guard(self.checkpoints.on_epoch_end, trainer, event)
 
-    def on_fit_end(self, trainer: Any, event: FitEnd) -> None:
+    def on_fit_end(self, trainer: FitContext, event: FitEnd) -> None:
         self._guard(self.checkpoints.on_fit_end, trainer, event)
         self._guard(lambda: save_run(self.folder, trainer.project, trainer.model, event))
 

@@ -163,8 +163,8 @@ def load_csv(params: dict[str, Any], progress: Progress) -> RawData:
     if len(classes) < 2:
         raise DatasetError(f"the label column {header[target]!r} of {path.name} holds only one class; it needs two")
     index = {name: i for i, name in enumerate(classes)}
-    y = torch.tensor([index[v] for v in labels.tolist()], dtype=torch.int64)
-    return RawData(torch.from_numpy(x), y, Task.CLASSIFICATION, classes, feature_names=names)
+    classes_y = torch.tensor([index[v] for v in labels.tolist()], dtype=torch.int64)
+    return RawData(torch.from_numpy(x), classes_y, Task.CLASSIFICATION, classes, feature_names=names)
 
 
 DATASET_TYPES = (

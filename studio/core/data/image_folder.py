@@ -52,7 +52,7 @@ class UnreadableImageError(DatasetError):
         super().__init__(message)
 
 
-class _Images(Dataset):
+class _Images(Dataset[tuple[torch.Tensor, int]]):
     """ImageFolder samples as (float32 (C, H, W) in [0, 1], class); an unreadable image names its file."""
 
     def __init__(self, folder: Any) -> None:
@@ -63,7 +63,8 @@ class _Images(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         try:
-            return self.folder[index]
+            sample: tuple[torch.Tensor, int] = self.folder[index]
+            return sample
         except (OSError, ValueError) as exc:
             path = self.folder.samples[index][0]
             raise UnreadableImageError(f"cannot read image {path} ({exc}); remove or replace it") from None
@@ -85,7 +86,7 @@ def _classes(folder: Path) -> list[str]:
     from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes
 
     try:
-        classes, _ = find_classes(str(folder))
+        classes: list[str] = find_classes(str(folder))[0]
     except FileNotFoundError:
         classes = []
     if len(classes) < 2:

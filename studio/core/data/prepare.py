@@ -172,8 +172,8 @@ def preview(spec: DataSpec, n: int = 32) -> Preview:
         picks = picks[np.lexsort((picks, raw.targets[picks]))]  # grouped by class, like the in-memory preview
         x = torch.stack([raw.dataset[int(i)][0] for i in picks]) if len(picks) else torch.zeros(0, *raw.input_shape)
         return Preview("images", _images(x, None), raw.targets[picks], raw.class_names)
-    picks = torch.from_numpy(np.sort(rng.choice(len(raw.y), size=min(n, len(raw.y)), replace=False)))
-    x, y = raw.floats(raw.x[picks]), raw.y[picks].numpy()
+    rows = torch.from_numpy(np.sort(rng.choice(len(raw.y), size=min(n, len(raw.y)), replace=False)))
+    x, y = raw.floats(raw.x[rows]), raw.y[rows].numpy()
     if raw.image_shape is not None or x.ndim == 4:
         order = np.argsort(y, kind="stable")
         return Preview("images", _images(x, raw.image_shape)[order], y[order], raw.class_names)

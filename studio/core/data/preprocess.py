@@ -61,7 +61,8 @@ class Moments:
     @property
     def std(self) -> np.ndarray:
         var = self.squares / max(self.count, 1) - self.mean**2
-        return np.sqrt(np.maximum(var, 0.0))
+        std: np.ndarray = np.sqrt(np.maximum(var, 0.0))
+        return std
 
 
 Stats = tuple[np.ndarray | None, np.ndarray | None]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -12,10 +14,10 @@ from studio.core.data.types import Progress
 _BATCH = 64
 
 
-class PreprocessedSubset(Dataset):
+class PreprocessedSubset(Dataset[tuple[torch.Tensor, int]]):
     """The samples ``indices`` of ``base``, preprocessed on the fly; picklable for DataLoader workers."""
 
-    def __init__(self, base: Dataset, indices: np.ndarray, preprocessing: Preprocessing) -> None:
+    def __init__(self, base: Dataset[Any], indices: np.ndarray, preprocessing: Preprocessing) -> None:
         self.base = base
         self.indices = np.asarray(indices, dtype=np.int64)
         self.preprocessing = preprocessing
@@ -28,7 +30,7 @@ class PreprocessedSubset(Dataset):
         return self.preprocessing.apply(x), int(y)
 
 
-def stream_moments(base: Dataset, indices: np.ndarray, shape: tuple[int, ...], progress: Progress) -> Moments:
+def stream_moments(base: Dataset[Any], indices: np.ndarray, shape: tuple[int, ...], progress: Progress) -> Moments:
     """Moments of the samples ``indices`` of ``base``, read once, in order, with progress."""
     moments = Moments.empty(shape)
     n = len(indices)

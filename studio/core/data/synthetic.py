@@ -38,21 +38,24 @@ def _rng(p: dict[str, Any]) -> np.random.Generator:
 def _moons(p: dict[str, Any]) -> Points:
     from sklearn.datasets import make_moons
 
-    return make_moons(p["n_samples"], noise=p["noise"], random_state=p["seed"])
+    points: Points = make_moons(p["n_samples"], noise=p["noise"], random_state=p["seed"])
+    return points
 
 
 def _circles(p: dict[str, Any]) -> Points:
     from sklearn.datasets import make_circles
 
-    return make_circles(p["n_samples"], noise=p["noise"], factor=p["factor"], random_state=p["seed"])
+    points: Points = make_circles(p["n_samples"], noise=p["noise"], factor=p["factor"], random_state=p["seed"])
+    return points
 
 
 def _blobs(p: dict[str, Any]) -> Points:
     from sklearn.datasets import make_blobs
 
-    return make_blobs(
+    points: Points = make_blobs(
         p["n_samples"], centers=p["classes"], cluster_std=p["noise"], center_box=(-5.0, 5.0), random_state=p["seed"]
     )
+    return points
 
 
 def _spirals(p: dict[str, Any]) -> Points:

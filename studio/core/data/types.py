@@ -6,9 +6,9 @@ preprocessing are shared by every dataset and live in :mod:`studio.core.data.pre
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -63,7 +63,7 @@ class RawStream:
     ``targets`` lists every sample's class without reading the images, so splits are cheap.
     """
 
-    dataset: Dataset
+    dataset: Dataset[Any]
     targets: np.ndarray
     input_shape: tuple[int, ...]
     class_names: tuple[str, ...]
@@ -143,17 +143,35 @@ class PreparedData:
     target_dim: int
     preprocessing: Preprocessing
     streaming: bool = False
-    train_set: Dataset | None = None
-    val_set: Dataset | None = None
+    train_set: Dataset[Any] | None = None
+    val_set: Dataset[Any] | None = None
     image_shape: tuple[int, ...] | None = None
 
     @property
     def n_train(self) -> int:
-        return len(self.train_set) if self.streaming else len(self.y_train)  # type: ignore[arg-type]
+        return _count(self.train_set if self.streaming else self.y_train)
 
     @property
     def n_val(self) -> int:
-        return len(self.val_set) if self.streaming else len(self.y_val)  # type: ignore[arg-type]
+        return _count(self.val_set if self.streaming else self.y_val)
+
+    def tensors(self, split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
+        """``(x, y)`` of an in-memory split, ``"train"`` or ``"val"`` (a ValueError for streaming data)."""
+        x, y = (self.x_val, self.y_val) if split == "val" else (self.x_train, self.y_train)
+        if x is None or y is None:
+            raise ValueError(f"the {split} split of this data is not in memory")
+        return x, y
+
+    def dataset(self, split: str = "train") -> Dataset[Any]:
+        """The ``Dataset`` of a streaming split, ``"train"`` or ``"val"`` (a ValueError for in-memory data)."""
+        dataset = self.val_set if split == "val" else self.train_set
+        if dataset is None:
+            raise ValueError(f"the {split} split of this data is not streamed")
+        return dataset
+
+
+def _count(samples: Dataset[Any] | torch.Tensor | None) -> int:
+    return 0 if samples is None else len(cast(Sized, samples))  # every Dataset here has a length
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,8 @@ def _batch_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def _cifar_tensors(folder: Path, names: Iterable[str], progress: Progress, start: float, span: float) -> tuple:
+def _cifar_tensors(folder: Path, names: Iterable[str], progress: Progress, start: float, span: float
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
     """The images and labels of the batch files ``names``, checked for consistency."""
     names = list(names)
     parts = []

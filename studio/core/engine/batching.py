@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Iterator, Sized
+from typing import Any
 
 import numpy as np
 import torch
@@ -154,7 +155,7 @@ class LoaderBatches:
 
     def __init__(
         self,
-        dataset: Dataset,
+        dataset: Dataset[Any],
         batch_size: int,
         shuffle: bool,
         seed: int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 import torch
 from torch import nn
@@ -23,7 +24,7 @@ def evaluate_batches(
     batches: Iterable[Batch],
     loss_fn: LossFn,
     reduce: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    context: Callable[[], AbstractContextManager] = nullcontext,
+    context: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> tuple[float, float | None]:
     """Mean loss and accuracy (None for regression) over ``batches``; NaN for no batches.
 

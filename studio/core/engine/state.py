@@ -22,6 +22,8 @@ from studio.core.events import EpochEnd
 from studio.core.optim import Schedule
 
 STATE_VERSION = 1
+# What ``Trainer.training_state()`` returns and ``fit(resume=...)`` takes: tensors, numbers, lists, dicts.
+FitState = dict[str, Any]
 
 
 @dataclass
@@ -69,7 +71,7 @@ class Progress:
         )
 
 
-def capture(model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule, progress: Progress) -> dict:
+def capture(model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule, progress: Progress) -> FitState:
     """A copy of everything a fit needs to continue exactly from here."""
     return {
         "version": STATE_VERSION,
@@ -82,7 +84,7 @@ def capture(model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedu
 
 
 def restore(
-    state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule
+    state: FitState, model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule
 ) -> Progress:
     """Load ``state`` (from :func:`capture`) into the parts; a mismatch is a clear :class:`ProjectFileError`."""
     try:

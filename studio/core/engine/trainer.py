@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import torch
 from torch import nn
@@ -25,7 +26,7 @@ from studio.core.engine.batching import Batch, LoaderBatches, TensorBatches
 from studio.core.engine.evaluate import EVAL_BATCH, evaluate_batches
 from studio.core.engine.metrics import BatchWindow, EpochTotals
 from studio.core.engine.snapshot import WeightSnapshot
-from studio.core.engine.state import Progress, capture, restore
+from studio.core.engine.state import FitState, Progress, capture, restore
 from studio.core.engine.threads import forward_flops, intra_op_threads, step_threads
 from studio.core.errors import ConfigError
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitResult, FitStart, Paused
@@ -118,7 +119,7 @@ class Trainer:
             return available
         return step_threads(flops, available)
 
-    def _param_groups(self) -> list[dict]:
+    def _param_groups(self) -> list[dict[str, Any]]:
         specs = self.project.model.layers
         if isinstance(self.model, nn.Sequential) and len(specs) == len(self.model):
             return merge_groups(param_groups(self.model, specs, optimizer_lr(self.project.optimizer)))
@@ -132,14 +133,16 @@ class Trainer:
         t, data = self.training, self.data
         val_size = max(t.batch_size, EVAL_BATCH)
         if data.streaming:
-            train = LoaderBatches(data.train_set, t.batch_size, t.shuffle, t.seed, self.device)
-            has_val = data.val_set is not None and len(data.val_set) > 0
-            return train, LoaderBatches(data.val_set, val_size, False, t.seed, self.device) if has_val else None
+            train: Batches = LoaderBatches(data.dataset("train"), t.batch_size, t.shuffle, t.seed, self.device)
+            has_val = data.n_val > 0
+            return train, LoaderBatches(data.dataset("val"), val_size, False, t.seed, self.device) if has_val else None
         device = self.device
-        train = TensorBatches(data.x_train.to(device), data.y_train.to(device), t.batch_size, t.shuffle, t.seed)
-        if data.x_val is None or data.y_val is None or not len(data.y_val):
+        x, y = data.tensors("train")
+        train = TensorBatches(x.to(device), y.to(device), t.batch_size, t.shuffle, t.seed)
+        if not data.n_val:
             return train, None
-        return train, TensorBatches(data.x_val.to(device), data.y_val.to(device), val_size, False, t.seed)
+        x, y = data.tensors("val")
+        return train, TensorBatches(x.to(device), y.to(device), val_size, False, t.seed)
 
     # --- control from other threads ---------------------------------------------------------------
 
@@ -159,13 +162,13 @@ class Trainer:
     def paused(self) -> bool:
         return not self._running.is_set()
 
-    def training_state(self) -> dict:
+    def training_state(self) -> FitState:
         """Everything needed to continue this fit exactly: weights, optimizer, schedule, RNG, progress."""
         return capture(self.model, self.optimizer, self.schedule, self.progress)
 
     # --- the loop ---------------------------------------------------------------------------------
 
-    def fit(self, resume: dict | None = None) -> FitResult:
+    def fit(self, resume: FitState | None = None) -> FitResult:
         """Train until the epochs are done or a stop condition holds; ``resume`` continues a saved state."""
         end: FitEnd | None = None
         try:
@@ -178,7 +181,7 @@ class Trainer:
                 self._close()
         return end
 
-    def begin(self, resume: dict | None = None) -> None:
+    def begin(self, resume: FitState | None = None) -> None:
         """Start a fit (``resume`` continues a saved state) and send ``FitStart``; then :meth:`step` it.
 
         :meth:`fit` does both; a driver that steps several trainers in turn (the lab's race) calls them itself.
@@ -249,18 +252,18 @@ class Trainer:
 
     def _train(self, x: torch.Tensor, y: torch.Tensor) -> Verdict | None:
         """One optimizer step on one batch; a verdict when the window fetched after it held a non-finite loss."""
-        p, stats = self.progress, self._stats
+        p = self.progress
         p.step += 1
         p.batch += 1
-        sampled = stats is not None and p.step % self.training.stats_every == 0
-        if sampled:
+        stats = self._stats if self._stats is not None and p.step % self.training.stats_every == 0 else None
+        if stats is not None:  # a sampled step
             stats.begin()
         out = self.model(x)
         loss = self.loss_fn(out, y)
         optimizer = self.optimizer
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if sampled:
+        if stats is not None:
             stats.after_backward()
         self._window.add(loss, out, y)
         # Windows follow the batch number, so a resumed fit reports on the same batches as an unbroken one.
@@ -270,7 +273,7 @@ class Trainer:
         optimizer.step()
         if self._batch_schedule:
             self.schedule.step()
-        if sampled:
+        if stats is not None:
             self.callbacks.on_layer_stats(self, stats.finish(p.step, p.epoch + 1))
         return self._flush() if flush else None
 
@@ -370,14 +373,14 @@ class Trainer:
         return evaluate_batches(self.model, self._val_batches.epoch(0), self.loss_fn)
 
 
-def merge_groups(groups: list[dict]) -> list[dict]:
+def merge_groups(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Join the per-layer groups that share every setting (usually all of them) into one group.
 
     The update is the same either way, but each group costs a pass through the optimizer's Python
     code: three Adam groups instead of one took about 10% of a small MLP's step. A merged group
     lists its rows in ``"layers"``; layers with their own learning rate keep their own group.
     """
-    merged: dict[str, dict] = {}
+    merged: dict[str, dict[str, Any]] = {}
     for group in groups:
         settings = {k: v for k, v in group.items() if k not in ("params", "layer")}
         key = repr(sorted(settings.items()))  # values may be unhashable (lists)

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import torch
 from torch import nn
@@ -84,7 +86,7 @@ def constructor(module: nn.Module) -> str:
     raise ExportError(f"the python export does not know how to write a {cls.__name__} layer")
 
 
-def typed_values(source: ExportSource) -> dict[int, dict[str, list]]:
+def typed_values(source: ExportSource) -> dict[int, dict[str, list[Any]]]:
     """Rows whose starting weights were typed in (init ``values``): index -> {"weight": ..., "bias": ...}."""
     spec = source.project.model
     typed = {}
@@ -148,7 +150,7 @@ def _write_python(source: ExportSource, path: Path) -> list[Path]:
     return files + write_training(source, path)
 
 
-def import_generated(path: Path, name: str = MODEL_FILE) -> object:
+def import_generated(path: Path, name: str = MODEL_FILE) -> ModuleType:
     """Import a generated file as a fresh module (not added to ``sys.modules``)."""
     unique = f"_studio_export_{abs(hash(str(path)))}_{Path(name).stem}"
     spec = importlib.util.spec_from_file_location(unique, path / name)
@@ -164,7 +166,8 @@ def import_generated(path: Path, name: str = MODEL_FILE) -> object:
 
 
 def _load_python(source: ExportSource, path: Path) -> Runner:
-    return import_generated(path).load_model(path / WEIGHTS_FILE)
+    runner: Runner = import_generated(path).load_model(path / WEIGHTS_FILE)
+    return runner
 
 
 _HEADER = '''"""{name}: a neural network exported from Training Studio, in plain PyTorch (no Training Studio needed).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import cast
 
 import torch
 from torch import nn
@@ -30,7 +31,7 @@ class InferenceSign(nn.Module):
 
 # Module class -> factory of its graph-friendly stand-in (same forward values).
 SUBSTITUTES: dict[type[nn.Module], Callable[[nn.Module], nn.Module]] = {
-    Sign: lambda module: InferenceSign(module.zero),
+    Sign: lambda module: InferenceSign(cast(Sign, module).zero),
 }
 
 

@@ -48,7 +48,8 @@ def _write_torchscript(source: ExportSource, path: Path) -> list[Path]:
 
 
 def _load_torchscript(source: ExportSource, path: Path) -> Runner:
-    return torch.jit.load(str(path), map_location="cpu").eval()
+    runner: Runner = torch.jit.load(str(path), map_location="cpu").eval()
+    return runner
 
 
 register(ExportFormat(

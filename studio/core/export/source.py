@@ -53,7 +53,7 @@ class ExportSource:
         return cls(model, checkpoint.project, checkpoint.info, checkpoint.sample_inputs, history)
 
     @classmethod
-    def from_data(cls, project: Project, model: nn.Module, data: Any, history: Any = ()) -> ExportSource:
+    def from_data(cls, project: Project, model: nn.Sequential, data: Any, history: Any = ()) -> ExportSource:
         """The in-app case: a model and the ``PreparedData`` it was trained on."""
         return cls(model, project, ModelInfo.from_data(data), sample_inputs_from(data), plain_history(history), data)
 
@@ -83,7 +83,7 @@ def plain_history(history: Any) -> list[dict[str, Any]]:
         return [{k: plain(v[i]) for k, v in columns.items() if i < len(v)} for i in range(length)]
     rows = []
     for item in history or ():
-        row = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else item
+        row = dataclasses.asdict(item) if dataclasses.is_dataclass(item) and not isinstance(item, type) else item
         if isinstance(row, dict):
             rows.append({str(k): plain(v) for k, v in row.items()})
     return rows

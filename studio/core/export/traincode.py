@@ -38,7 +38,7 @@ def write_training(source: ExportSource, folder: Path) -> list[Path]:
     torch.save({k: v.detach().contiguous() for k, v in initial.state_dict().items()}, files[1])
     data = _data_arrays(source)
     if data is not None:
-        np.savez_compressed(folder / DATA_FILE, **data)
+        np.savez_compressed(folder / DATA_FILE, allow_pickle=False, **data)
         files.append(folder / DATA_FILE)
     files[0].write_text(train_source(source), encoding="utf-8")
     return files

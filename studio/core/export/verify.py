@@ -23,7 +23,8 @@ def reference_outputs(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
     model.eval()
     try:
         with torch.no_grad():
-            return model(inputs).detach().cpu()
+            outputs: torch.Tensor = model(inputs).detach().cpu()
+            return outputs
     finally:
         model.train(was_training)
 

@@ -6,6 +6,7 @@ soon as the one forward pass is done.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +40,7 @@ def layer_activations(model: nn.Module, x: Tensor, names: tuple[str, ...]) -> li
     children = list(model.children()) or [model]
     captured: list[Tensor | None] = [None] * len(children)
 
-    def hook(i: int):
+    def hook(i: int) -> Callable[[nn.Module, object, Tensor], None]:
         def keep(_module: nn.Module, _inputs: object, output: Tensor) -> None:
             captured[i] = output
 

@@ -57,7 +57,8 @@ def point_set(data: PreparedData) -> PointSet:
     prep = data.preprocessing
     val = np.zeros((0, 2), np.float32) if data.x_val is None else raw_values(prep, data.x_val.numpy())
     val_labels = np.zeros(0, np.int64) if data.y_val is None else data.y_val.numpy()
-    return PointSet(raw_values(prep, data.x_train.numpy()), data.y_train.numpy(), val, val_labels, data.class_names)
+    x, y = data.tensors("train")
+    return PointSet(raw_values(prep, x.numpy()), y.numpy(), val, val_labels, data.class_names)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ class BoundaryGrid:
     @property
     def classes(self) -> np.ndarray:
         """The predicted class of each grid cell (argmax of the probabilities)."""
-        return self.probabilities.argmax(-1)
+        classes: np.ndarray = self.probabilities.argmax(-1)
+        return classes
 
 
 def grid_points(extent: Extent, resolution: int = RESOLUTION) -> np.ndarray:
@@ -120,14 +122,14 @@ class RegressionFit:
 
 def regression_fit(model: nn.Module, data: PreparedData, step: int = 0, epoch: int = 0) -> RegressionFit:
     """Predictions of ``model`` (on its device) on the validation split (training split without one)."""
-    x, y = (data.x_val, data.y_val) if data.n_val else (data.x_train, data.y_train)
+    x, y = data.tensors("val" if data.n_val else "train")
     device = device_of(model)
     predicted = model_outputs(model, batched(x, device)).numpy().reshape(len(y), -1)
     true = y.numpy().reshape(len(y), -1)
     if not is_curve(data):
         return RegressionFit(true, predicted, step=step, epoch=epoch)
     prep = data.preprocessing
-    train_raw = raw_values(prep, data.x_train.numpy())[:, 0]
+    train_raw = raw_values(prep, data.tensors("train")[0].numpy())[:, 0]
     low, high = float(train_raw.min()), float(train_raw.max())
     curve_x = np.linspace(low, high, CURVE_POINTS, dtype=np.float32)
     curve_in = prep.apply(torch.from_numpy(curve_x[:, None]))

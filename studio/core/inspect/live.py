@@ -23,7 +23,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from studio.core.callbacks import Callback
+from torch import nn
+
+from studio.core.callbacks import Callback, FitContext
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart
 from studio.core.inspect.boundary import RESOLUTION, Extent, boundary_grid, is_planar, point_set, regression_fit
 from studio.core.inspect.evaluation import Samples, evaluate_classifier, validation_samples
@@ -64,7 +66,7 @@ class InspectCallback(Callback):
         self._last_views = float("-inf")
         self._total_epochs = 0
 
-    def on_fit_start(self, trainer: Any, event: FitStart) -> None:
+    def on_fit_start(self, trainer: FitContext, event: FitStart) -> None:
         data = trainer.data
         self._extent = None
         self._total_epochs, self._last_views = event.total_epochs, float("-inf")
@@ -76,24 +78,24 @@ class InspectCallback(Callback):
             self._emit(points)
             self._boundary(trainer, trainer.progress.step, trainer.progress.epoch)
 
-    def on_train_batch_end(self, trainer: Any, event: BatchEnd) -> None:
+    def on_train_batch_end(self, trainer: FitContext, event: BatchEnd) -> None:
         if self._extent is None or event.step - self._last_step < self._every:
             return
         if self._clock() - self._last_time >= self._min_interval:
             self._boundary(trainer, event.step, event.epoch)
 
-    def on_epoch_end(self, trainer: Any, event: EpochEnd) -> None:
+    def on_epoch_end(self, trainer: FitContext, event: EpochEnd) -> None:
         now = self._clock()
         if event.epoch >= self._total_epochs or now - self._last_views >= self._epoch_interval:
             self._last_views = now
             self._views(trainer.model, trainer, trainer.progress.step, event.epoch)
 
-    def on_fit_end(self, trainer: Any, event: FitEnd) -> None:
+    def on_fit_end(self, trainer: FitContext, event: FitEnd) -> None:
         snapshot = ModelSnapshot.from_trainer(trainer)
         self._views(snapshot.model, trainer, event.steps, event.epochs_completed)
         self._emit(snapshot)
 
-    def _views(self, model: Any, trainer: Any, step: int, epoch: int) -> None:
+    def _views(self, model: nn.Module, trainer: FitContext, step: int, epoch: int) -> None:
         data, loss = trainer.data, trainer.project.loss.name
         if self._extent is not None:
             self._emit(boundary_grid(model, data, loss, self._extent, self._resolution, step, epoch))
@@ -103,7 +105,9 @@ class InspectCallback(Callback):
         elif not data.streaming:
             self._emit(regression_fit(model, data, step, epoch))
 
-    def _boundary(self, trainer: Any, step: int, epoch: int) -> None:
+    def _boundary(self, trainer: FitContext, step: int, epoch: int) -> None:
+        if self._extent is None:  # not a 2-D classification: no boundary to draw
+            return
         self._last_step, self._last_time = step, self._clock()
         self._emit(boundary_grid(trainer.model, trainer.data, trainer.project.loss.name, self._extent,
                                  self._resolution, step, epoch))

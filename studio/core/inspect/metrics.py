@@ -21,7 +21,8 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     num, den = np.asarray(num, np.float64), np.asarray(den, np.float64)
-    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    ratio: np.ndarray = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    return ratio
 
 
 @dataclass(frozen=True)

@@ -93,10 +93,11 @@ def sample_raw(snapshot: ModelSnapshot, index: int) -> tuple[Tensor, Tensor]:
     data = snapshot.data
     val = inspect_split(data) == "val"
     if data.streaming:
-        x, y = (data.val_set if val else data.train_set)[index]
-        y = torch.as_tensor(y)
+        x, label = data.dataset("val" if val else "train")[index]
+        y = torch.as_tensor(label)
     else:
-        x, y = (data.x_val[index], data.y_val[index]) if val else (data.x_train[index], data.y_train[index])
+        xs, ys = data.tensors("val" if val else "train")
+        x, y = xs[index], ys[index]
     return torch.from_numpy(raw_values(data.preprocessing, x.numpy())), y
 
 

@@ -8,6 +8,7 @@ probability; regression gives the predicted values. ``python main.py predict`` p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from torch import Tensor, nn
@@ -76,7 +77,8 @@ def read_outputs(model: nn.Module, x: Tensor, task: Task, loss_name: str,
             for row, i in enumerate(picked)]
 
 
-def _predict(loss_name: str):  # noqa: ANN202 - the loss's own rule (argmax, or the sign of one output)
+def _predict(loss_name: str) -> Callable[[Tensor], Tensor]:
+    """The loss's own rule for classes: argmax, or the sign of one output."""
     return LOSSES.get(loss_name).predict if loss_name in LOSSES else predict_classes
 
 

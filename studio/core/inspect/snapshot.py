@@ -11,13 +11,13 @@ import contextlib
 import copy
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from studio.core.build import build_model, layer_label
+from studio.core.callbacks import FitContext
 from studio.core.data import PreparedData, Preprocessing, preview
 from studio.core.optim import LossFn, build_loss
 from studio.core.project import DataSpec, Project
@@ -172,7 +172,7 @@ class ModelSnapshot:
     image_shape: tuple[int, ...] | None = None
 
     @classmethod
-    def from_trainer(cls, trainer: Any) -> ModelSnapshot:
+    def from_trainer(cls, trainer: FitContext) -> ModelSnapshot:
         """Copy ``trainer``'s model (call in the training thread, between batches or at the fit's end)."""
         model = copy.deepcopy(trainer.model).cpu().eval()
         project, data = trainer.project.copy(), trainer.data

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -24,7 +25,7 @@ class TensorView:
 
     name: str
     shape: tuple[int, ...]
-    values: list | float | None = None
+    values: list[Any] | float | None = None
     stats: dict[str, float] = field(default_factory=dict)
 
     def text(self) -> str:
@@ -87,7 +88,7 @@ def layer_weights(model: nn.Module, labels: Sequence[str], layer: int | None = N
     return out
 
 
-def _format(values: list | float) -> str:
+def _format(values: list[Any] | float) -> str:
     """``[[1, -0.5], [2, 0]]``: compact numbers (6 significant digits), rows as nested brackets."""
     if isinstance(values, list):
         return "[" + ", ".join(_format(v) for v in values) + "]"

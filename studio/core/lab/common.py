@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.core.callbacks import Callback
+from studio.core.callbacks import Callback, FitContext
 from studio.core.errors import ConfigError
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
 from studio.core.history import RunRecord, epoch_position
@@ -90,29 +90,29 @@ class RunCallback(Callback):
         self.on_event = on_event or ignore_event
         self.stop = stop or never_stop
 
-    def _check_stop(self, trainer: Any) -> None:
+    def _check_stop(self, trainer: FitContext) -> None:
         if self.stop():
             trainer.request_stop()
 
-    def on_fit_start(self, trainer: Any, event: FitStart) -> None:
+    def on_fit_start(self, trainer: FitContext, event: FitStart) -> None:
         self.run.steps_per_epoch = event.steps_per_epoch
         self.on_event(self.run.tag, event)
         self._check_stop(trainer)
 
-    def on_train_batch_end(self, trainer: Any, event: BatchEnd) -> None:
+    def on_train_batch_end(self, trainer: FitContext, event: BatchEnd) -> None:
         self.run.add_batch(event)
         self.on_event(self.run.tag, event)
         self._check_stop(trainer)
 
-    def on_layer_stats(self, trainer: Any, event: LayerStats) -> None:
+    def on_layer_stats(self, trainer: FitContext, event: LayerStats) -> None:
         self.on_event(self.run.tag, event)
 
-    def on_epoch_end(self, trainer: Any, event: EpochEnd) -> None:
+    def on_epoch_end(self, trainer: FitContext, event: EpochEnd) -> None:
         self.run.epochs.append(event)
         self.on_event(self.run.tag, event)
         self._check_stop(trainer)
 
-    def on_fit_end(self, trainer: Any, event: FitEnd) -> None:
+    def on_fit_end(self, trainer: FitContext, event: FitEnd) -> None:
         self.run.reason, self.run.message = event.reason, event.message
         self.on_event(self.run.tag, event)
 
@@ -167,9 +167,9 @@ class EpochProgress(Callback):
         self.progress, self.start, self.span, self.label = progress, start, span, label
         self.total = 1
 
-    def on_fit_start(self, trainer: Any, event: FitStart) -> None:
+    def on_fit_start(self, trainer: FitContext, event: FitStart) -> None:
         self.total = max(event.total_epochs, 1)
         self.progress(self.start, f"{self.label}: starting")
 
-    def on_epoch_end(self, trainer: Any, event: EpochEnd) -> None:
+    def on_epoch_end(self, trainer: FitContext, event: EpochEnd) -> None:
         self.progress(self.start + self.span * event.epoch / self.total, f"{self.label}: epoch {event.epoch}")

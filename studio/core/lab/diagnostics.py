@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from studio.core.callbacks import Callback
+from studio.core.callbacks import Callback, FitContext
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
 from studio.core.layers import LAYERS, LayerRole, has_role
 from studio.core.registry import Registry
@@ -320,23 +320,24 @@ class Diagnostics(Callback):
                 if self.on_hint is not None:
                     self.on_hint(hint)
 
-    def on_fit_start(self, trainer: Any, event: FitStart) -> None:
+    def on_fit_start(self, trainer: FitContext, event: FitStart) -> None:
         types = tuple(unit.type for unit in trainer.units)
         self.watch = Watch(types, event.layer_names, event.total_epochs, scale_rows=_scale_rows(types))
         self.hints.clear()
         data = trainer.data
-        self._probe = None if data.streaming or "ReLU" not in types else data.x_train[:PROBE_SAMPLES].to(trainer.device)
+        probing = not data.streaming and "ReLU" in types
+        self._probe = data.tensors("train")[0][:PROBE_SAMPLES].to(trainer.device) if probing else None
         self._probe_cost, self._probed_at = 0.0, time.perf_counter()
 
-    def on_train_batch_end(self, trainer: Any, event: BatchEnd) -> None:
+    def on_train_batch_end(self, trainer: FitContext, event: BatchEnd) -> None:
         self.watch.losses.add(event.loss)
         self._run("batch")
 
-    def on_layer_stats(self, trainer: Any, event: LayerStats) -> None:
+    def on_layer_stats(self, trainer: FitContext, event: LayerStats) -> None:
         self.watch.stats = [*self.watch.stats[-(UPDATE_SAMPLES - 1):], event]
         self._run("stats")
 
-    def on_epoch_end(self, trainer: Any, event: EpochEnd) -> None:
+    def on_epoch_end(self, trainer: FitContext, event: EpochEnd) -> None:
         self.watch.epochs.append(event)
         if self._probe is not None and (self._probe_due() or event.epoch == self.watch.total_epochs):
             start = time.perf_counter()
@@ -349,6 +350,6 @@ class Diagnostics(Callback):
         """Probe the first epoch, then only within ``PROBE_SHARE`` of the time since the last probe."""
         return self._probe_cost <= PROBE_SHARE * (time.perf_counter() - self._probed_at)
 
-    def on_fit_end(self, trainer: Any, event: FitEnd) -> None:
+    def on_fit_end(self, trainer: FitContext, event: FitEnd) -> None:
         self.watch.end = event
         self._run("end")

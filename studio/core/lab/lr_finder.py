@@ -9,6 +9,7 @@ The sweep trains a throw-away copy of the network: the project's own weights are
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ import torch
 from studio.core.build import build_model
 from studio.core.data import PreparedData, prepare_data
 from studio.core.device import pick_device
-from studio.core.engine.batching import LoaderBatches, TensorBatches
+from studio.core.engine.batching import Batch, LoaderBatches, TensorBatches
 from studio.core.errors import ConfigError
 from studio.core.lab.common import Progress, StopFlag, never_stop, no_progress
 from studio.core.memory import check_memory
@@ -79,8 +80,12 @@ def find_lr(project: Project, start: float = DEFAULT_START, end: float = DEFAULT
     multipliers = [spec_lr / start for spec_lr in (g["lr"] for g in groups)]
     optimizer = build_optimizer(project.optimizer, groups)
     loss_fn = build_loss(project.loss, data.task, data.num_classes or None)
-    batches = (LoaderBatches(data.train_set, t.batch_size, t.shuffle, t.seed, device) if data.streaming else
-               TensorBatches(data.x_train.to(device), data.y_train.to(device), t.batch_size, t.shuffle, t.seed))
+    batches: TensorBatches | LoaderBatches
+    if data.streaming:
+        batches = LoaderBatches(data.dataset("train"), t.batch_size, t.shuffle, t.seed, device)
+    else:
+        x, y = data.tensors("train")
+        batches = TensorBatches(x.to(device), y.to(device), t.batch_size, t.shuffle, t.seed)
     lrs = lr_schedule(start, end, steps)
     losses: list[float] = []
     smoothed: list[float] = []
@@ -115,7 +120,8 @@ def _check_range(start: float, end: float, steps: int) -> None:
         raise ConfigError("the sweep needs at least 5 steps", field="steps")
 
 
-def _forever(batches: TensorBatches | LoaderBatches):  # noqa: ANN202 - a plain generator of batches
+def _forever(batches: TensorBatches | LoaderBatches) -> Iterator[Batch]:
+    """The batches of epoch after epoch, for as many steps as the sweep takes."""
     epoch = 0
     while True:
         yield from batches.epoch(epoch)

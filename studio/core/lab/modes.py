@@ -20,7 +20,7 @@ from studio.core.data import PreparedData, prepare_data
 from studio.core.engine.evaluate import EVAL_BATCH, evaluate, split_batches
 from studio.core.layers import LayerRole, has_role
 from studio.core.optim import LossFn, build_loss
-from studio.core.project import Project
+from studio.core.project import LayerSpec, Project
 from studio.core.vocab import Task
 
 _TWO_MODES = (LayerRole.DROPOUT, LayerRole.BATCH_NORM)  # layers that differ between the modes
@@ -111,7 +111,8 @@ def _train_mode(model: nn.Module, data: PreparedData, loss_fn: LossFn, split: st
 
 
 @torch.no_grad()
-def _dropout_scaling(model: nn.Module, layers: list, x: torch.Tensor, seed: int) -> tuple[DropoutScaling, ...]:
+def _dropout_scaling(model: nn.Module, layers: list[LayerSpec], x: torch.Tensor, seed: int
+                     ) -> tuple[DropoutScaling, ...]:
     if not isinstance(model, nn.Sequential) or len(model) != len(layers):
         return ()
     twin = copy.deepcopy(model).train()

@@ -213,6 +213,7 @@ def _row_stats(layer: nn.Module, output: torch.Tensor, bins: int) -> dict[str, A
         mid, half = (lo + hi) / 2, (hi - lo) / 2
         saturated = float(((a - mid).abs() > 0.99 * half).double().mean())
     grads = [p.grad for p in layer.parameters() if p.grad is not None]
+    squares = sum((g.double().pow(2).sum() for g in grads), torch.zeros((), dtype=torch.float64))
     return {
         "act_mean": float(a.mean()),
         "act_std": float(a.std(unbiased=False)),
@@ -221,7 +222,7 @@ def _row_stats(layer: nn.Module, output: torch.Tensor, bins: int) -> dict[str, A
         "frac_saturated": saturated,
         # float64: a float32 norm of gradients around 1e20 would overflow to inf when squared.
         "act_grad_norm": float(output.grad.double().norm()) if output.grad is not None else np.nan,
-        "weight_grad_norm": float(torch.sqrt(sum(g.double().pow(2).sum() for g in grads))) if grads else np.nan,
+        "weight_grad_norm": float(torch.sqrt(squares)) if grads else np.nan,
         "counts": counts.astype(np.int64),
         "edges": edges,
     }

@@ -200,8 +200,12 @@ def _on_device(data: PreparedData, device: torch.device) -> PreparedData:
     """``data`` with its tensors moved to ``device`` once, so that no lane makes its own copy there."""
     if data.streaming:
         return data
-    moved = {name: getattr(data, name) for name in ("x_train", "y_train", "x_val", "y_val")}
-    return dataclasses.replace(data, **{k: v.to(device) if v is not None else None for k, v in moved.items()})
+
+    def moved(tensor: torch.Tensor | None) -> torch.Tensor | None:
+        return None if tensor is None else tensor.to(device)
+
+    return dataclasses.replace(data, x_train=moved(data.x_train), y_train=moved(data.y_train),
+                               x_val=moved(data.x_val), y_val=moved(data.y_val))
 
 
 def race(project: Project, contestants: Sequence[Contestant] = DEFAULT_LINEUP, data: PreparedData | None = None,

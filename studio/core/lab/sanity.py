@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from studio.core.callbacks import Callback
+from studio.core.callbacks import Callback, FitContext
 from studio.core.data import DATASETS, PreparedData, prepare_data
 from studio.core.engine import Trainer, evaluate
 from studio.core.events import EpochEnd
@@ -80,8 +80,9 @@ def _tiny_data(project: Project) -> PreparedData:
         return prepare_data(spec)
     project.data.subset_per_class = None
     n = DEFAULT_REGRESSION_SAMPLES
-    return replace(data, x_train=data.x_train[:n], y_train=data.y_train[:n], x_val=data.x_val[:0],
-                   y_val=data.y_val[:0])
+    x, y = data.tensors("train")
+    x_val, y_val = data.tensors("val")
+    return replace(data, x_train=x[:n], y_train=y[:n], x_val=x_val[:0], y_val=y_val[:0])
 
 
 class _StopWhenMemorised(Callback):
@@ -90,7 +91,7 @@ class _StopWhenMemorised(Callback):
     def __init__(self, passes: Callable[[float, float | None], bool]) -> None:
         self.passes = passes
 
-    def on_epoch_end(self, trainer: Any, event: EpochEnd) -> None:
+    def on_epoch_end(self, trainer: FitContext, event: EpochEnd) -> None:
         if self.passes(event.train_loss, event.train_acc):
             trainer.request_stop()
 

@@ -258,7 +258,7 @@ def build_optimizer(choice: Choice, groups: ParamGroups) -> torch.optim.Optimize
 def optimizer_lr(choice: Choice) -> float:
     """The choice's validated learning rate (its default when unset): the ``base_lr`` of :func:`param_groups`."""
     kind = OPTIMIZERS.get(choice.name)
-    return resolve(kind.params, choice.params, f"optimizer {kind.name}")["lr"]
+    return float(resolve(kind.params, choice.params, f"optimizer {kind.name}")["lr"])
 
 
 def build_model_optimizer(choice: Choice, model: nn.Sequential, layers: Sequence[LayerSpec]) -> torch.optim.Optimizer:

@@ -79,14 +79,14 @@ class Schedule:
         if self.kind.needs_metric:
             if metric is None:
                 raise ValueError(f"schedule {self.kind.name} needs the validation loss at every step")
-            self._scheduler.step(metric)
+            self._scheduler.step(metric)  # type: ignore[arg-type]  # ReduceLROnPlateau takes the metric
         elif not self._finished():
             self._scheduler.step()
 
     def _finished(self) -> bool:
         # OneCycleLR raises after total_steps and its cosine climbs again past the last batch.
         total = getattr(self._scheduler, "total_steps", None)
-        return total is not None and self._scheduler.last_epoch >= total - 1
+        return total is not None and self._scheduler is not None and self._scheduler.last_epoch >= total - 1
 
     def state_dict(self) -> dict[str, Any]:
         return {} if self._scheduler is None else self._scheduler.state_dict()
@@ -158,7 +158,7 @@ def _warmup(optimizer: torch.optim.Optimizer, values: dict[str, Any], epochs: in
     # Batch k (from 0) trains at lr × (start + (1 − start)·(k + 1)/length): no batch is wasted at lr 0
     # and batch length − 1 is the first at the full learning rate.
     def factor(step: int) -> float:
-        return start + (1.0 - start) * min(step + 1, length) / length
+        return float(start + (1.0 - start) * min(step + 1, length) / length)
 
     return LambdaLR(optimizer, factor)
 

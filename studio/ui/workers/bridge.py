@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from studio.core.advice import end_advice
-from studio.core.callbacks import Callback
+from studio.core.callbacks import Callback, FitContext
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats, Paused
 
 # One parcel at most this often: the plots repaint at most 4 times a second and the status bar
@@ -58,24 +58,24 @@ class SignalCallback(Callback):
         if self._clock() - self._last_flush >= self._interval:
             self.flush()
 
-    def on_fit_start(self, trainer: Any, event: FitStart) -> None:
+    def on_fit_start(self, trainer: FitContext, event: FitStart) -> None:
         self._pending.append(event)
         self.flush()
         self._last_flush = float("-inf")  # and the first batch too: the curves start at once
 
-    def on_train_batch_end(self, trainer: Any, event: BatchEnd) -> None:
+    def on_train_batch_end(self, trainer: FitContext, event: BatchEnd) -> None:
         self._add(event)
 
-    def on_layer_stats(self, trainer: Any, event: LayerStats) -> None:
+    def on_layer_stats(self, trainer: FitContext, event: LayerStats) -> None:
         self._add(event)
 
-    def on_epoch_end(self, trainer: Any, event: EpochEnd) -> None:
+    def on_epoch_end(self, trainer: FitContext, event: EpochEnd) -> None:
         self._add(event)
 
-    def on_pause(self, trainer: Any, event: Paused) -> None:
+    def on_pause(self, trainer: FitContext, event: Paused) -> None:
         self.flush()  # the plots are current while the run holds
 
-    def on_fit_end(self, trainer: Any, event: FitEnd) -> None:
+    def on_fit_end(self, trainer: FitContext, event: FitEnd) -> None:
         self._pending.append(event)
         self.flush()
         # A diverged run ends normally for the engine but is a failure for the learner.
