@@ -19,7 +19,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from studio.core.engine.threads import SMALL_STEP_FLOPS, forward_flops  # noqa: E402
+from studio.core.engine.threads import SMALL_STEP_FLOPS, forward_flops
 
 
 def mlp(inputs: int, hidden: tuple[int, ...]) -> nn.Module:

@@ -26,14 +26,14 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
-from studio.core.callbacks import Callback  # noqa: E402
-from studio.core.presets import default_project  # noqa: E402
-from studio.core.project import Project  # noqa: E402
-from studio.ui.workers import WorkerHost  # noqa: E402
-from studio.ui.workers.worker import engine_trainer  # noqa: E402
+from studio.core.callbacks import Callback
+from studio.core.presets import default_project
+from studio.core.project import Project
+from studio.ui.workers import WorkerHost
+from studio.ui.workers.worker import engine_trainer
 
 TICK_MS = 10
 P99_GOAL_MS = 50.0

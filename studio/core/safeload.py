@@ -35,7 +35,7 @@ def safe_torch_load(path: str | os.PathLike[str]) -> Any:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise ProjectFileError(_refusal(path, exc)) from None
-    except Exception as exc:  # noqa: BLE001 - an untrusted file can make the reader fail in any way
+    except Exception as exc:  # an untrusted file can make the reader fail in any way
         reason = _first_line(exc)
         raise ProjectFileError(f"{path} is not a readable PyTorch file (truncated or corrupt?): {reason}") from None
 

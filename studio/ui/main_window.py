@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
         return feature
 
     # --- closing -------------------------------------------------------------------------------
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self._shut_down or self.may_close():
             persist.save_window(self, self.splitters(), self.tabs)
             self.shutdown()

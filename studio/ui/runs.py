@@ -72,7 +72,7 @@ class RunSaver(Callback):
     def _guard(self, fn: Callable[..., object], *args: object) -> None:
         try:
             fn(*args)
-        except Exception as exc:  # noqa: BLE001 - reported to the learner; training must go on
+        except Exception as exc:  # reported to the learner; training must go on
             log.exception("saving the run into %s failed", self.folder)
             if not self._reported:
                 self._reported = True

@@ -17,7 +17,7 @@ from studio.core.shapes import check_model, infer_shapes
 from studio.core.units import model_units
 
 
-def L(type_: str, *rows: LayerSpec, **params: object) -> LayerSpec:  # noqa: N802 - reads like the stack row
+def L(type_: str, *rows: LayerSpec, **params: object) -> LayerSpec:
     return LayerSpec(type_, dict(params), layers=list(rows))
 
 

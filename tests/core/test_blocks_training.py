@@ -20,7 +20,7 @@ from studio.core.units import model_units
 from tests.core.test_engine import blobs
 
 
-def L(type_: str, *rows: LayerSpec, **params: object) -> LayerSpec:  # noqa: N802 - reads like the stack row
+def L(type_: str, *rows: LayerSpec, **params: object) -> LayerSpec:
     return LayerSpec(type_, dict(params), layers=list(rows))
 
 

@@ -31,7 +31,7 @@ PRESET = ("--preset", "digits-mlp")
 
 
 @pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     """``cli(*args)``: the command line in this process, from ``tmp_path``; returns status, stdout, stderr."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
@@ -79,7 +79,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("fmt", ["bundle", "python"])
-def test_export_into_a_folder_with_the_users_files(tmp_path: Path, checkpoint: Path, fmt: str, cli) -> None:  # noqa: ANN001
+def test_export_into_a_folder_with_the_users_files(tmp_path: Path, checkpoint: Path, fmt: str, cli) -> None:
     target = tmp_path / "my-documents"
     (target / "sub").mkdir(parents=True)
     (target / "notes.txt").write_text("my own notes")
@@ -101,7 +101,7 @@ def test_export_into_a_folder_with_the_users_files(tmp_path: Path, checkpoint: P
     assert snapshot(target).keys() == after.keys()  # exporting again replaces its own files, adds nothing
 
 
-def test_export_refuses_to_replace_a_file_without_force(tmp_path: Path, checkpoint: Path, cli) -> None:  # noqa: ANN001
+def test_export_refuses_to_replace_a_file_without_force(tmp_path: Path, checkpoint: Path, cli) -> None:
     mine = tmp_path / "model.onnx"
     mine.write_text("not yours")
     one_error_line(cli("export", str(checkpoint), "--format", "onnx", "--out", str(mine)), "already exists")
@@ -113,7 +113,7 @@ def test_export_refuses_to_replace_a_file_without_force(tmp_path: Path, checkpoi
 # --- train: run folders ---------------------------------------------------------------------------
 
 
-def test_train_without_out_makes_a_run_folder_under_the_runs_folder(tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_train_without_out_makes_a_run_folder_under_the_runs_folder(tmp_path: Path, cli) -> None:
     proc = run_cli("train", *PRESET, "--epochs", "2", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     runs = tmp_path.joinpath("xdg", *APP_FOLDER, "runs")
@@ -127,7 +127,7 @@ def test_train_without_out_makes_a_run_folder_under_the_runs_folder(tmp_path: Pa
     assert len(list(runs.iterdir())) == 2  # a second run never shares the first one's folder
 
 
-def test_reusing_a_run_folder_is_refused_and_leaves_it_alone(tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_reusing_a_run_folder_is_refused_and_leaves_it_alone(tmp_path: Path, cli) -> None:
     out = tmp_path / "run"
     assert cli("train", *PRESET, "--epochs", "1", "--out", str(out)).returncode == 0
     before = snapshot(out)
@@ -138,7 +138,7 @@ def test_reusing_a_run_folder_is_refused_and_leaves_it_alone(tmp_path: Path, cli
 
 
 @pytest.mark.parametrize("case", ["file", ".", "under a file", "proc"])
-def test_an_impossible_out_is_refused_before_any_work(tmp_path: Path, case: str, cli) -> None:  # noqa: ANN001
+def test_an_impossible_out_is_refused_before_any_work(tmp_path: Path, case: str, cli) -> None:
     (tmp_path / "afile").write_text("mine")
     out = {"file": "afile", ".": ".", "under a file": "afile/run", "proc": "/proc/studio-run"}[case]
     proc = cli("train", *PRESET, "--out", out, "--json")
@@ -149,13 +149,13 @@ def test_an_impossible_out_is_refused_before_any_work(tmp_path: Path, case: str,
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="permissions do not bind root")
-def test_an_unwritable_out_is_refused(tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_an_unwritable_out_is_refused(tmp_path: Path, cli) -> None:
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o555)
     one_error_line(cli("train", *PRESET, "--out", str(locked / "run")), "cannot write")
 
 
-def test_a_failed_start_leaves_no_empty_run_folder(tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_a_failed_start_leaves_no_empty_run_folder(tmp_path: Path, cli) -> None:
     out = tmp_path / "new-run"
     one_error_line(cli("train", "missing.json", "--out", str(out)), "project file not found")
     assert not out.exists()
@@ -169,7 +169,7 @@ def test_a_failed_start_leaves_no_empty_run_folder(tmp_path: Path, cli) -> None:
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 @pytest.mark.parametrize("umask", [0o022, 0o027])
-def test_files_are_written_with_the_users_umask(tmp_path: Path, checkpoint: Path, umask: int, cli) -> None:  # noqa: ANN001
+def test_files_are_written_with_the_users_umask(tmp_path: Path, checkpoint: Path, umask: int, cli) -> None:
     out, exported = tmp_path / "run", tmp_path / "exported"
     previous = os.umask(umask)
     try:
@@ -188,7 +188,7 @@ def test_files_are_written_with_the_users_umask(tmp_path: Path, checkpoint: Path
 
 
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
-def test_a_device_given_as_project_or_csv_is_refused_unread(tmp_path: Path, device: str, cli) -> None:  # noqa: ANN001
+def test_a_device_given_as_project_or_csv_is_refused_unread(tmp_path: Path, device: str, cli) -> None:
     if not Path(device).exists():
         pytest.skip(f"no {device} here")
     one_error_line(cli("train", device), device, "is a device, not a project file")
@@ -206,7 +206,7 @@ def test_a_device_given_as_project_or_csv_is_refused_unread(tmp_path: Path, devi
 @pytest.mark.parametrize(("signum", "status", "name"),
                          [(signal.SIGINT, 130, "Ctrl+C"), (signal.SIGTERM, 143, "SIGTERM")])
 def test_a_signal_stops_at_the_next_batch_saves_and_resumes(tmp_path: Path, signum: int, status: int, name: str,
-                                                            cli) -> None:  # noqa: ANN001
+                                                            cli) -> None:
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "train", *PRESET, "--epochs", "500", "--json", "--out", str(out)],

@@ -116,7 +116,7 @@ def test_a_state_from_another_network_is_refused() -> None:
         Trainer(other, data=blobs()).fit(resume=state)
 
 
-def test_a_non_finite_stop_keeps_the_last_good_optimizer_state_and_resumes(tmp_path) -> None:  # noqa: ANN001
+def test_a_non_finite_stop_keeps_the_last_good_optimizer_state_and_resumes(tmp_path) -> None:
     """Momentum as well as weights go back to the last finite step, so the checkpoint resumes (it used to
     hold NaN momentum buffers, and the resumed fit diverged at its first step)."""
     from studio.core.checkpoint import CheckpointCallback, load_checkpoint, resume_fit

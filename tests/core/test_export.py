@@ -36,7 +36,7 @@ def _project() -> Project:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):  # noqa: ANN201
+def trained(tmp_path_factory):
     """A tiny trained run, its checkpoint folder and the in-app export source."""
     folder = tmp_path_factory.mktemp("ckpt")
     data = prepare_data(_project().data)
@@ -46,7 +46,7 @@ def trained(tmp_path_factory):  # noqa: ANN201
 
 
 @pytest.fixture(scope="module")
-def inputs(trained) -> torch.Tensor:  # noqa: ANN001
+def inputs(trained) -> torch.Tensor:
     return trained[0].sample_inputs
 
 
@@ -69,7 +69,7 @@ def test_registry_lists_every_format() -> None:
     assert [name for name, fmt in EXPORTERS.items() if fmt.folder] == ["python", "bundle"]
 
 
-def test_graph_formats_run_in_plain_torch_without_studio(trained, inputs, tmp_path: Path) -> None:  # noqa: ANN001
+def test_graph_formats_run_in_plain_torch_without_studio(trained, inputs, tmp_path: Path) -> None:
     source, _ = trained
     reports = [export(source, fmt, tmp_path / name) for fmt, name in
                (("pt2", "model.pt2"), ("torchscript", "model.torchscript.pt"))]
@@ -89,7 +89,7 @@ def test_graph_formats_run_in_plain_torch_without_studio(trained, inputs, tmp_pa
         assert torch.allclose(torch.load(tmp_path / name, weights_only=True), expected, atol=1e-5), name
 
 
-def test_onnx_runs_in_onnxruntime(trained, inputs, tmp_path: Path) -> None:  # noqa: ANN001
+def test_onnx_runs_in_onnxruntime(trained, inputs, tmp_path: Path) -> None:
     source, _ = trained
     report = export(source, "onnx", tmp_path / "model.onnx")
     session = onnxruntime.InferenceSession(str(report.path), providers=["CPUExecutionProvider"])
@@ -97,7 +97,7 @@ def test_onnx_runs_in_onnxruntime(trained, inputs, tmp_path: Path) -> None:  # n
     assert torch.allclose(torch.from_numpy(got), _expected(source, inputs[:3]), atol=1e-5)
 
 
-def test_weights_formats_load_into_the_same_network(trained, inputs, tmp_path: Path) -> None:  # noqa: ANN001
+def test_weights_formats_load_into_the_same_network(trained, inputs, tmp_path: Path) -> None:
     source, _ = trained
     export(source, "state_dict", tmp_path / "weights.pt")
     export(source, "safetensors", tmp_path / "model.safetensors")
@@ -107,7 +107,7 @@ def test_weights_formats_load_into_the_same_network(trained, inputs, tmp_path: P
         assert torch.equal(model.eval()(inputs), _expected(source, inputs))
 
 
-def test_python_export_is_readable_standalone_and_retrains_exactly(trained, inputs, tmp_path: Path) -> None:  # noqa: ANN001
+def test_python_export_is_readable_standalone_and_retrains_exactly(trained, inputs, tmp_path: Path) -> None:
     source, _ = trained
     folder = tmp_path / "python"
     export(source, "python", folder)
@@ -129,7 +129,7 @@ def test_python_export_is_readable_standalone_and_retrains_exactly(trained, inpu
         assert torch.allclose(retrained[name].float(), tensor.float(), atol=1e-6), name
 
 
-def test_bundle_from_a_checkpoint_has_everything(trained, tmp_path: Path) -> None:  # noqa: ANN001
+def test_bundle_from_a_checkpoint_has_everything(trained, tmp_path: Path) -> None:
     source, folder = trained
     report = export(latest_checkpoint(folder), "bundle", tmp_path / "bundle")
     names = {p.relative_to(report.path).as_posix() for p in report.files}
@@ -144,7 +144,7 @@ def test_bundle_from_a_checkpoint_has_everything(trained, tmp_path: Path) -> Non
     assert "max abs difference" in report.summary()
 
 
-def test_export_fails_loudly_and_leaves_nothing(trained, tmp_path: Path) -> None:  # noqa: ANN001
+def test_export_fails_loudly_and_leaves_nothing(trained, tmp_path: Path) -> None:
     source, _ = trained
     wrong = ExportFormat("wrong", "Wrong", "", "x.pt", EXPORTERS.get("state_dict").write,
                          lambda src, path: lambda x: src.model(x) + 1e-3)
@@ -155,7 +155,7 @@ def test_export_fails_loudly_and_leaves_nothing(trained, tmp_path: Path) -> None
     assert not any(tmp_path.glob("*strict*"))  # neither the file nor its staging folder
 
 
-def test_wrong_inputs_and_sources_are_clear_errors(trained, tmp_path: Path) -> None:  # noqa: ANN001
+def test_wrong_inputs_and_sources_are_clear_errors(trained, tmp_path: Path) -> None:
     source, _ = trained
     with pytest.raises(ExportError, match="expects"):
         export(source, "onnx", tmp_path / "m.onnx", inputs=torch.zeros(2, 3))

@@ -68,8 +68,8 @@ def _positions(size: int, data: list[range], every_byte_from: int) -> list[int]:
             if p >= every_byte_from or p % (DATA_STRIDE if p in in_data else STRUCTURE_STRIDE) == 0]
 
 
-def _same_checkpoint(a, b) -> bool:  # noqa: ANN001
-    def same(x, y) -> bool:  # noqa: ANN001
+def _same_checkpoint(a, b) -> bool:
+    def same(x, y) -> bool:
         if isinstance(x, torch.Tensor):
             return isinstance(y, torch.Tensor) and x.dtype == y.dtype and torch.equal(x, y)
         if isinstance(x, dict):

@@ -63,10 +63,10 @@ def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
     assert isinstance(result[0], ProjectFileError) and "is a pipe or socket" in str(result[0])
 
 
-def _catch(into: list[BaseException], fn) -> None:  # noqa: ANN001
+def _catch(into: list[BaseException], fn) -> None:
     try:
         fn()
-    except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+    except BaseException as exc:  # handed to the test thread
         into.append(exc)
 
 

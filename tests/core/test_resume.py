@@ -33,23 +33,23 @@ def _project() -> Project:
 
 
 @pytest.fixture(scope="module")
-def data():  # noqa: ANN201
+def data():
     return prepare_data(_project().data)
 
 
 @pytest.fixture(scope="module")
-def reference(data, tmp_path_factory):  # noqa: ANN001, ANN201
+def reference(data, tmp_path_factory):
     folder = tmp_path_factory.mktemp("full")
     trainer = Trainer(_project(), data, [CheckpointCallback(folder, every=1, keep=10)])
     end = trainer.fit()
     return folder, trainer.training_state(), end
 
 
-def _metrics(history) -> list[dict]:  # noqa: ANN001
+def _metrics(history) -> list[dict]:
     return [{k: v for k, v in dataclasses.asdict(e).items() if k not in _TIMING} for e in history]
 
 
-def _assert_same_run(state: dict, end, ref_state: dict, ref_end) -> None:  # noqa: ANN001
+def _assert_same_run(state: dict, end, ref_state: dict, ref_end) -> None:
     for name, tensor in ref_state["model"].items():
         assert torch.equal(state["model"][name], tensor), name
     for ref_slot, slot in zip(ref_state["optimizer"]["state"].values(), state["optimizer"]["state"].values(),
@@ -60,7 +60,7 @@ def _assert_same_run(state: dict, end, ref_state: dict, ref_end) -> None:  # noq
     assert (end.epochs_completed, end.steps) == (ref_end.epochs_completed, ref_end.steps)
 
 
-def test_resume_after_epoch_k_matches_uninterrupted_run(reference, data, tmp_path: Path) -> None:  # noqa: ANN001
+def test_resume_after_epoch_k_matches_uninterrupted_run(reference, data, tmp_path: Path) -> None:
     folder, ref_state, ref_end = reference
     assert [p.name for p in list_checkpoints(folder)] == [f"epoch-000{i}.ckpt" for i in range(1, EPOCHS + 1)]
     checkpoint = load_checkpoint(folder / "epoch-0002.ckpt")
@@ -77,12 +77,12 @@ class _StopAtStep(Callback):
     def __init__(self, step: int) -> None:
         self.step = step
 
-    def on_train_batch_end(self, trainer, event) -> None:  # noqa: ANN001
+    def on_train_batch_end(self, trainer, event) -> None:
         if event.step >= self.step:
             trainer.request_stop()
 
 
-def test_stop_mid_epoch_saves_and_resumes_exactly(reference, data, tmp_path: Path) -> None:  # noqa: ANN001
+def test_stop_mid_epoch_saves_and_resumes_exactly(reference, data, tmp_path: Path) -> None:
     _, ref_state, ref_end = reference
     trainer = Trainer(_project(), data, [_StopAtStep(9), CheckpointCallback(tmp_path, every=0)], log_every=1)
     first = trainer.fit()
@@ -96,14 +96,14 @@ def test_stop_mid_epoch_saves_and_resumes_exactly(reference, data, tmp_path: Pat
     _assert_same_run(resumed.training_state(), end, ref_state, ref_end)
 
 
-def test_keep_deletes_the_oldest(data, tmp_path: Path) -> None:  # noqa: ANN001
+def test_keep_deletes_the_oldest(data, tmp_path: Path) -> None:
     project = _project()
     project.training.epochs = 3
     Trainer(project, data, [CheckpointCallback(tmp_path, every=1, keep=2)]).fit()
     assert [p.name for p in list_checkpoints(tmp_path)] == ["epoch-0002.ckpt", "epoch-0003.ckpt"]
 
 
-def test_resume_can_train_longer(reference, data) -> None:  # noqa: ANN001
+def test_resume_can_train_longer(reference, data) -> None:
     folder, _, _ = reference
     trainer, end = resume_fit(folder / f"epoch-000{EPOCHS}.ckpt", data=data, epochs=EPOCHS + 1)
     assert end.epochs_completed == EPOCHS + 1 and len(end.history) == EPOCHS + 1

@@ -12,7 +12,7 @@ from studio.core.project import LayerSpec, ModelSpec
 from studio.core.shapes import NETWORK, check_model, format_shape, infer_shapes
 
 
-def L(type_: str, **params: object) -> LayerSpec:  # noqa: N802 - reads like the stack row it builds
+def L(type_: str, **params: object) -> LayerSpec:
     return LayerSpec(type_, dict(params))
 
 

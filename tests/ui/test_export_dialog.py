@@ -25,13 +25,13 @@ def checkpoint(tmp_path: Path) -> Path:
     return save_checkpoint(tmp_path / "epoch-0001.ckpt", project, state, info, torch.randn(4, 64))
 
 
-def _dialog(qtbot, host, dialogs: ScriptedDialogs) -> ExportDialog:  # noqa: ANN001
+def _dialog(qtbot, host, dialogs: ScriptedDialogs) -> ExportDialog:
     dialog = ExportDialog(host.worker, dialogs)
     qtbot.addWidget(dialog)
     return dialog
 
 
-def test_export_runs_on_the_worker_and_reports_the_difference(qtbot, host, checkpoint, tmp_path) -> None:  # noqa: ANN001
+def test_export_runs_on_the_worker_and_reports_the_difference(qtbot, host, checkpoint, tmp_path) -> None:
     out = tmp_path / "out" / "model.onnx"
     dialog = _dialog(qtbot, host, ScriptedDialogs(paths=[str(checkpoint), str(out)]))
     dialog.format.setCurrentIndex(dialog.format.findData("onnx"))
@@ -48,7 +48,7 @@ def test_export_runs_on_the_worker_and_reports_the_difference(qtbot, host, check
     assert "matches the in-app model on 4 real inputs" in dialog.result_label.text()
 
 
-def test_errors_are_shown_in_place(qtbot, host, tmp_path) -> None:  # noqa: ANN001
+def test_errors_are_shown_in_place(qtbot, host, tmp_path) -> None:
     dialog = _dialog(qtbot, host, ScriptedDialogs())
     dialog.export_button.click()
     assert "Choose a trained run" in dialog.result_label.text()
@@ -59,7 +59,7 @@ def test_errors_are_shown_in_place(qtbot, host, tmp_path) -> None:  # noqa: ANN0
     assert "nothing to export" in dialog.result_label.text()
 
 
-def test_format_change_describes_it_and_renames_the_destination(qtbot, host, tmp_path) -> None:  # noqa: ANN001
+def test_format_change_describes_it_and_renames_the_destination(qtbot, host, tmp_path) -> None:
     dialog = _dialog(qtbot, host, ScriptedDialogs())
     dialog.out.setText(str(tmp_path / "weights.pt"))
     dialog.format.setCurrentIndex(dialog.format.findData("safetensors"))
@@ -68,7 +68,7 @@ def test_format_change_describes_it_and_renames_the_destination(qtbot, host, tmp
 
 
 @pytest.mark.parametrize("answer", ["no", "yes"])
-def test_a_folder_with_the_users_files_is_written_only_after_asking(qtbot, host, checkpoint, tmp_path, answer) -> None:  # noqa: ANN001
+def test_a_folder_with_the_users_files_is_written_only_after_asking(qtbot, host, checkpoint, tmp_path, answer) -> None:
     folder = tmp_path / "documents"
     folder.mkdir()
     (folder / "notes.txt").write_text("mine")

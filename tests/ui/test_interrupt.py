@@ -29,7 +29,7 @@ def _ctrl_c_from_outside(delay: float) -> threading.Timer:
     return timer
 
 
-def test_ctrl_c_stops_a_run_and_closes_the_window(qtbot, host, temp_settings, restore_sigint):  # noqa: ANN001
+def test_ctrl_c_stops_a_run_and_closes_the_window(qtbot, host, temp_settings, restore_sigint):
     dialogs = ScriptedDialogs(answers=["yes"])  # "Training is still running. Stop it and close the window?"
     window = open_window(qtbot, host, tiny_project(epochs=500, per_class=50), dialogs)
     close_on_ctrl_c(window, window.shutdown)
@@ -43,7 +43,7 @@ def test_ctrl_c_stops_a_run_and_closes_the_window(qtbot, host, temp_settings, re
     assert list((run / "checkpoints").glob("*.ckpt")) and (run / "model.safetensors").is_file()  # and it was saved
 
 
-def test_ctrl_c_asks_about_unsaved_changes_like_the_close_button(qtbot, host, temp_settings, restore_sigint):  # noqa: ANN001
+def test_ctrl_c_asks_about_unsaved_changes_like_the_close_button(qtbot, host, temp_settings, restore_sigint):
     dialogs = ScriptedDialogs(answers=["cancel"])
     window = open_window(qtbot, host, dialogs=dialogs)
     window.document.touch()

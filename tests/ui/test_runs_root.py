@@ -10,7 +10,7 @@ from studio.app import APPLICATION, ORGANIZATION
 from studio.core.runs import APP_FOLDER, default_runs_root
 
 
-def test_default_runs_root_is_where_qt_puts_the_windows_data(qapp) -> None:  # noqa: ANN001
+def test_default_runs_root_is_where_qt_puts_the_windows_data(qapp) -> None:
     old = QCoreApplication.organizationName(), QCoreApplication.applicationName()
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)

@@ -8,7 +8,7 @@ format in :data:`EXPORTERS`, in menu order.
 
 # Registration order is the menu order, so these imports are deliberately not sorted.
 from studio.core.export import weights  # noqa: F401, I001
-from studio.core.export import graphs, onnx, codegen, bundle  # noqa: F401, I001
+from studio.core.export import graphs, onnx, codegen, bundle  # noqa: F401
 from studio.core.export.formats import (
     EXPORTERS,
     DestinationTaken,

@@ -173,7 +173,7 @@ class ConfusionWidget(QWidget):
         self.report = report
         self.update()
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+    def sizeHint(self) -> QSize:
         return QSize(420, 400)
 
     def cell_rect(self, row: int, column: int) -> QRect:
@@ -183,7 +183,7 @@ class ConfusionWidget(QWidget):
         assert self._geometry is not None, "painting measures the geometry"
         return self._geometry.cell_rect(row, column).toAlignedRect()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         text = self.palette().color(self.foregroundRole())
@@ -201,7 +201,7 @@ class ConfusionWidget(QWidget):
         self.update()
         self.cellClicked.emit(*cell)
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if self.report is None or event.button() != Qt.MouseButton.LeftButton:
             return
         if self._geometry is None:
@@ -210,7 +210,7 @@ class ConfusionWidget(QWidget):
         if cell is not None:
             self._choose(cell)
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         cell = self._geometry.cell_at(event.position().x(), event.position().y()) if self._geometry else None
         if cell is None or self.report is None:
             QToolTip.hideText()
@@ -226,7 +226,7 @@ class ConfusionWidget(QWidget):
         share = f" ({count / total:.0%} of the {names[row]} samples)" if total else ""
         return f"True {names[row]}, predicted {names[column]}: {count} sample{'s' if count != 1 else ''}{share}"
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if self.report is None:
             return super().keyPressEvent(event)
         n = len(self.report.class_names)

@@ -41,7 +41,7 @@ class DrawingPad(QWidget):
         self._last: QPointF | None = None
         self.set_shape(shape)
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+    def sizeHint(self) -> QSize:
         return QSize(280, 280)
 
     def set_shape(self, shape: tuple[int, int]) -> None:
@@ -103,23 +103,23 @@ class DrawingPad(QWidget):
         self.update()
         self.changed.emit()
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.isEnabled():
             self._last = event.position()
             self.stroke(self._last, self._last)
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._last is not None:
             point = event.position()
             self.stroke(self._last, point)
             self._last = point
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._last is not None and event.button() == Qt.MouseButton.LeftButton:
             self._last = None
             self.strokeFinished.emit()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         rect = self.picture_rect()
         painter.fillRect(self.rect(), self.palette().color(self.backgroundRole()))

@@ -45,7 +45,7 @@ class ProbabilityBars(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.prediction: Prediction | None = None
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+    def sizeHint(self) -> QSize:
         return QSize(260, 240)
 
     def set_prediction(self, prediction: Prediction | None) -> None:
@@ -55,7 +55,7 @@ class ProbabilityBars(QWidget):
                 f"{prediction.class_names[c]} {p:.0%}" for c, p in enumerate(prediction.probabilities)))
         self.update()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event: QPaintEvent) -> None:
         p = self.prediction
         if p is None or p.probabilities is None:
             return

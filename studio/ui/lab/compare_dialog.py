@@ -125,7 +125,7 @@ class CompareDialog(QDialog):
         self.run_bar.show_message("Both runs done." if result.b.epochs else "Stopped before run B finished.")
         self.pairFinished.emit(result)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.runner.stop()  # a closed dialog has no one to show the pair to
         super().closeEvent(event)
 

@@ -33,7 +33,7 @@ def spaced(values: list[float], taken: list[float], px_per_unit: float) -> list[
 class LogFriendlyAxis(pg.AxisItem):
     """An ``AxisItem`` that, in log mode, drops the minor ticks whose labels would overlap."""
 
-    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802, N803 - pyqtgraph's names
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # pyqtgraph's names
         ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
         if not size or not maxVal > minVal:
             return ticks

@@ -132,7 +132,7 @@ class LivePlot(pg.PlotWidget):
         """True when data or visibility changed since the last :meth:`refresh`."""
         return self._range_dirty or any(curve.dirty for curve in self._curves.values())
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: QPaintEvent) -> None:
         start = time.thread_time()
         super().paintEvent(event)
         self._paint_seconds += time.thread_time() - start
@@ -142,7 +142,7 @@ class LivePlot(pg.PlotWidget):
         seconds, self._paint_seconds = self._paint_seconds, 0.0
         return seconds
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: QShowEvent) -> None:
         # A plot hidden in another tab skipped its refreshes; catch up when it appears.
         super().showEvent(event)
         self.refresh()

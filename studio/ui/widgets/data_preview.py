@@ -48,10 +48,10 @@ class ImageGrid(QWidget):
     def labels(self) -> list[str]:
         return list(self._labels)
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+    def sizeHint(self) -> QSize:
         return QSize(320, 200)
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event) -> None:
         if not self._images:
             return
         painter = QPainter(self)

@@ -29,10 +29,10 @@ class FloatSpinBox(QDoubleSpinBox):
     # Below this magnitude the text switches to scientific notation (1e-3 rather than 0.001).
     sci_below = 1e-4
 
-    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
+    def textFromValue(self, value: float) -> str:
         return format_number(value, self.sci_below)
 
-    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
+    def valueFromText(self, text: str) -> float:
         try:
             return float(text.strip())
         except ValueError:
@@ -55,13 +55,13 @@ class LogSpinBox(FloatSpinBox):
 
     sci_below = 1e-2
 
-    def stepBy(self, steps: int) -> None:  # noqa: N802 (Qt override)
+    def stepBy(self, steps: int) -> None:
         value = self.value()
         for _ in range(abs(steps)):
             value = log_step(value, up=steps > 0, floor=max(self.minimum(), 0.0))
         self.setValue(min(max(value, self.minimum()), self.maximum()))
 
-    def stepEnabled(self) -> QDoubleSpinBox.StepEnabledFlag:  # noqa: N802 (Qt override)
+    def stepEnabled(self) -> QDoubleSpinBox.StepEnabledFlag:
         flags = QDoubleSpinBox.StepEnabledFlag.StepNone
         if self.value() < self.maximum():
             flags |= QDoubleSpinBox.StepEnabledFlag.StepUpEnabled

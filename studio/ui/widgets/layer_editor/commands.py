@@ -69,7 +69,7 @@ class EditCommand(QUndoCommand):
     def id(self) -> int:
         return _MERGE_ID if self.merge_key is not None else -1
 
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt override)
+    def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, EditCommand) or other.document is not self.document:
             return False
         if other.merge_key != self.merge_key:

@@ -301,7 +301,7 @@ class LayerEditor(QWidget):
         button.setAccessibleName(text)
         return action
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+    def showEvent(self, event: QShowEvent) -> None:
         """Step back from Ctrl+Z / Ctrl+Shift+Z when the window has its own undo actions (else both clash)."""
         super().showEvent(event)
         mine = {self.undo_action, self.redo_action}

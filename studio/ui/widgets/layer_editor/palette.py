@@ -66,7 +66,7 @@ class LayerPalette(QTreeWidget):
                     return item
         raise KeyError(name)
 
-    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:  # noqa: N802 (Qt override)
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
         mime = QMimeData()
         names = [item.data(0, _TYPE_ROLE) for item in items if item.data(0, _TYPE_ROLE)]
         if names:
@@ -74,7 +74,7 @@ class LayerPalette(QTreeWidget):
             mime.setText(names[0])
         return mime
 
-    def mimeTypes(self) -> list[str]:  # noqa: N802 (Qt override)
+    def mimeTypes(self) -> list[str]:
         return [LAYER_TYPE_MIME]
 
     def _fill(self) -> None:
@@ -108,7 +108,7 @@ class LayerPalette(QTreeWidget):
 class _TypeDelegate(QStyledItemDelegate):
     """Draws a layer type as its name over its description in a smaller, muted font."""
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         size = super().sizeHint(option, index)
         if not index.data(_TYPE_ROLE):
             return QSize(size.width(), size.height() + 8)
