@@ -22,6 +22,7 @@ from studio.core.finetune import LoadReport, load_pretrained
 from studio.core.keypath import apply_settings
 from studio.core.project import Project
 from studio.core.retune import optimizer_changes, resume_changed
+from studio.core.units import module_labels
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +51,7 @@ def load_initial_weights(trainer: object, args: argparse.Namespace) -> LoadRepor
     """Copy ``--init-from``'s weights into the trainer's fresh model and report what was loaded."""
     if args.init_from is None:
         return None
-    report = load_pretrained(trainer.model, args.init_from, names=trainer.layer_names)  # type: ignore[attr-defined]
+    report = load_pretrained(trainer.model, args.init_from, names=module_labels(trainer.model, trainer.units))  # type: ignore[attr-defined]
     if not report.loaded:
         reasons = "; ".join(f"{name}: {why}" for name, why in report.skipped[:2])
         raise ConfigError(f"--init-from {args.init_from}: no layer's weights fit this network ({reasons})",

@@ -3,8 +3,11 @@
 Weights are matched layer by layer *by position among the layers that have weights* (so adding
 or removing a ReLU or Dropout does not shift anything) and loaded only when every tensor of the
 layer has the same name and shape; the :class:`LoadReport` says what was loaded and why the rest
-was not. Freezing and per-layer learning rates are plain ``LayerSpec`` fields (``frozen``,
-``lr_mult``) that the optimizer's ``param_groups`` honours; helpers here set them.
+was not. Rows inside blocks are layers like any other (their weights sit under the block's module, e.g.
+``2.body.0``), so a network with blocks fine-tunes from one with the same blocks, or from a plain one whose
+weighted layers come in the same order with the same shapes. Freezing and per-layer learning rates are
+plain ``LayerSpec`` fields (``frozen``, ``lr_mult``) that the optimizer's ``param_groups`` honours; helpers
+here set them.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from torch import nn
 
 from studio.core.checkpoint import latest_checkpoint
 from studio.core.errors import ConfigError, ProjectFileError
-from studio.core.layers import LAYERS
+from studio.core.layers import LAYERS, as_path
 from studio.core.project import LayerSpec, ModelSpec
 from studio.core.safeload import load_weights
+from studio.core.tree import Path as RowPath
+from studio.core.tree import iter_rows, row_at
 
 Source = str | os.PathLike[str] | Mapping[str, torch.Tensor] | nn.Module
 # Files looked for, in order, when a fine-tuning source is a folder (a run or an export bundle).
@@ -50,12 +55,15 @@ class LoadReport:
 
 
 def load_pretrained(
-    model: nn.Module, source: Source, names: Sequence[str] | None = None, exclude: Iterable[int] = ()
+    model: nn.Module, source: Source, names: Sequence[str] | Mapping[str, str] | None = None,
+    exclude: Iterable[int | str] = (),
 ) -> LoadReport:
     """Copy matching weights from ``source`` into ``model`` (in place) and report what happened.
 
-    ``names`` are display names of the model's top-level layers (e.g. the stack labels); ``exclude``
-    lists layer indices that must keep their fresh weights (e.g. a replaced output layer).
+    ``names`` are display names: of the model's top-level layers (e.g. the stack labels), or by module name
+    (``units.module_labels``: ``{"2.body.0": "3.1 Linear 64"}``, rows inside blocks too). ``exclude`` lists
+    top-level indices or module names that must keep their fresh weights (e.g. a replaced output layer;
+    excluding a block excludes its rows).
     """
     weights, where = _source_weights(source)
     target = _layers_with_state(dict(model.state_dict(keep_vars=True)))
@@ -65,7 +73,7 @@ def load_pretrained(
     queue = list(incoming)
     for prefix, tensors in target.items():
         name = _display_name(model, prefix, names)
-        if prefix in excluded:
+        if any(prefix == e or prefix.startswith(f"{e}.") for e in excluded):
             report.skipped.append((name, "kept its new weights (excluded)"))
             continue
         if not queue:
@@ -82,13 +90,18 @@ def load_pretrained(
     return report
 
 
+def output_layer_path(spec: ModelSpec) -> RowPath:
+    """Path of the last row with a number of outputs (the classifier head), inside blocks too."""
+    heads = [path for path, row in iter_rows(spec.layers)
+             if row.type in LAYERS and any(param.name == "out_features" for param in LAYERS.get(row.type).params)]
+    if not heads:
+        raise ConfigError("the network has no Linear layer whose outputs could be changed", field="layers")
+    return heads[-1]
+
+
 def output_layer_index(spec: ModelSpec) -> int:
-    """Index of the last layer with a number of outputs (the classifier head)."""
-    for index in range(len(spec.layers) - 1, -1, -1):
-        layer_type = LAYERS.get(spec.layers[index].type)
-        if any(param.name == "out_features" for param in layer_type.params):
-            return index
-    raise ConfigError("the network has no Linear layer whose outputs could be changed", field="layers")
+    """The top-level row that holds the classifier head (the head itself, or the block around it)."""
+    return output_layer_path(spec)[0]
 
 
 def replace_output_layer(spec: ModelSpec, n_classes: int) -> ModelSpec:
@@ -96,14 +109,14 @@ def replace_output_layer(spec: ModelSpec, n_classes: int) -> ModelSpec:
     if n_classes < 1:
         raise ConfigError(f"the number of classes must be at least 1; got {n_classes}", field="n_classes")
     new = copy.deepcopy(spec)
-    new.layers[output_layer_index(new)].params["out_features"] = n_classes
+    row_at(new.layers, output_layer_path(new)).params["out_features"] = n_classes
     return new
 
 
-def freeze_layers(spec: ModelSpec, indices: Iterable[int], frozen: bool = True) -> None:
-    """Mark layers as frozen (their weights do not change during training)."""
-    for index in indices:
-        _layer(spec, index).frozen = frozen
+def freeze_layers(spec: ModelSpec, rows: Iterable[int | RowPath], frozen: bool = True) -> None:
+    """Mark rows (top-level indices or paths) as frozen (their weights do not change during training)."""
+    for where in rows:
+        _layer(spec, where).frozen = frozen
 
 
 def layerwise_lr(spec: ModelSpec, first: float = 0.1) -> None:
@@ -119,10 +132,11 @@ def layerwise_lr(spec: ModelSpec, first: float = 0.1) -> None:
         layer.lr_mult = round(first ** (1.0 - position), 6)
 
 
-def _layer(spec: ModelSpec, index: int) -> LayerSpec:
-    if not 0 <= index < len(spec.layers):
-        raise ConfigError(f"there is no layer {index} (the network has {len(spec.layers)})", field="layers")
-    return spec.layers[index]
+def _layer(spec: ModelSpec, where: int | RowPath) -> LayerSpec:
+    try:
+        return row_at(spec.layers, as_path(where))
+    except IndexError:
+        raise ConfigError(f"there is no layer {where} (the network has {len(spec.layers)})", field="layers") from None
 
 
 def _source_weights(source: Source) -> tuple[dict[str, torch.Tensor], str]:
@@ -174,8 +188,14 @@ def _copy(target: Mapping[str, torch.Tensor], source: Mapping[str, torch.Tensor]
             tensor.copy_(source[leaf].to(dtype=tensor.dtype, device=tensor.device))
 
 
-def _display_name(model: nn.Module, prefix: str, names: Sequence[str] | None) -> str:
-    if names is not None and prefix.isdigit() and int(prefix) < len(names):
+def _display_name(model: nn.Module, prefix: str, names: Sequence[str] | Mapping[str, str] | None) -> str:
+    if isinstance(names, Mapping):
+        parts = prefix.split(".")
+        for cut in range(len(parts), 0, -1):  # a block's own layer: "3 Residual (shortcut)"
+            head, rest = ".".join(parts[:cut]), ".".join(parts[cut:])
+            if head in names:
+                return names[head] + (f" ({rest})" if rest else "")
+    elif names is not None and prefix.isdigit() and int(prefix) < len(names):
         return names[int(prefix)]
     try:
         module = model.get_submodule(prefix)

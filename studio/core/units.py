@@ -106,3 +106,11 @@ def effective(units: Sequence[Unit], layers: Sequence[LayerSpec]) -> list[tuple[
             frozen, mult, rows = frozen or bool(spec.frozen), mult * spec.lr_mult, spec.layers
         out.append((frozen, mult))
     return out
+
+
+def module_labels(model: nn.Module, units: Sequence[Unit]) -> dict[str, str]:
+    """Each unit's module name in ``model`` (``"2.body.0"``) and its label (``"3.1 Linear 64"``): how weights
+    found by name (a state dict, a fine-tuning report) are shown to people.
+    """
+    names = {id(module): name for name, module in model.named_modules()}
+    return {names[id(unit.module)]: unit.label for unit in units if id(unit.module) in names}

@@ -19,6 +19,7 @@ from studio.core.events import EpochEnd
 from studio.core.finetune import LoadReport, load_pretrained
 from studio.core.history import RunRecord
 from studio.core.optim import LOSSES
+from studio.core.units import module_labels
 from studio.core.vocab import MessageKind, TrainingState
 from studio.ui.dialogs import Message
 from studio.ui.runs import RunTracker
@@ -158,7 +159,8 @@ class RunCommands(QObject):
         source, exclude = plan.source, plan.exclude(after)
 
         def load(trainer: Any) -> None:  # runs in the worker thread, on the freshly built network
-            self._weightsLoaded.emit(load_pretrained(trainer.model, source, trainer.layer_names, exclude))
+            names = module_labels(trainer.model, trainer.units)
+            self._weightsLoaded.emit(load_pretrained(trainer.model, source, names, exclude))
 
         self.fine_tune_plan = plan
         w.training.prepare_next = load

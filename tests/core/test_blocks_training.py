@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,13 +11,23 @@ import torch
 
 from studio.core.build import build_model
 from studio.core.callbacks import EventLog
+from studio.core.checkpoint import CheckpointCallback, resume_fit
 from studio.core.engine import Trainer
 from studio.core.errors import ConfigError
 from studio.core.events import LayerStats
+from studio.core.finetune import (
+    freeze_layers,
+    load_pretrained,
+    output_layer_index,
+    output_layer_path,
+    replace_output_layer,
+)
+from studio.core.inspect.activations import sample_layers
+from studio.core.inspect.snapshot import ModelSnapshot
 from studio.core.lab.diagnostics import dead_units
 from studio.core.optim import param_groups
 from studio.core.project import Choice, LayerSpec, ModelSpec, Project, TrainingSpec
-from studio.core.units import model_units
+from studio.core.units import model_units, module_labels
 from tests.core.test_engine import blobs
 
 
@@ -92,3 +103,52 @@ def test_dead_units_are_measured_per_nested_relu() -> None:
     units = model_units(model, layers)
     dead = dict(zip([u.label for u in units], dead_units(model, torch.randn(32, 4), units), strict=True))
     assert dead["2.1.2 ReLU"] == 1.0 and dead["2[2].1.2 ReLU"] < 1.0 and math.isnan(dead["2.1.1 Linear 8"])
+
+
+def test_a_nested_run_resumes_exactly_from_its_checkpoint(tmp_path: Path) -> None:
+    layers = residual_mlp()
+    layers.insert(1, L("BatchNorm1d"))
+    layers[2].layers[0].layers.append(L("Dropout", p=0.2))  # the global RNG, inside a Repeat
+    layers[2].lr_mult = 0.5
+    nested = project(layers, epochs=3, stats_every=0)
+    nested.optimizer = Choice("sgd", {"lr": 0.05, "momentum": 0.9})
+    data = blobs(features=4)
+    full = Trainer(nested, data, [CheckpointCallback(tmp_path / "full", every=1, keep=5)])
+    full_end = full.fit()
+    resumed, end = resume_fit(tmp_path / "full" / "epoch-0001.ckpt", data=data)
+    assert end.epochs_completed == full_end.epochs_completed == 3
+    ref, state = full.training_state(), resumed.training_state()
+    for name, tensor in ref["model"].items():
+        assert torch.equal(state["model"][name], tensor), name
+    assert [e.train_loss for e in end.history] == [e.train_loss for e in full_end.history]
+
+
+def test_fine_tuning_loads_nested_rows_by_position_and_shape(tmp_path: Path) -> None:
+    layers = residual_mlp()
+    source = build_model(ModelSpec(layers), (4,), seed=1)
+    new_spec = replace_output_layer(ModelSpec(residual_mlp()), 5)
+    target = build_model(new_spec, (4,), seed=2)
+    assert output_layer_path(new_spec) == (3,) and output_layer_index(new_spec) == 3
+    names = module_labels(target, model_units(target, new_spec.layers))
+    report = load_pretrained(target, source, names=names)
+    assert "2[2].1.1 Linear 8" in report.loaded and "3 Residual (shortcut)" in report.loaded
+    assert [name for name, _ in report.skipped] == ["4 Linear 5"]
+    assert torch.equal(target[1].copies[1][0].body[0].weight, source[1].copies[1][0].body[0].weight)
+    kept = load_pretrained(build_model(new_spec, (4,), seed=2), source, names=names, exclude=["1.copies.1"])
+    assert ("2[2].1.1 Linear 8", "kept its new weights (excluded)") in kept.skipped
+    freeze_layers(new_spec, [(1, 0, 0)])
+    assert new_spec.layers[1].layers[0].layers[0].frozen
+
+
+def test_inspecting_a_sample_shows_every_nested_row() -> None:
+    data = blobs(features=4)
+    trainer = Trainer(project(residual_mlp()), data)
+    trainer.fit()
+    snapshot = ModelSnapshot(trainer.project, trainer.model, data)
+    layers = sample_layers(snapshot, 0)
+    assert [a.name for a in layers.activations] == list(trainer.layer_names)
+    by_name = {a.name: a.values for a in layers.activations}
+    block = trainer.model[2]  # the projected Residual: its output is rows + shortcut
+    x = torch.as_tensor(by_name["2[2].1 Residual"])[None]
+    assert np.allclose(by_name["3 Residual"], (block.body(x) + block.shortcut(x)).detach().numpy()[0], atol=1e-5)
+    assert layers.weights is not None and layers.weights.layer == "1 Linear 8"

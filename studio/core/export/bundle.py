@@ -12,14 +12,39 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from torch import nn
+
 from studio.core.export.codegen import constructor
 from studio.core.export.formats import EXPORTERS, ExportFormat, register
 from studio.core.export.source import ExportSource
-from studio.core.shapes import infer_shapes
+from studio.core.layers import LAYERS
+from studio.core.project import LayerSpec
+from studio.core.shapes import LayerInfo, infer_shapes
 
 CARD_FILE = "model-card.json"
 PREPROCESSING_FILE = "preprocessing.json"
 PARTS = ("state_dict", "safetensors", "pt2", "torchscript", "onnx", "python")
+
+
+def _card_row(row: LayerInfo, module: nn.Module, spec: LayerSpec) -> dict[str, Any]:
+    """One row of the architecture; a block lists its rows (a Repeat: those of its first copy) under ``rows``."""
+    rule = LAYERS.get(spec.type).block
+    entry = {
+        "index": row.index,
+        "path": list(row.path),
+        "label": row.label,
+        "type": row.type,
+        "settings": spec.params,
+        "pytorch": constructor(module) if rule is None else type(module).__name__,
+        "input_shape": list(row.in_shape),
+        "output_shape": list(row.out_shape),
+        "parameters": row.params,
+        "frozen": spec.frozen,
+    }
+    if rule is not None:
+        entry["rows"] = [_card_row(info, child, child_spec) for info, child, child_spec
+                         in zip(row.children, rule.rows(module)[0], spec.layers, strict=True)]
+    return entry
 
 
 def model_card(source: ExportSource) -> dict[str, Any]:
@@ -34,20 +59,8 @@ def model_card(source: ExportSource) -> dict[str, Any]:
         "task": info.task,
         "input_shape": list(info.input_shape),
         "class_names": list(info.class_names),
-        "architecture": [
-            {
-                "index": row.index,
-                "label": row.label,
-                "type": row.type,
-                "settings": project.model.layers[row.index].params,
-                "pytorch": constructor(module),
-                "input_shape": list(row.in_shape),
-                "output_shape": list(row.out_shape),
-                "parameters": row.params,
-                "frozen": project.model.layers[row.index].frozen,
-            }
-            for row, module in zip(rows, source.model, strict=True)
-        ],
+        "architecture": [_card_row(row, module, spec)
+                         for row, module, spec in zip(rows, source.model, project.model.layers, strict=True)],
         "parameters": sum(p.numel() for p in source.model.parameters()),
         "dataset": project.to_dict()["data"],
         "preprocessing": info.preprocessing,

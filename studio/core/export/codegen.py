@@ -4,12 +4,16 @@ Each module of the built network is printed as its constructor call. Modules fro
 use their own ``extra_repr()``, which PyTorch writes as constructor arguments
 (``in_features=64, out_features=128, bias=True``); the export is verified by executing the
 generated file, so a module whose ``extra_repr`` is not a faithful constructor cannot slip
-through. Studio-specific modules (the straight-through ``Sign``) are emitted as small classes.
+through. Studio-specific modules (the straight-through ``Sign``) are emitted as small classes, and so
+are blocks: ``Residual``, ``Parallel`` and ``Repeat`` are written into model.py as the very classes the
+studio trains with (their source), and each block's rows are nested inside its constructor call, labelled
+with their stack paths, so a reader sees ``Residual(nn.Conv2d(...), nn.BatchNorm2d(...), ...)``.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
 import sys
 from collections.abc import Callable
@@ -21,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from studio.core.blocks import Parallel, Repeat, Residual
 from studio.core.export.formats import ExportFormat, register
 from studio.core.export.source import ExportSource
 from studio.core.export.traincode import write_training
@@ -28,8 +33,10 @@ from studio.core.export.verify import ExportError, Runner
 from studio.core.export.weights import cpu_state
 from studio.core.init import layer_init
 from studio.core.inspect.readout import is_sign_model
-from studio.core.layers import Sign
+from studio.core.layers import LAYERS, Sign
+from studio.core.project import LayerSpec
 from studio.core.shapes import infer_shapes
+from studio.core.units import model_units, unit_label
 
 MODEL_FILE = "model.py"
 WEIGHTS_FILE = "weights.pt"
@@ -75,6 +82,27 @@ CUSTOM_MODULES: dict[type[nn.Module], ModuleCode] = {
 }
 
 
+@dataclass(frozen=True)
+class BlockCode:
+    """How a block's constructor call is written: keyword arguments after its rows, and whether each copy of
+    its rows is wrapped in an ``nn.Sequential`` (a Repeat's copies).
+    """
+
+    keywords: Callable[[nn.Module], list[str]]
+    wrap_copies: bool = False
+
+
+def _shortcut(module: nn.Module) -> list[str]:
+    return [] if isinstance(module.shortcut, nn.Identity) else [f"shortcut={constructor(module.shortcut)}"]
+
+
+BLOCKS: dict[type[nn.Module], BlockCode] = {
+    Residual: BlockCode(_shortcut),
+    Parallel: BlockCode(lambda module: [f"join={module.join!r}"]),
+    Repeat: BlockCode(lambda module: [], wrap_copies=True),
+}
+
+
 def constructor(module: nn.Module) -> str:
     """Python source that constructs an equivalent, untrained ``module`` (e.g. ``nn.Linear(in_features=64, ...)``)."""
     custom = CUSTOM_MODULES.get(type(module))
@@ -86,14 +114,18 @@ def constructor(module: nn.Module) -> str:
     raise ExportError(f"the python export does not know how to write a {cls.__name__} layer")
 
 
-def typed_values(source: ExportSource) -> dict[int, dict[str, list[Any]]]:
-    """Rows whose starting weights were typed in (init ``values``): index -> {"weight": ..., "bias": ...}."""
+def typed_values(source: ExportSource) -> dict[str, dict[str, list[Any]]]:
+    """Rows whose starting weights were typed in (init ``values``): module name (``"0"``, ``"2.body.1"``) ->
+    {"weight": ..., "bias": ...}; a typed row inside a Repeat is typed in every copy.
+    """
     spec = source.project.model
+    names = {id(module): name for name, module in source.model.named_modules()}
     typed = {}
-    for index in range(len(spec.layers)):
-        scheme, params = layer_init(spec, index)
+    for unit in model_units(source.model, spec.layers):
+        scheme, params = layer_init(spec, unit.path)
         if scheme.layer_only:
-            typed[index] = {name: params[name] for name in ("weight", "bias") if params.get(name) is not None}
+            values = {name: params[name] for name in ("weight", "bias") if params.get(name) is not None}
+            typed[names[id(unit.module)]] = values
     return typed
 
 
@@ -102,7 +134,7 @@ def _build_source(source: ExportSource, rows: list[str]) -> str:
     typed = typed_values(source)
     if not typed:
         return _BUILD.format(rows="\n".join(rows))
-    return _TYPED_BUILD.format(rows="\n".join(rows), typed=json.dumps({str(k): v for k, v in typed.items()}))
+    return _TYPED_BUILD.format(rows="\n".join(rows), typed=json.dumps(typed))
 
 
 def outputs_text(source: ExportSource) -> str:
@@ -120,11 +152,40 @@ def outputs_text(source: ExportSource) -> str:
             f"otherwise class {negative!r}")
 
 
+def row_lines(module: nn.Module, spec: LayerSpec, path: tuple[int, ...], copies: tuple[int, ...],
+              depth: int) -> list[str]:
+    """The constructor of one row, indented ``depth`` levels, with its label; a block's rows nested inside."""
+    pad, label = "    " * depth, unit_label(spec, path, copies)
+    block = BLOCKS.get(type(module))
+    if block is None:
+        return [f"{pad}{constructor(module)},  # {label}"]
+    lines = [f"{pad}{type(module).__name__}(  # {label}"]
+    rule = LAYERS.get(spec.type).block
+    assert rule is not None
+    for number, rows in enumerate(rule.rows(module)):
+        inner = depth + 1
+        if block.wrap_copies:
+            lines.append(f"{pad}    nn.Sequential(  # copy {number + 1}")
+            inner += 1
+        for j, (child, child_spec) in enumerate(zip(rows, spec.layers, strict=True)):
+            lines += row_lines(child, child_spec, (*path, j), (*copies, number), inner)
+        if block.wrap_copies:
+            lines.append(f"{pad}    ),")
+    return [*lines, *(f"{pad}    {keyword}," for keyword in block.keywords(module)), f"{pad}),"]
+
+
+def _helpers(model: nn.Module) -> list[str]:
+    """The classes model.py defines: the studio's own layers and blocks that the network uses."""
+    kinds = list(dict.fromkeys(type(m) for m in model.modules()))
+    return ([CUSTOM_MODULES[kind].source for kind in kinds if kind in CUSTOM_MODULES]
+            + [inspect.getsource(kind) for kind in BLOCKS if kind in kinds])
+
+
 def model_source(source: ExportSource) -> str:
     """The text of ``model.py``."""
-    helpers = list(dict.fromkeys(CUSTOM_MODULES[type(m)].source for m in source.model if type(m) in CUSTOM_MODULES))
-    labels = source.layer_labels()
-    rows = [f"        {constructor(module)},  # {label}" for module, label in zip(source.model, labels, strict=True)]
+    helpers = _helpers(source.model)
+    rows = [line for i, (module, spec) in enumerate(zip(source.model, source.project.model.layers, strict=True))
+            for line in row_lines(module, spec, (i,), (), 2)]
     info = source.info
     parts = [
         _HEADER.format(
@@ -201,7 +262,7 @@ _BUILD = '''def build_model() -> nn.Sequential:
     )
 '''
 
-_TYPED_BUILD = '''# Starting values typed into Training Studio (init "values") by row; other rows start as nn does.
+_TYPED_BUILD = '''# Starting values typed into Training Studio (init "values") by module; other rows start as nn does.
 TYPED_VALUES = {typed}
 
 
@@ -213,7 +274,7 @@ def build_model() -> nn.Sequential:
     with torch.no_grad():
         for row, values in TYPED_VALUES.items():
             for name, value in values.items():
-                getattr(model[int(row)], name).copy_(torch.tensor(value))
+                getattr(model.get_submodule(row), name).copy_(torch.tensor(value))
     return model
 '''
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from studio.core.build import build_model
 from studio.core.errors import StudioError
@@ -22,6 +23,7 @@ from studio.core.export.source import ExportSource
 from studio.core.export.verify import ExportError
 from studio.core.optim import LOSSES, OPTIMIZERS, SCHEDULES, LossType, ScheduleType, parse_milestones
 from studio.core.params import resolve
+from studio.core.units import Unit, effective, model_units
 from studio.core.vocab import Interval
 
 TRAIN_FILE = "train.py"
@@ -49,13 +51,7 @@ def train_source(source: ExportSource) -> str:
     project, training = source.project, source.project.training
     optimizer = OPTIMIZERS.get(project.optimizer.name)
     values = resolve(optimizer.params, project.optimizer.params, f"optimizer {optimizer.name}")
-    groups = [
-        f"        {{'params': model[{i}].parameters(), 'lr': {values['lr'] * layer.lr_mult!r}}},"
-        f"  # {layer.lr_mult:g} × lr"
-        for i, layer in enumerate(project.model.layers)
-        if not layer.frozen and any(True for _ in source.model[i].parameters())
-    ]
-    frozen = [i for i, layer in enumerate(project.model.layers) if layer.frozen]
+    groups, frozen = _groups(source, values["lr"])
     schedule = SCHEDULES.get(project.schedule.name)
     return _TEMPLATE.format(
         name=project.name,
@@ -72,6 +68,36 @@ def train_source(source: ExportSource) -> str:
         batch_step=_step_line(schedule, Interval.BATCH, "            "),
         epoch_step=_step_line(schedule, Interval.EPOCH, "        "),
     )
+
+
+def _groups(source: ExportSource, lr: float) -> tuple[list[str], list[str]]:
+    """The optimizer's groups (one per trainable row, rows inside blocks too, at lr × its multipliers) and the
+    names of the frozen rows' modules. A top-level row is ``model[i]``, a nested one ``model.get_submodule(name)``.
+    """
+    layers = source.project.model.layers
+    units = model_units(source.model, layers)
+    module_names = {id(module): name for name, module in source.model.named_modules()}
+    lines, frozen = [], []
+    for unit, (is_frozen, mult) in zip(units, effective(units, layers), strict=True):
+        name = module_names[id(unit.module)]
+        if unit.spec is not None and unit.spec.frozen:
+            frozen.append(name)
+        if is_frozen or not unit.own:
+            continue
+        lines.append(f"        {{'params': {_params_code(source.model, unit, name)}, 'lr': {lr * mult!r}}},"
+                     f"  # {unit.label}: {mult:g} × lr")
+    return lines, frozen
+
+
+def _params_code(model: nn.Module, unit: Unit, name: str) -> str:
+    """Code for the parameters a row owns: all of its module's, or (a block) those of the sub-module holding them."""
+    own = {id(p) for p in unit.own}
+    for sub_name, sub in unit.module.named_modules():
+        if {id(p) for p in sub.parameters()} == own:
+            full = ".".join(part for part in (name, sub_name) if part)
+            return f"model[{full}].parameters()" if full.isdigit() else f"model.get_submodule({full!r}).parameters()"
+    names = [n for n, p in model.named_parameters() if id(p) in own]
+    return f"[model.get_parameter(name) for name in {names!r}]"
 
 
 def _step_line(schedule: ScheduleType, interval: Interval, indent: str) -> str:
@@ -125,6 +151,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 import torch.nn.functional as F
 from torch.optim import lr_scheduler
 
@@ -170,9 +197,10 @@ def loss_fn(output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def make_optimizer(model: torch.nn.Sequential) -> torch.optim.Optimizer:
-    """One parameter group per trainable layer, with its learning-rate multiplier; frozen layers left out."""
-    for index in FROZEN_LAYERS:
-        model[index].requires_grad_(False)
+    """One parameter group per trainable layer (rows inside blocks too), with its learning-rate multiplier;
+    frozen layers (and the rows of frozen blocks) left out."""
+    for name in FROZEN_LAYERS:
+        model.get_submodule(name).requires_grad_(False)
     groups = [
 {groups}
     ]

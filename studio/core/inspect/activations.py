@@ -1,12 +1,12 @@
 """What each layer sees for one sample (forward hooks), and the first layer's weights as pictures.
 
-Hooks sit on the top-level layers, the rows of the learner's layer stack, and are removed as
-soon as the one forward pass is done.
+Hooks sit on the rows of the learner's layer stack (rows inside blocks too, when the caller passes the
+model's units) and are removed as soon as the one forward pass is done.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from studio.core.inspect.predict import Prediction, predict_raw, sample_raw
 from studio.core.inspect.snapshot import ModelSnapshot, evaluating
+from studio.core.units import Unit
 
 MAPS, VECTOR = "maps", "vector"
 MAX_UNITS = 64  # weight pictures of at most this many units / filters: more are unreadable anyway
@@ -35,9 +36,12 @@ def _kind(output: Tensor) -> tuple[str, np.ndarray]:
     return VECTOR, values.reshape(-1).numpy()
 
 
-def layer_activations(model: nn.Module, x: Tensor, names: tuple[str, ...]) -> list[LayerActivation]:
-    """Each top-level layer's output for the single preprocessed sample ``x`` (no batch dimension)."""
-    children = list(model.children()) or [model]
+def layer_activations(model: nn.Module, x: Tensor, names: tuple[str, ...],
+                      units: Sequence[Unit] | None = None) -> list[LayerActivation]:
+    """Each layer's output for the single preprocessed sample ``x`` (no batch dimension): every unit's (a
+    block's sum and each row inside it) when ``units`` are given, else each top-level child's.
+    """
+    children = [unit.module for unit in units] if units is not None else list(model.children()) or [model]
     captured: list[Tensor | None] = [None] * len(children)
 
     def hook(i: int) -> Callable[[nn.Module, object, Tensor], None]:
@@ -73,8 +77,9 @@ class WeightImages:
     units: int
 
 
-def _weighted(model: nn.Module, names: tuple[str, ...]) -> tuple[str, Tensor] | None:
-    for i, child in enumerate(model.children()):
+def _weighted(model: nn.Module, names: tuple[str, ...], units: Sequence[Unit] | None) -> tuple[str, Tensor] | None:
+    children = [unit.module for unit in units] if units is not None else list(model.children())
+    for i, child in enumerate(children):
         weight = getattr(child, "weight", None)
         if isinstance(weight, Tensor) and weight.dim() >= 2:
             return (names[i] if i < len(names) else type(child).__name__), weight.detach().float().cpu()
@@ -87,10 +92,12 @@ def _scaled(w: np.ndarray) -> np.ndarray:
 
 
 def first_layer_weights(
-    model: nn.Module, names: tuple[str, ...], image_shape: tuple[int, ...] | None
+    model: nn.Module, names: tuple[str, ...], image_shape: tuple[int, ...] | None, units: Sequence[Unit] | None = None
 ) -> WeightImages | None:
-    """The first layer with a weight matrix or kernels, each unit as a picture when it can be one."""
-    found = _weighted(model, names)
+    """The first layer (row, inside blocks too when ``units`` are given) with a weight matrix or kernels, each
+    unit as a picture when it can be one.
+    """
+    found = _weighted(model, names, units)
     if found is None:
         return None
     name, weight = found
@@ -128,11 +135,12 @@ def sample_layers(snapshot: ModelSnapshot, index: int) -> SampleLayers:
     """Run sample ``index`` of the inspected split through the snapshot's network, layer by layer."""
     raw, y = sample_raw(snapshot, index)
     true = int(y) if snapshot.classify else float(y.reshape(-1)[0])
-    names = snapshot.layer_names()
+    units = snapshot.units()
+    names = tuple(unit.label for unit in units)
     x = snapshot.data.preprocessing.apply(raw)
     return SampleLayers(
         index,
         predict_raw(snapshot, raw, true),
-        layer_activations(snapshot.model, x, names),
-        first_layer_weights(snapshot.model, names, snapshot.image_shape),
+        layer_activations(snapshot.model, x, names, units),
+        first_layer_weights(snapshot.model, names, snapshot.image_shape, units),
     )

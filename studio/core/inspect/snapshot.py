@@ -16,12 +16,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from studio.core.build import build_model, layer_label
+from studio.core.build import build_model
 from studio.core.callbacks import FitContext
 from studio.core.data import PreparedData, Preprocessing, preview
 from studio.core.optim import LossFn, build_loss
 from studio.core.project import DataSpec, Project
 from studio.core.registry import Registry
+from studio.core.units import Unit, model_units
 from studio.core.vocab import Task
 
 BATCH = 512
@@ -116,11 +117,10 @@ def images_u8(images: np.ndarray) -> np.ndarray:
 
 
 def layer_names(project: Project, model: nn.Module) -> tuple[str, ...]:
-    """The labels the rest of the app uses ("1 Linear 128"); module class names for foreign models."""
-    specs, children = project.model.layers, list(model.children())
-    if len(specs) == len(children):
-        return tuple(layer_label(spec, i) for i, spec in enumerate(specs))
-    return tuple(f"{i + 1} {type(child).__name__}" for i, child in enumerate(children))
+    """The labels the rest of the app uses ("1 Linear 128", "3.2 Conv2d 16@3×3" inside a block); module class
+    names for foreign models. One per unit (``studio.core.units``).
+    """
+    return tuple(unit.label for unit in model_units(model, project.model.layers))
 
 
 @contextlib.contextmanager
@@ -198,3 +198,7 @@ class ModelSnapshot:
 
     def layer_names(self) -> tuple[str, ...]:
         return layer_names(self.project, self.model)
+
+    def units(self) -> list[Unit]:
+        """The network row by row, rows inside blocks too."""
+        return model_units(self.model, self.project.model.layers)

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 
-from studio.core.build import build_model, layer_label
+from studio.core.build import build_model
 from studio.core.data import PreparedData, prepare_data
 from studio.core.engine.evaluate import EVAL_BATCH, evaluate, split_batches
 from studio.core.layers import LayerRole, has_role
 from studio.core.optim import LossFn, build_loss
 from studio.core.project import LayerSpec, Project
+from studio.core.tree import iter_rows
+from studio.core.units import model_units
 from studio.core.vocab import Task
 
 _TWO_MODES = (LayerRole.DROPOUT, LayerRole.BATCH_NORM)  # layers that differ between the modes
@@ -68,7 +71,7 @@ class ModesResult:
 
 def needs_modes(project: Project) -> bool:
     """True when the network has a layer that behaves differently in training and evaluation."""
-    return any(has_role(spec.type, role) for spec in project.model.layers for role in _TWO_MODES)
+    return any(has_role(spec.type, role) for _, spec in iter_rows(project.model.layers) for role in _TWO_MODES)
 
 
 def compare_modes(project: Project, model: nn.Module | None = None, data: PreparedData | None = None) -> ModesResult:
@@ -86,8 +89,9 @@ def compare_modes(project: Project, model: nn.Module | None = None, data: Prepar
     layers = project.model.layers
     x = next(iter(split_batches(data, "train", EVAL_BATCH, device)))[0]
     scaling = _dropout_scaling(model, layers, x, project.training.seed)
-    has_dropout = any(has_role(s.type, LayerRole.DROPOUT) for s in layers)
-    has_norm = any(has_role(s.type, LayerRole.BATCH_NORM) for s in layers)
+    rows = [s for _, s in iter_rows(layers)]
+    has_dropout = any(has_role(s.type, LayerRole.DROPOUT) for s in rows)
+    has_norm = any(has_role(s.type, LayerRole.BATCH_NORM) for s in rows)
     return ModesResult(has_dropout, has_norm, tuple(metrics), scaling, _explain(has_dropout, has_norm, scaling))
 
 
@@ -113,19 +117,23 @@ def _train_mode(model: nn.Module, data: PreparedData, loss_fn: LossFn, split: st
 @torch.no_grad()
 def _dropout_scaling(model: nn.Module, layers: list[LayerSpec], x: torch.Tensor, seed: int
                      ) -> tuple[DropoutScaling, ...]:
-    if not isinstance(model, nn.Sequential) or len(model) != len(layers):
-        return ()
+    """What each dropout row (inside blocks too) does to its input in training mode, on a throw-away copy."""
     twin = copy.deepcopy(model).train()
-    found = []
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        h = x
-        for i, layer in enumerate(twin):
-            out = layer(h)
-            if isinstance(layer, nn.modules.dropout._DropoutNd):
-                found.append(_measure(i, layer_label(layers[i], i), layer.p, h, out))
-            h = out
-    return tuple(found)
+    units = [u for u in model_units(twin, layers) if isinstance(u.module, nn.modules.dropout._DropoutNd)]
+    seen: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def keep(i: int) -> Any:
+        return lambda _module, inputs, output: seen.__setitem__(i, (inputs[0], output))
+
+    handles = [unit.module.register_forward_hook(keep(i)) for i, unit in enumerate(units)]
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            twin(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return tuple(_measure(unit.path[0], unit.label, unit.module.p, *seen[i]) for i, unit in enumerate(units))
 
 
 def _measure(index: int, name: str, p: float, x: torch.Tensor, out: torch.Tensor) -> DropoutScaling:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from studio.core.build import build_model, layer_label
+from studio.core.build import build_model
 from studio.core.data import PreparedData, prepare_data
 from studio.core.engine.evaluate import split_batches
 from studio.core.errors import ConfigError
@@ -30,6 +30,8 @@ from studio.core.params import resolve
 from studio.core.project import Project
 from studio.core.registry import Registry
 from studio.core.stats import output_bounds
+from studio.core.tree import iter_rows
+from studio.core.units import Unit, model_units
 
 DEFAULT_BINS = 30
 
@@ -146,16 +148,15 @@ def probe_init(
         progress(number / len(chosen), f"Probing {scheme.label}")
         results.append(_probe_scheme(project, scheme, data, x, y, loss_fn, bins))
     progress(1.0, "Probe done")
-    layers = project.model.layers
-    return ProbeResult(tuple(layer_label(spec, i) for i, spec in enumerate(layers)),
-                       tuple(spec.type for spec in layers), len(x), tuple(results))
+    units = model_units(build_model(project.model, data.input_shape, project.training.seed), project.model.layers)
+    return ProbeResult(tuple(u.label for u in units), tuple(u.type for u in units), len(x), tuple(results))
 
 
 def with_init(project: Project, scheme: ProbeScheme) -> Project:
-    """A copy of ``project`` whose every row uses ``scheme`` (per-row overrides cleared)."""
+    """A copy of ``project`` whose every row (inside blocks too) uses ``scheme`` (per-row overrides cleared)."""
     copy = project.copy()
     copy.model.init, copy.model.init_params = scheme.init, dict(scheme.params)
-    for spec in copy.model.layers:
+    for _, spec in iter_rows(copy.model.layers):
         spec.init, spec.init_params = None, {}
     return copy
 
@@ -163,8 +164,9 @@ def with_init(project: Project, scheme: ProbeScheme) -> Project:
 def _probe_scheme(project: Project, scheme: ProbeScheme, data: PreparedData, x: torch.Tensor, y: torch.Tensor,
                   loss_fn: Any, bins: int) -> SchemeProbe:
     model = build_model(with_init(project, scheme).model, data.input_shape, project.training.seed)
-    outputs: list[torch.Tensor] = []
-    handles = [layer.register_forward_hook(_keep(outputs)) for layer in model]
+    units = model_units(model, project.model.layers)
+    outputs: dict[int, torch.Tensor] = {}
+    handles = [unit.module.register_forward_hook(_keep(outputs, i)) for i, unit in enumerate(units)]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(project.training.seed)
         model.train()
@@ -174,8 +176,8 @@ def _probe_scheme(project: Project, scheme: ProbeScheme, data: PreparedData, x: 
             for handle in handles:
                 handle.remove()
         loss.backward()
-    rows = [_row_stats(layer, out, bins) for layer, out in zip(model, outputs, strict=True)]
-    symmetric = tuple(i for i, layer in enumerate(model) if _symmetric(layer))
+    rows = [_row_stats(unit, outputs[i], bins) for i, unit in enumerate(units)]
+    symmetric = tuple(i for i, unit in enumerate(units) if _symmetric(unit.module))
     return SchemeProbe(
         scheme=scheme,
         loss=float(loss.detach()),
@@ -183,7 +185,7 @@ def _probe_scheme(project: Project, scheme: ProbeScheme, data: PreparedData, x: 
         hist_counts=np.stack([row["counts"] for row in rows]),
         hist_edges=np.stack([row["edges"] for row in rows]),
         symmetric_rows=symmetric,
-        warnings=tuple(_symmetry_warning(project, i) for i in symmetric),
+        warnings=tuple(_symmetry_warning(units[i].label) for i in symmetric),
     )
 
 
@@ -191,28 +193,30 @@ _SCALARS = ("act_mean", "act_std", "act_mean_square", "frac_zero", "frac_saturat
             "weight_grad_norm")
 
 
-def _keep(outputs: list[torch.Tensor]) -> Any:
-    """A forward hook that keeps each row's output and asks autograd to keep its gradient."""
+def _keep(outputs: dict[int, torch.Tensor], index: int) -> Any:
+    """A forward hook that keeps row ``index``'s output and asks autograd to keep its gradient (a block's hook
+    fires after its rows', so outputs are kept by row, not in call order).
+    """
 
     def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
         if output.requires_grad:
             output.retain_grad()
-        outputs.append(output)
+        outputs[index] = output
 
     return hook
 
 
 @torch.no_grad()
-def _row_stats(layer: nn.Module, output: torch.Tensor, bins: int) -> dict[str, Any]:
+def _row_stats(unit: Unit, output: torch.Tensor, bins: int) -> dict[str, Any]:
     a = output.detach().double().flatten()
-    bounds = output_bounds(layer)
+    bounds = output_bounds(unit.module)
     lo, hi = bounds if bounds is not None else _symmetric_range(a)
     counts, edges = np.histogram(a.numpy(), bins=bins, range=(lo, hi))
     saturated = np.nan
     if bounds is not None:
         mid, half = (lo + hi) / 2, (hi - lo) / 2
         saturated = float(((a - mid).abs() > 0.99 * half).double().mean())
-    grads = [p.grad for p in layer.parameters() if p.grad is not None]
+    grads = [p.grad for p in unit.own if p.grad is not None]
     squares = sum((g.double().pow(2).sum() for g in grads), torch.zeros((), dtype=torch.float64))
     return {
         "act_mean": float(a.mean()),
@@ -247,8 +251,7 @@ def _symmetric(layer: nn.Module) -> bool:
     return same_w and same_g
 
 
-def _symmetry_warning(project: Project, index: int) -> str:
-    label = layer_label(project.model.layers[index], index)
+def _symmetry_warning(label: str) -> str:
     return (f"Symmetry failure in layer {label}: all its units have the same weights and get the same gradient, "
             "so they stay identical however long you train; use a random initialisation (Xavier or He).")
 
