@@ -7,6 +7,8 @@ script prints the median of the per-pair ratios of samples/s (engine / plain; ab
 the engine is faster). Goals: ≥ 1.0 for the MLPs, ≥ 0.95 for LeNet.
 
     python benchmarks/engine_vs_pytorch.py [--repeats 5] [--epochs 1] [--samples 60000] [--only lenet]
+
+The residual case trains on a tenth of ``--samples`` (its convolutions are the slowest per sample).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import argparse
 import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from studio.core.build import build_model
@@ -34,6 +38,52 @@ class Case:
     data: PreparedData
     batch_size: int
     epochs: int
+    hand_written: Callable[[], nn.Module] | None = None  # the plain loop's model; default: build_model's
+
+
+class BasicBlock(nn.Module):
+    """ResNet's basic block as one writes it by hand: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Conv2d(cin, cout, 1, stride=stride) if stride != 1 or cin != cout else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
+class HandResNet(nn.Module):
+    """The residual case's network written by hand (the same layers as ``residual_rows``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+        self.blocks = nn.Sequential(BasicBlock(16, 16), BasicBlock(16, 16), BasicBlock(16, 32, stride=2),
+                                    BasicBlock(32, 32))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.blocks(self.stem(x)))
+
+
+def residual_rows() -> list[LayerSpec]:
+    """HandResNet as a layer stack: Residual blocks (a Repeat for the pair at each width), ReLU after each sum."""
+    def conv(c: int, stride: int = 1) -> LayerSpec:
+        return LayerSpec("Conv2d", {"out_channels": c, "kernel_size": 3, "padding": 1, "stride": stride, "bias": False})
+
+    def block(c: int, stride: int = 1) -> LayerSpec:
+        return LayerSpec("Residual", layers=[conv(c, stride), LayerSpec("BatchNorm2d"), LayerSpec("ReLU"), conv(c),
+                                             LayerSpec("BatchNorm2d")])
+
+    return [conv(16), LayerSpec("BatchNorm2d"), LayerSpec("ReLU"),
+            LayerSpec("Repeat", {"times": 2}, layers=[block(16), LayerSpec("ReLU")]),
+            block(32, 2), LayerSpec("ReLU"), block(32), LayerSpec("ReLU"),
+            LayerSpec("AdaptiveAvgPool2d"), LayerSpec("Flatten"), LayerSpec("Linear", {"out_features": 10})]
 
 
 def _layers(*rows: tuple) -> list[LayerSpec]:
@@ -72,6 +122,8 @@ def cases(epochs: int, samples: int = 60_000) -> list[Case]:
         Case("mlp-digits", _layers(*digits), digits_data(), 32, 5 * epochs),
         Case(f"mlp-{samples // 1000}k-28x28", _layers(*mlp), mnist, 64, epochs),
         Case(f"lenet-{samples // 1000}k-28x28", _layers(*lenet), mnist, 64, epochs),
+        Case(f"resnet-{samples // 10_000}k-28x28", residual_rows(), synthetic_28x28(samples // 10), 64, epochs,
+             HandResNet),
     ]
 
 
@@ -82,7 +134,13 @@ def project_for(case: Case) -> Project:
 
 def plain_loop(case: Case) -> float:
     """Samples/s of the hand-written loop."""
-    model = build_model(ModelSpec(case.layers), case.data.input_shape, seed=0)
+    if case.hand_written is not None:
+        torch.manual_seed(0)
+        model = case.hand_written()
+        built = build_model(ModelSpec(case.layers), case.data.input_shape, seed=0)
+        assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in built.parameters())
+    else:
+        model = build_model(ModelSpec(case.layers), case.data.input_shape, seed=0)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loader = DataLoader(TensorDataset(case.data.x_train, case.data.y_train), batch_size=case.batch_size, shuffle=True)
     model.train()

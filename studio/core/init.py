@@ -210,10 +210,11 @@ def _layer_scheme(row: LayerSpec, path: Path, inherited: RowInit) -> RowInit:
     network's ``init_params``, a block's) when its scheme knows them (e.g. a shared ``nonlinearity``), else
     from the scheme's defaults. Typed ``values`` fit one layer, so a block cannot take them.
     """
-    name, where, prefix = row.init, row_name(path, row.type), field_name(path)
+    name = row.init
+    if (name is None or name == inherited.scheme.name) and isinstance(row.init_params, dict) and not row.init_params:
+        return inherited  # the usual case, decided before any message is worded
+    where, prefix = row_name(path, row.type), field_name(path)
     own = _settings(row.init_params, f"{prefix}.init_params")
-    if (name is None or name == inherited.scheme.name) and not own:
-        return inherited
     if name is not None and (not isinstance(name, str) or name not in INITS):
         message = f"{where}: unknown weight initialisation {name!r}; choose one of: {', '.join(INITS.names())}"
         raise LayerSettingError(message, path, row.type, f"{prefix}.init")
@@ -233,11 +234,11 @@ def check_init(spec: ModelSpec) -> None:
     """Validate the network's and every row's initialisation, inside blocks too; raises ConfigError /
     LayerSettingError.
     """
-    _row_inits(spec)
+    row_inits(spec)
 
 
-def _row_inits(spec: ModelSpec) -> dict[Path, RowInit]:
-    """Every row's initialisation by path (a row inherits its block's)."""
+def row_inits(spec: ModelSpec) -> dict[Path, RowInit]:
+    """Every row's initialisation by path (a row inherits its block's); raises like :func:`check_init`."""
     inits: dict[Path, RowInit] = {}
     network = _network_init(spec)
     for path, row in iter_rows(spec.layers):

@@ -127,24 +127,28 @@ def resolve_layer(spec: LayerSpec, where: int | Path) -> tuple[LayerType, dict[s
     """The layer type and complete, validated parameters of the row at ``where`` (an index or a path),
     or a :class:`LayerSettingError` naming the row and its field (``layers[3].layers[1].kernel_size``).
     """
+    # Names and fields are only worded on a problem: the editor resolves every row after every keystroke.
     path = as_path(where)
-    prefix = field_name(path)
     if not isinstance(spec.type, str) or spec.type not in LAYERS:
         name = spec.type if isinstance(spec.type, str) else repr(spec.type)
         message = f"{row_name(path, name)}: unknown layer type {name!r}; choose one of: {', '.join(LAYERS.names())}"
-        raise LayerSettingError(message, path, name, f"{prefix}.type")
+        raise LayerSettingError(message, path, name, f"{field_name(path)}.type")
     if not isinstance(spec.params, dict):
         raise LayerSettingError(f"{row_name(path, spec.type)}: the settings must be a JSON object, not "
-                                f"{spec.params!r}", path, spec.type, f"{prefix}.params")
+                                f"{spec.params!r}", path, spec.type, f"{field_name(path)}.params")
     layer_type = LAYERS.get(spec.type)
     try:
-        params = resolve(layer_type.params, spec.params, row_name(path, spec.type))
-    except ConfigError as exc:
-        field = f"{prefix}.{exc.field}" if exc.field else None
-        raise LayerSettingError(str(exc), path, spec.type, field) from None
+        params = resolve(layer_type.params, spec.params, "")
+    except ConfigError:
+        try:  # again, to word the problem with the row's name
+            resolve(layer_type.params, spec.params, row_name(path, spec.type))
+        except ConfigError as exc:
+            field = f"{field_name(path)}.{exc.field}" if exc.field else None
+            raise LayerSettingError(str(exc), path, spec.type, field) from None
+        raise
     if layer_type.block is None and spec.layers:
         raise LayerSettingError(f"{row_name(path, spec.type)}: only blocks (Residual, Parallel, Repeat) hold rows; "
-                                "move these rows out of it", path, spec.type, f"{prefix}.layers")
+                                "move these rows out of it", path, spec.type, f"{field_name(path)}.layers")
     return layer_type, params
 
 
@@ -164,6 +168,11 @@ def companion(role: LayerRole, after: str) -> str:
     if not fitting:
         raise ConfigError(f"no {role.replace('_', ' ')} layer fits after a {after} layer", field="layers")
     return min(fitting, key=lambda t: t.expects != kind).name
+
+
+def row_label(path: Path, spec: LayerSpec, layer_type: LayerType, params: dict[str, Any]) -> str:
+    """:func:`layer_label` of a row already resolved (no second validation)."""
+    return " ".join(part for part in (path_text(path), spec.type, layer_type.summary(params)) if part)
 
 
 def describe_layer(spec: LayerSpec) -> str:

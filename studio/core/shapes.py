@@ -16,8 +16,8 @@ import torch
 
 from studio.core.blocks import BRANCHES, BlockRule
 from studio.core.errors import ConfigError, ShapeError
-from studio.core.init import check_init, check_values, layer_init
-from studio.core.layers import LayerType, layer_label, resolve_layer, row_name
+from studio.core.init import RowInit, check_values, row_inits
+from studio.core.layers import LayerType, resolve_layer, row_label, row_name
 from studio.core.project import LayerSpec, ModelSpec
 from studio.core.tree import Path, iter_rows
 
@@ -159,7 +159,8 @@ def _measure_cached(layer_type: LayerType, key: tuple[tuple[str, Any], ...], in_
     return _measure(layer_type, dict(key), in_shape)
 
 
-def _probe(layer_type: LayerType, params: dict[str, Any], in_shape: Shape, where: str, path: Path) -> tuple[Shape, int]:
+def _probe(layer_type: LayerType, params: dict[str, Any], in_shape: Shape, where: Callable[[], str],
+           path: Path) -> tuple[Shape, int]:
     """(output shape, parameter count) of the row, measured on ``meta``; a torch complaint becomes a ShapeError."""
     key: tuple[tuple[str, Any], ...] | None = tuple(sorted(params.items()))
     try:
@@ -170,15 +171,20 @@ def _probe(layer_type: LayerType, params: dict[str, Any], in_shape: Shape, where
         return _measure_cached(layer_type, key, in_shape) if key is not None else _measure(layer_type, params, in_shape)
     except (RuntimeError, ValueError, TypeError, IndexError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ShapeError(f"{where}: cannot take an input of {format_shape(in_shape)} values ({reason})",
+        raise ShapeError(f"{where()}: cannot take an input of {format_shape(in_shape)} values ({reason})",
                          path[0], layer_type.name, path) from None
 
 
-def _own_params(rule: BlockRule, params: dict[str, Any], in_shape: Shape, out_shape: Shape) -> int:
-    """Parameters of a block's own layer (its projection), counted on ``meta``."""
+@functools.lru_cache(maxsize=1024)
+def _own_cached(rule: BlockRule, key: tuple[tuple[str, Any], ...], in_shape: Shape, out_shape: Shape) -> int:
     with torch.device("meta"):
-        own = rule.own(params, in_shape, out_shape)
+        own = rule.own(dict(key), in_shape, out_shape)
     return 0 if own is None else sum(p.numel() for p in own.parameters())
+
+
+def _own_params(rule: BlockRule, params: dict[str, Any], in_shape: Shape, out_shape: Shape) -> int:
+    """Parameters of a block's own layer (its projection), counted on ``meta`` (once per kind of block)."""
+    return _own_cached(rule, tuple(sorted(params.items())), in_shape, out_shape)
 
 
 def _check_input_shape(input_shape: Sequence[int]) -> Shape:
@@ -194,15 +200,18 @@ def _plan(spec: LayerSpec, path: Path, shape: Shape, frozen: bool, copy: int) ->
     frozen = frozen or bool(spec.frozen)
     if layer_type.block is not None:
         return _plan_block(spec, path, layer_type, params, shape, frozen, copy)
-    where = row_name(path, spec.type, copy)
+    def where() -> str:  # worded only for a message
+        return row_name(path, spec.type, copy)
+
     problem = _problem(layer_type, params, shape)
     if problem is not None:
-        raise ShapeError(f"{where}: {problem}", path[0], spec.type, path)
+        raise ShapeError(f"{where()}: {problem}", path[0], spec.type, path)
     out_shape, count = _probe(layer_type, params, shape, where, path)
     if _numel(out_shape) == 0:
-        raise ShapeError(f"{where}: produces an empty output from {format_shape(shape)} values; "
+        raise ShapeError(f"{where()}: produces an empty output from {format_shape(shape)} values; "
                          "the input is too small for this layer", path[0], spec.type, path)
-    info = LayerInfo(path[0], spec.type, layer_label(spec, path), shape, out_shape, count, 0 if frozen else count, path)
+    label = row_label(path, spec, layer_type, params)
+    info = LayerInfo(path[0], spec.type, label, shape, out_shape, count, 0 if frozen else count, path)
     return PlannedRow(info, layer_type, params)
 
 
@@ -210,9 +219,9 @@ def _plan_block(spec: LayerSpec, path: Path, layer_type: LayerType, params: dict
                 frozen: bool, copy: int) -> PlannedRow:
     rule = layer_type.block
     assert rule is not None
-    where = row_name(path, spec.type, copy)
     if not spec.layers:
-        raise ShapeError(f"{where} has no rows; put rows into it, or remove it", path[0], spec.type, path)
+        raise ShapeError(f"{row_name(path, spec.type, copy)} has no rows; put rows into it, or remove it", path[0],
+                         spec.type, path)
     copies: list[tuple[PlannedRow, ...]] = []
     if rule.layout == BRANCHES:
         branches = tuple(_plan(child, (*path, j), shape, frozen, copy) for j, child in enumerate(spec.layers))
@@ -229,10 +238,10 @@ def _plan_block(spec: LayerSpec, path: Path, layer_type: LayerType, params: dict
         outs = [current]
     out_shape = rule.finish(params, shape, outs)
     if isinstance(out_shape, str):
-        raise ShapeError(f"{where}: {out_shape}", path[0], spec.type, path)
+        raise ShapeError(f"{row_name(path, spec.type, copy)}: {out_shape}", path[0], spec.type, path)
     own = _own_params(rule, params, shape, out_shape)
     inside = [row.info for rows in copies for row in rows]
-    info = LayerInfo(path[0], spec.type, layer_label(spec, path), shape, out_shape,
+    info = LayerInfo(path[0], spec.type, row_label(path, spec, layer_type, params), shape, out_shape,
                      own + sum(i.params for i in inside), (0 if frozen else own) + sum(i.trainable for i in inside),
                      path, tuple(row.info for row in copies[0]))
     return PlannedRow(info, layer_type, params, tuple(copies))
@@ -287,14 +296,14 @@ def parameter_shapes(layer: LayerSpec, where: int | Path, in_shape: Sequence[int
     return {name: tuple(p.shape) for name, p in module.named_parameters(recurse=False)}
 
 
-def _check_typed_values(model: ModelSpec, walked: Sequence[PlannedRow]) -> None:
+def _check_typed_values(model: ModelSpec, walked: Sequence[PlannedRow], inits: dict[Path, RowInit]) -> None:
     """Typed starting values must have the shape of their row's weights (built on ``meta`` to know it),
     inside blocks too (each copy of a Repeat has the same shapes as the first only if its input does).
     """
     for row in walked:
         if row.layer_type.make is None:
-            _check_typed_values(model, [child for rows in row.copies for child in rows])
-        elif layer_init(model, row.info.path)[0].layer_only:
+            _check_typed_values(model, [child for rows in row.copies for child in rows], inits)
+        elif inits[row.info.path].scheme.layer_only:
             with torch.device("meta"):
                 module = row.layer_type.make(row.params, row.info.in_shape)
             check_values(model, row.info.path, module)
@@ -314,8 +323,7 @@ def check_model(model: ModelSpec, input_shape: Sequence[int], n_outputs: int | N
         for row in walk(model.layers, input_shape):
             rows.append(row.info)
             walked.append(row)
-        check_init(model)
-        _check_typed_values(model, walked)
+        _check_typed_values(model, walked, row_inits(model))
     except ShapeError as exc:
         error = exc
     except ConfigError as exc:
