@@ -1,5 +1,6 @@
 """Make docs/images/lesson-*.png: the window after a classic lesson opened from the Experiments menu has
-been trained, for the lesson pages that show a training run (the perceptron, the curve fit).
+been trained, for the lesson pages that show a training run (the perceptron, the curve fit, the deep plain
+network of the residual lesson).
 
 Run from the repository root: ``python docs/make_lesson_screenshots.py [PRESET ...]`` (offscreen, settings
 kept in a temporary folder); without presets, every lesson below.
@@ -19,7 +20,8 @@ sys.path.insert(0, str(ROOT / "docs"))
 from make_screenshot import SIZE, wait_for  # noqa: E402
 
 # preset -> (image, Inspect sub-tab to show after training, or None for the training view)
-LESSONS = {"perceptron": ("lesson-perceptron.png", None), "curve-fit-tanh": ("lesson-curve-fit.png", "Boundary / fit")}
+LESSONS = {"perceptron": ("lesson-perceptron.png", None), "curve-fit-tanh": ("lesson-curve-fit.png", "Boundary / fit"),
+           "residual-depth": ("lesson-residual.png", None)}
 
 
 def main() -> int:
@@ -30,6 +32,7 @@ def main() -> int:
     from studio.app import create_app
     from studio.ui.dialogs import ScriptedDialogs
     from studio.ui.main_window import MainWindow
+    from studio.ui.workspace import TRAIN_PAGE
 
     app = create_app([sys.argv[0]])
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
@@ -42,6 +45,7 @@ def main() -> int:
     chosen = sys.argv[1:] or list(LESSONS)
     for preset, (name, inspect_tab) in ((p, LESSONS[p]) for p in chosen):
         window.findChild(QAction, f"lesson_{preset}").trigger()
+        window.workspace.show_page(TRAIN_PAGE)  # a comparison lesson opens the Lab; its preset trains here
         wait_for(app, lambda: window.document.project.name and window.data_panel.prepared() is not None, 60,
                  f"the data of {preset}")
         window.commands["train"].trigger()

@@ -14,8 +14,8 @@ from studio.core.optim import LOSSES
 from studio.core.presets import DEFAULT_PRESET, load_preset, preset_names
 from studio.core.shapes import check_model
 
-# Presets whose data must be downloaded are checked without training; none ship today.
-NEEDS_FILES: set[str] = set()
+# Presets whose data must be downloaded are checked without training.
+NEEDS_FILES: set[str] = {"resnet20-cifar10"}
 
 
 def test_the_classic_presets_are_shipped() -> None:

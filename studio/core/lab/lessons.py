@@ -45,5 +45,9 @@ for _lesson in (
     Lesson("dropout", "Dropout on/off", "compare", {"setting": "dropout"}, "docs/lab/compare.md"),
     Lesson("mean-subtraction", "Per-pixel vs per-channel mean", "compare", {"setting": "preprocessing"},
            "docs/lab/compare.md"),
+    Lesson("residual-depth", "Deep plain vs residual network", "compare", {"setting": "shortcuts"},
+           "docs/lab/residual.md"),
+    Lesson("resnet20-cifar10", "ResNet-20 vs the same depth without shortcuts (CIFAR-10)", "compare",
+           {"setting": "shortcuts"}, "docs/lab/residual.md"),
 ):
     LESSONS.register(_lesson.preset, _lesson)

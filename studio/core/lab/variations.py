@@ -20,6 +20,7 @@ from studio.core.optim.optimizers import OPTIMIZERS
 from studio.core.params import resolve
 from studio.core.project import Choice, LayerSpec, Project
 from studio.core.registry import Registry
+from studio.core.tree import iter_rows, unwrap_row, wrap_rows
 
 Applied = tuple[Project, str, str]  # (changed copy, setting before, setting after)
 
@@ -230,6 +231,47 @@ def _depth(project: Project, value: Any) -> Applied:
     return project, f"{len(blocks)} hidden", f"{after} hidden"
 
 
+def _hidden_segments(rows: list[LayerSpec], last_is_output: bool) -> list[tuple[int, int]]:
+    """(start, end) of each hidden weight layer with the rows after it up to (not including) its activation, the
+    next weight layer or a block: what a shortcut goes around, ResNet's way (the activation after the sum).
+    """
+    weighted = [i for i, spec in enumerate(rows) if spec.type in _WEIGHTED]
+    segments = []
+    for start in weighted[:-1] if last_is_output else weighted:
+        end = start + 1
+        while end < len(rows) and not (_is_activation(rows[end]) or rows[end].type in _WEIGHTED or rows[end].layers):
+            end += 1
+        segments.append((start, end))
+    return segments
+
+
+def _wrap_hidden(rows: list[LayerSpec], last_is_output: bool) -> int:
+    """Wrap every hidden segment in a Residual, inside Repeat blocks too (all of whose rows are hidden)."""
+    count = sum(_wrap_hidden(spec.layers, False) for spec in rows if spec.type == "Repeat")
+    for start, end in reversed(_hidden_segments(rows, last_is_output)):
+        wrap_rows(rows, [(i,) for i in range(start, end)], "Residual")
+        count += 1
+    return count
+
+
+def _unwrap_residuals(rows: list[LayerSpec]) -> None:
+    for index in reversed(range(len(rows))):
+        _unwrap_residuals(rows[index].layers)
+        if rows[index].type == "Residual":
+            unwrap_row(rows, (index,))
+
+
+def _shortcuts(project: Project, value: Any) -> Applied:
+    layers = project.model.layers
+    present = any(spec.type == "Residual" for _, spec in iter_rows(layers))
+    on = _on_off(value, present, "shortcuts")
+    if on and not present and not _wrap_hidden(layers, True):
+        raise ConfigError("shortcuts go around hidden layers, and this network has none", field="vary")
+    if not on:
+        _unwrap_residuals(layers)
+    return project, _word(present), _word(on)
+
+
 def _word(on: bool) -> str:
     return "on" if on else "off"
 
@@ -248,6 +290,9 @@ for _variation in (
     Variation("l2", "L2 weight decay", "the weight decay (default: 1e-3, or 0 if it is on)", _l2),
     Variation("depth", "Depth", "hidden layers to add (negative removes; default: +1, a copy of the last one)",
               _depth),
+    Variation("shortcuts", "Shortcuts (residual blocks)", "true or false (default: toggled); on wraps each hidden "
+              "weight layer, with its normalisation, in a Residual block and keeps its activation after the sum "
+              "(ResNet's way); off unwraps every Residual", _shortcuts),
     Variation("preprocessing", "Preprocessing", "none, standardize, pixel_mean or channel_mean (default: "
               "pixel_mean, or channel_mean if it is pixel_mean)", _preprocessing),
 ):
