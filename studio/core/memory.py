@@ -124,6 +124,12 @@ def state_per_weight(choice: Choice | None) -> float:
     return _state_ratio(choice.name, json.dumps(choice.params, sort_keys=True))
 
 
+def _kept_values(row: LayerInfo) -> int:
+    """Values per sample a row keeps for the backward pass: its output and that output's gradient; a block's
+    rows inside it too, for every copy of a Repeat."""
+    return 2 * math.prod(row.out_shape) + row.copies * sum(_kept_values(child) for child in row.children)
+
+
 def estimate(rows: Sequence[LayerInfo], batch_size: int, optimizer: Choice | None,
              device: torch.device) -> MemoryEstimate:
     """Each row's training memory for ``batch_size`` samples, and the device's memory now."""
@@ -132,7 +138,7 @@ def estimate(rows: Sequence[LayerInfo], batch_size: int, optimizer: Choice | Non
     out = []
     for row in rows:
         inputs = math.prod(row.in_shape) if row.index == 0 else 0
-        activations = batch_size * size * (2 * math.prod(row.out_shape) + inputs)
+        activations = batch_size * size * (_kept_values(row) + inputs)
         label = row.label.split(" ", 1)[1]  # "3 Linear 128" -> "Linear 128": messages say "layer 3" already
         out.append(RowMemory(row.index, label, row.params * size, row.trainable * size,
                              int(row.trainable * size * state), activations))

@@ -36,7 +36,7 @@ class LayerInfo:
     ``path`` addresses the row (``(3, 1)``: row 2 inside block 4; see ``studio.core.tree``) and ``index`` is
     its top-level row (``path[0]``). A block's ``params``/``trainable`` are totals: its own layer (a
     projection) plus every row inside, every copy of a Repeat; ``children`` are its rows' infos (a Repeat's
-    first copy; the block's output is its last copy's).
+    first copy; the block's output is its last copy's) and ``copies`` how many times they run.
     """
 
     index: int
@@ -48,6 +48,7 @@ class LayerInfo:
     trainable: int
     path: Path = ()
     children: tuple[LayerInfo, ...] = ()
+    copies: int = 1
 
     def __post_init__(self) -> None:
         if not self.path:
@@ -243,7 +244,7 @@ def _plan_block(spec: LayerSpec, path: Path, layer_type: LayerType, params: dict
     inside = [row.info for rows in copies for row in rows]
     info = LayerInfo(path[0], spec.type, row_label(path, spec, layer_type, params), shape, out_shape,
                      own + sum(i.params for i in inside), (0 if frozen else own) + sum(i.trainable for i in inside),
-                     path, tuple(row.info for row in copies[0]))
+                     path, tuple(row.info for row in copies[0]), len(copies))
     return PlannedRow(info, layer_type, params, tuple(copies))
 
 

@@ -222,12 +222,22 @@ def _describe(error: ValidationError, data: Any) -> tuple[str, str]:
 
 
 def _row(path: list[Any], data: Any) -> str:
-    """`` (layer 3, Linear)`` for a field inside a layer row, as the editor counts rows (from 1)."""
+    """`` (layer 3, Linear)`` for a field inside a layer row, as the editor counts rows (from 1); inside a
+    block ``model.layers[2].layers[1]...``: `` (block 3 › row 2, Linear)``.
+    """
     if len(path) < 3 or path[:2] != ["model", "layers"] or not isinstance(path[2], int):
         return ""
-    row = data["model"]["layers"][path[2]]
+    steps, rows, row = [], data["model"]["layers"], None
+    for key, index in zip(path[1::2], path[2::2], strict=False):  # the field after the last row is left over
+        if key != "layers" or not isinstance(index, int) or not isinstance(rows, list) or index >= len(rows):
+            break
+        row = rows[index]
+        steps.append(index + 1)
+        rows = row.get("layers") if isinstance(row, dict) else None
     kind = row.get("type") if isinstance(row, dict) else None
-    return f" (layer {path[2] + 1}, {kind})" if isinstance(kind, str) else f" (layer {path[2] + 1})"
+    where = f"layer {steps[0]}" if len(steps) == 1 else " › ".join(
+        [f"block {steps[0]}", *(f"block {s}" for s in steps[1:-1]), f"row {steps[-1]}"])
+    return f" ({where}, {kind})" if isinstance(kind, str) else f" ({where})"
 
 
 def _rule(kind: str, limit: Any, value: Any, fallback: str) -> str:

@@ -12,6 +12,7 @@ from studio.core.blocks import Parallel, Repeat, Residual
 from studio.core.build import build_model
 from studio.core.errors import ShapeError
 from studio.core.layers import LayerSettingError
+from studio.core.memory import estimate
 from studio.core.project import LayerSpec, ModelSpec, Project
 from studio.core.shapes import check_model, infer_shapes
 from studio.core.units import model_units
@@ -275,3 +276,11 @@ def test_typed_values_fit_a_row_inside_a_block_and_not_a_block() -> None:
     block.init, block.init_params = "values", {"weight": [[1.0, 2.0], [3.0, 4.0]]}
     error = _error([block], (2,))
     assert error.path == (0,) and "choose them for a row inside the block" in str(error)
+
+
+def test_the_memory_guard_counts_the_rows_inside_blocks_and_every_copy() -> None:
+    rows = infer_shapes([L("Repeat", L("Linear", out_features=8), L("ReLU"), times=3)], (8,))
+    assert rows[0].copies == 3
+    memory = estimate(rows, 10, None, torch.device("cpu"))
+    # the Repeat's output and its gradient, then 3 copies of two rows' outputs and gradients, then the input
+    assert memory.rows[0].activations == 10 * 4 * (2 * 8 + 3 * (2 * 8 + 2 * 8) + 8)
