@@ -235,14 +235,19 @@ def _hidden_segments(rows: list[LayerSpec], last_is_output: bool) -> list[tuple[
     """(start, end) of each hidden weight layer with the rows after it up to (not including) its activation, the
     next weight layer or a block: what a shortcut goes around, ResNet's way (the activation after the sum).
     """
-    weighted = [i for i, spec in enumerate(rows) if spec.type in _WEIGHTED]
+    weighted = [i for i, spec in enumerate(rows) if has_role(spec.type, LayerRole.WEIGHTED)]
     segments = []
     for start in weighted[:-1] if last_is_output else weighted:
         end = start + 1
-        while end < len(rows) and not (_is_activation(rows[end]) or rows[end].type in _WEIGHTED or rows[end].layers):
+        while end < len(rows) and not _ends_segment(rows[end]):
             end += 1
         segments.append((start, end))
     return segments
+
+
+def _ends_segment(spec: LayerSpec) -> bool:
+    """True for the row a hidden segment stops before: an activation, a weight layer or a block."""
+    return _is_activation(spec) or has_role(spec.type, LayerRole.WEIGHTED) or bool(spec.layers)
 
 
 def _wrap_hidden(rows: list[LayerSpec], last_is_output: bool) -> int:
