@@ -17,7 +17,7 @@ from studio.core.project import Choice, DataSpec, LayerSpec, ModelSpec, Project,
 from tests.core.test_export import _run_plain_python
 
 
-def L(type_: str, *rows: LayerSpec, **params: object) -> LayerSpec:  # noqa: N802 - reads like the stack row
+def L(type_: str, *rows: LayerSpec, **params: object) -> LayerSpec:
     return LayerSpec(type_, dict(params), layers=list(rows))
 
 
@@ -40,7 +40,7 @@ def nested_project() -> Project:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):  # noqa: ANN201
+def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ckpt")
     data = prepare_data(nested_project().data)
     trainer = Trainer(nested_project(), data, [CheckpointCallback(folder, every=0)])
@@ -49,7 +49,7 @@ def trained(tmp_path_factory):  # noqa: ANN201
 
 
 @pytest.mark.parametrize("fmt", [name for name in EXPORTERS.names() if name != "python"])
-def test_every_format_reproduces_the_nested_network(trained, tmp_path: Path, fmt: str) -> None:  # noqa: ANN001
+def test_every_format_reproduces_the_nested_network(trained, tmp_path: Path, fmt: str) -> None:
     source, _ = trained
     report = export(source, fmt, tmp_path / fmt)
     assert report.max_abs_diff < TOLERANCE and report.n_inputs == len(source.sample_inputs)
@@ -59,7 +59,7 @@ def test_every_format_reproduces_the_nested_network(trained, tmp_path: Path, fmt
         assert repeat["type"] == "Repeat" and repeat["rows"][0]["rows"][3]["path"] == [1, 0, 3]
 
 
-def test_model_py_writes_blocks_as_classes_and_retrains_exactly(trained, tmp_path: Path) -> None:  # noqa: ANN001
+def test_model_py_writes_blocks_as_classes_and_retrains_exactly(trained, tmp_path: Path) -> None:
     source, folder = trained
     out = tmp_path / "python"
     report = export(latest_checkpoint(folder), "python", out)

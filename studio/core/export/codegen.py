@@ -93,7 +93,8 @@ class BlockCode:
 
 
 def _shortcut(module: nn.Module) -> list[str]:
-    return [] if isinstance(module.shortcut, nn.Identity) else [f"shortcut={constructor(module.shortcut)}"]
+    shortcut = module.get_submodule("shortcut")
+    return [] if isinstance(shortcut, nn.Identity) else [f"shortcut={constructor(shortcut)}"]
 
 
 BLOCKS: dict[type[nn.Module], BlockCode] = {

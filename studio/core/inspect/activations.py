@@ -101,15 +101,15 @@ def first_layer_weights(
     if found is None:
         return None
     name, weight = found
-    units = weight.shape[0]
+    count = weight.shape[0]
     w = weight[:MAX_UNITS]
     if w.dim() == 4:  # convolution kernels (out, in, kh, kw): grey for one channel, colour for three
         channels = w.shape[1]
         pictures = w[:, 0] if channels != 3 else w.permute(0, 2, 3, 1)
-        return WeightImages(name, _scaled(pictures.numpy()), units)
+        return WeightImages(name, _scaled(pictures.numpy()), count)
     if image_shape is not None and w.dim() == 2 and w.shape[1] == int(np.prod(image_shape)):
-        return WeightImages(name, _scaled(_as_pictures(w, image_shape)), units)
-    return WeightImages(name, _scaled(weight.reshape(units, -1).numpy()[None]), units)
+        return WeightImages(name, _scaled(_as_pictures(w, image_shape)), count)
+    return WeightImages(name, _scaled(weight.reshape(count, -1).numpy()[None]), count)
 
 
 def _as_pictures(w: Tensor, image_shape: tuple[int, ...]) -> np.ndarray:

@@ -133,7 +133,12 @@ def _dropout_scaling(model: nn.Module, layers: list[LayerSpec], x: torch.Tensor,
     finally:
         for handle in handles:
             handle.remove()
-    return tuple(_measure(unit.path[0], unit.label, unit.module.p, *seen[i]) for i, unit in enumerate(units))
+    return tuple(_measure(unit.path[0], unit.label, _dropout_p(unit.module), *seen[i]) for i, unit in enumerate(units))
+
+
+def _dropout_p(module: nn.Module) -> float:
+    assert isinstance(module, nn.modules.dropout._DropoutNd)
+    return module.p
 
 
 def _measure(index: int, name: str, p: float, x: torch.Tensor, out: torch.Tensor) -> DropoutScaling:
