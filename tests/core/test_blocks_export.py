@@ -70,7 +70,7 @@ def test_model_py_writes_blocks_as_classes_and_retrains_exactly(trained, tmp_pat
                   "            nn.Sequential(  # copy 2\n", "                Residual(  # 2[2].1 Residual\n",
                   "nn.Linear(in_features=24, out_features=24, bias=True),  # 2[2].1.4 Linear 24",
                   "join='concat',",
-                  "        return self.body(x) + self.shortcut(x)\n"):
+                  "        out: torch.Tensor = self.body(x) + self.shortcut(x)\n"):
         assert piece in text, piece
     assert "studio" not in text.replace("Training Studio", "")
     train = (out / "train.py").read_text()
