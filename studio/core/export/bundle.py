@@ -16,6 +16,7 @@ from torch import nn
 
 from studio.core.export.codegen import constructor
 from studio.core.export.formats import EXPORTERS, ExportFormat, register
+from studio.core.export.onnx import onnx_installed
 from studio.core.export.source import ExportSource
 from studio.core.layers import LAYERS
 from studio.core.project import LayerSpec
@@ -23,7 +24,9 @@ from studio.core.shapes import LayerInfo, infer_shapes
 
 CARD_FILE = "model-card.json"
 PREPROCESSING_FILE = "preprocessing.json"
-PARTS = ("state_dict", "safetensors", "pt2", "torchscript", "onnx", "python")
+# Every format; ONNX only where the onnx extra is installed (see export/onnx.py).
+PARTS = tuple(part for part in ("state_dict", "safetensors", "pt2", "torchscript", "onnx", "python")
+              if part != "onnx" or onnx_installed())
 
 
 def _card_row(row: LayerInfo, module: nn.Module, spec: LayerSpec) -> dict[str, Any]:

@@ -3,10 +3,14 @@
 Uses the TorchScript-based exporter (``dynamo=False``): about 120 ms and it needs only ``onnx``,
 whereas the default dynamo exporter takes seconds and needs ``onnxscript``. torch warns that this
 exporter is legacy; the export report lists the warning.
+
+``onnx`` and ``onnxruntime`` (about 110 MB) come with the ``onnx`` extra, not with every install:
+without them this format says how to get them, and the bundle leaves its ONNX part out.
 """
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +23,17 @@ from studio.core.export.source import ExportSource
 from studio.core.export.verify import ExportError, Runner
 
 OPSET = 17
+NEEDS = ("onnx", "onnxruntime")
+
+
+def onnx_installed() -> bool:
+    """True when the ``onnx`` extra's packages are importable."""
+    return all(find_spec(name) is not None for name in NEEDS)
 
 
 def _write_onnx(source: ExportSource, path: Path) -> list[Path]:
+    if not onnx_installed():
+        raise ExportError("the ONNX format needs the onnx extra: pip install 'training-studio[onnx]'")
     axes = {"input": {0: "batch"}, "output": {0: "batch"}}
     torch.onnx.export(inference_copy(source.model), (example_inputs(source),), str(path), dynamo=False,
                       input_names=["input"], output_names=["output"], dynamic_axes=axes, opset_version=OPSET)
@@ -29,10 +41,8 @@ def _write_onnx(source: ExportSource, path: Path) -> list[Path]:
 
 
 def _load_onnx(source: ExportSource, path: Path) -> Runner:
-    try:
-        import onnxruntime
-    except ImportError:
-        raise ExportError("verifying an ONNX export needs onnxruntime: pip install onnxruntime") from None
+    import onnxruntime
+
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
     def run(x: torch.Tensor) -> torch.Tensor:
