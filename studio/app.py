@@ -43,6 +43,7 @@ def main(project: str | None = None) -> int:
     """Open the window (on the project file ``project``, if given) and run the event loop."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C while starting: just end (nothing to save yet)
     app = create_app(sys.argv[:1])
+    from studio.ui import startup
     from studio.ui.excepthook import install_excepthook
     from studio.ui.interrupt import close_on_ctrl_c
     from studio.ui.main_window import MainWindow  # imported after the palette so plots pick up its colours
@@ -51,7 +52,10 @@ def main(project: str | None = None) -> int:
     install_excepthook(window.dialogs)  # a bug in a slot becomes a dialog with its details; the app runs on
     if project is not None:
         window.document.open(project)
+    probe = startup.watch(window)
     window.show()
+    if probe:
+        probe.shown()
     close_on_ctrl_c(window, window.shutdown)  # Ctrl+C in the terminal closes the window as its close button does
     app.aboutToQuit.connect(window.shutdown)
     return app.exec()
