@@ -9,12 +9,17 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from studio import __version__
+
+if TYPE_CHECKING:
+    from studio.ui.preparing import PreparingWindow
+    from studio.ui.startup import StartupProbe
 
 ORGANIZATION = "Training Studio"
 APPLICATION = "Training Studio"
@@ -40,23 +45,46 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
 
 
 def main(project: str | None = None) -> int:
-    """Open the window (on the project file ``project``, if given) and run the event loop."""
+    """Open the window (on the project file ``project``, if given) and run the event loop.
+
+    The first window (:mod:`studio.ui.preparing`) needs Qt alone and shows at once; the worker
+    thread imports torch and the full window's modules meanwhile, then the full window takes its place.
+    """
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C while starting: just end (nothing to save yet)
     app = create_app(sys.argv[:1])
     from studio.ui import startup
+    from studio.ui.preparing import PreparingWindow
+
+    first = PreparingWindow()
+    probe = startup.watch(first)
+    first.prepared.connect(lambda: _open_full_window(app, first, project, probe))
+    if probe:
+        first.failed.connect(probe.failed)
+    app.aboutToQuit.connect(first.shutdown)  # closed while preparing: join the worker thread
+    first.show()
+    if probe:
+        probe.shown()
+    return app.exec()
+
+
+def _open_full_window(
+    app: QApplication, first: PreparingWindow, project: str | None, probe: StartupProbe | None
+) -> None:
+    """Build the full window in the first one's place, on the worker thread that imported torch."""
+    from studio.ui import style
     from studio.ui.excepthook import install_excepthook
     from studio.ui.interrupt import close_on_ctrl_c
-    from studio.ui.main_window import MainWindow  # imported after the palette so plots pick up its colours
+    from studio.ui.main_window import MainWindow  # imported already, in the worker thread
+    from studio.ui.workers import WorkerHost
 
-    window = MainWindow()
+    style.apply_plot_colours(app)  # before the first plot is made
+    window = MainWindow(host=WorkerHost(thread=first.worker_thread))
     install_excepthook(window.dialogs)  # a bug in a slot becomes a dialog with its details; the app runs on
     if project is not None:
         window.document.open(project)
-    probe = startup.watch(window)
     window.show()
+    first.close()
     if probe:
-        probe.shown()
+        probe.ready(window)
     close_on_ctrl_c(window, window.shutdown)  # Ctrl+C in the terminal closes the window as its close button does
     app.aboutToQuit.connect(window.shutdown)
-    return app.exec()
-

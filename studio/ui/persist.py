@@ -18,13 +18,20 @@ def save_window(window: QMainWindow, splitters: list[QSplitter], tabs: QTabWidge
     settings.setValue("window/tab", tabs.currentIndex())
 
 
-def restore_window(window: QMainWindow, splitters: list[QSplitter], tabs: QTabWidget) -> bool:
-    """Restore what :func:`save_window` stored; False (and a 1280×800 default) on the first launch."""
-    settings = QSettings()
-    geometry = settings.value("window/geometry")
+def restore_geometry(window: QMainWindow) -> bool:
+    """Put ``window`` where the main window was last closed; False (and 1280×800) on the first launch."""
+    geometry = QSettings().value("window/geometry")
     if not isinstance(geometry, QByteArray) or not window.restoreGeometry(geometry):
         window.resize(*DEFAULT_SIZE)
         return False
+    return True
+
+
+def restore_window(window: QMainWindow, splitters: list[QSplitter], tabs: QTabWidget) -> bool:
+    """Restore what :func:`save_window` stored; False (and a 1280×800 default) on the first launch."""
+    if not restore_geometry(window):
+        return False
+    settings = QSettings()
     state = settings.value("window/state")
     if isinstance(state, QByteArray):
         window.restoreState(state)

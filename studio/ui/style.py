@@ -5,10 +5,10 @@ and SVG icons tinted to the palette so they stay readable in both themes and at 
 from __future__ import annotations
 
 import os
+import sys
 from functools import cache
 from importlib.resources import files
 
-import pyqtgraph as pg
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
@@ -68,10 +68,19 @@ def _apply_theme(app: QApplication) -> None:
     pal = make_palette(dark)
     app.setPalette(pal)
     app.setStyleSheet((RESOURCES / "styles" / "studio.qss").read_text(encoding="utf-8"))
+    if "pyqtgraph" in sys.modules:  # never imported here: the first window must not wait for it (1-3 s)
+        apply_plot_colours(app)
+    _tinted_icon.cache_clear()
+
+
+def apply_plot_colours(app: QApplication) -> None:
+    """Give pyqtgraph the palette's colours; call it before the first plot is made."""
+    import pyqtgraph as pg
+
+    pal = app.palette()
     pg.setConfigOptions(
         background=pal.color(QPalette.ColorRole.Base), foreground=pal.color(QPalette.ColorRole.Text), antialias=True
     )
-    _tinted_icon.cache_clear()
 
 
 def icon(name: str) -> QIcon:

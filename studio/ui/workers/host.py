@@ -14,13 +14,18 @@ class WorkerHost(QObject):
     trigger the OpenMP slowdown); :meth:`shutdown` stops any run and joins it.
     """
 
-    def __init__(self, trainer_factory: TrainerFactory = engine_trainer, parent: QObject | None = None) -> None:
+    def __init__(
+        self, trainer_factory: TrainerFactory = engine_trainer, parent: QObject | None = None,
+        thread: QThread | None = None,
+    ) -> None:
+        """``thread``: the worker thread when the app has started it already (it imported torch there)."""
         super().__init__(parent)
         self.worker = Worker(trainer_factory, self)
-        self.worker_thread = QThread()
+        self.worker_thread = thread or QThread()
         self.worker_thread.setObjectName("studio-worker")
         self.worker.move_runner_to(self.worker_thread)
-        self.worker_thread.start()
+        if not self.worker_thread.isRunning():
+            self.worker_thread.start()
 
     def is_running(self) -> bool:
         return self.worker_thread.isRunning()
