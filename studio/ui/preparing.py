@@ -102,7 +102,7 @@ class PreparingWindow(QMainWindow):
         elif not self.closed:
             self.prepared.emit()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
         self.closed = True
         event.accept()
 

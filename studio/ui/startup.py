@@ -54,7 +54,7 @@ class StartupProbe(QObject):
         print(json.dumps({**self.times, "error": error}), file=sys.stderr, flush=True)
         QApplication.exit(1)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
         if event.type() != QEvent.Type.Paint:
             return False
         if watched is self.first and "painted" not in self.times:
