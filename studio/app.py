@@ -77,6 +77,8 @@ def _open_full_window(
     from studio.ui.main_window import MainWindow  # imported already, in the worker thread
     from studio.ui.workers import WorkerHost
 
+    if probe:
+        probe.prepared()
     style.apply_plot_colours(app)  # before the first plot is made
     window = MainWindow(host=WorkerHost(thread=first.worker_thread))
     install_excepthook(window.dialogs)  # a bug in a slot becomes a dialog with its details; the app runs on

@@ -5,8 +5,9 @@ With ``STUDIO_EXIT_WHEN_READY=1`` in the environment the app records the wall-cl
 painted, and handled its first queued event after that (interactive), and at which the full window
 was first painted (ready: editors filled, shapes checked, Train usable). It prints them as one JSON
 line on stderr, with whether torch had been imported by the first paint and the longest stretch the
-event loop was held between the first paint and ready (a timer's ticks are ``TICK_S`` apart while
-nothing holds it: a longer gap is a stall the user would feel), and quits with status 0
+event loop was held between the first paint and ready, and while the import ran (a timer's ticks
+are ``TICK_S`` apart while nothing holds it: a longer gap is a stall the user would feel), and
+quits with status 0
 (1 when preparing failed). Nothing else about the start changes, so CI can start and close the
 installed app offscreen.
 """
@@ -35,6 +36,7 @@ class StartupProbe(QObject):
         self.times: dict[str, float] = {}
         self.torch_at_first_paint = False
         self.longest_stall = 0.0
+        self.stall_while_importing = 0.0
         self._last_tick = 0.0
         self._ticks = QTimer(self)
         self._ticks.setInterval(round(TICK_S * 1000))
@@ -44,6 +46,13 @@ class StartupProbe(QObject):
     def shown(self) -> None:
         """Call right after the first window's ``show()``."""
         self.times["shown"] = time.time()
+
+    def prepared(self) -> None:
+        """Call when the worker thread's import is done, before the full window is built: the
+        stall up to here is the import's (the first window's responsiveness), the rest the build's."""
+        self._tick()
+        self.times["prepared"] = time.time()
+        self.stall_while_importing = self.longest_stall
 
     def ready(self, window: QWidget) -> None:
         """Call when the full window ``window`` is shown; its first paint ends the start."""
@@ -72,6 +81,8 @@ class StartupProbe(QObject):
         self._ticks.start()
 
     def _tick(self) -> None:
+        if not self._ticks.isActive():  # before the first window was interactive, or after ready
+            return
         now = time.time()
         self.longest_stall = max(self.longest_stall, now - self._last_tick - TICK_S)
         self._last_tick = now
@@ -81,7 +92,8 @@ class StartupProbe(QObject):
         self._ticks.stop()
         title = self.full.windowTitle() if self.full is not None else ""
         report = {**self.times, "torch_at_first_paint": self.torch_at_first_paint,
-                  "longest_stall": self.longest_stall, "title": title}
+                  "longest_stall": self.longest_stall, "stall_while_importing": self.stall_while_importing,
+                  "title": title}
         print(json.dumps(report), file=sys.stderr, flush=True)
         QApplication.quit()
 

@@ -33,7 +33,7 @@ def test_the_first_window_paints_before_torch_and_the_full_window_opens_the_proj
                           cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(next(line for line in proc.stderr.splitlines() if line.startswith("{")))
-    assert report["shown"] <= report["painted"] <= report["interactive"] <= report["ready"]
+    assert report["shown"] <= report["painted"] <= report["interactive"] <= report["prepared"] <= report["ready"]
     assert report["torch_at_first_paint"] is False  # torch came later, in the worker thread
     assert report["title"].startswith("start-check.json")  # the full window is on that file
 
