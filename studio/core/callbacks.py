@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from studio.core.data import PreparedData
     from studio.core.engine.state import FitState, Progress
+    from studio.core.optim.losses import LossFn
     from studio.core.project import Project
     from studio.core.units import Unit
 
@@ -40,6 +41,9 @@ class FitContext(Protocol):
 
     @property
     def units(self) -> Sequence[Unit]: ...
+
+    @property
+    def loss_fn(self) -> LossFn: ...
 
     @property
     def layer_names(self) -> tuple[str, ...]: ...
