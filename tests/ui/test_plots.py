@@ -272,3 +272,65 @@ def test_panel_measures_its_repaints(qtbot, panel: PlotsPanel) -> None:
     panel.on_batches(batches(1, 1, 10))
     panel.refresh()
     assert panel.pacer.cost_s is not None and panel.pacer.cost_s > 0
+
+
+def test_a_nearly_constant_learning_rate_is_drawn_flat(qtbot, panel: PlotsPanel) -> None:
+    """A 0.5% decay on the log axis: the view spans at least a decade, so it is not a plunge from top to bottom."""
+    panel.on_fit_started(fit_start())
+    events = batches(1, 1, STEPS_PER_EPOCH)
+    decayed = [BatchEnd(e.epoch, e.step, e.batch, e.loss, e.acc, 1e-3 * (1 - 0.005 * i / len(events)), 500.0)
+               for i, e in enumerate(events)]
+    panel.on_batches(decayed)
+    panel.refresh()
+    low, high = panel.plots["lr"].getPlotItem().vb.viewRange()[1]  # decades
+    assert high - low >= 1.0 and low < -3 < high
+    assert next_y_range((-3.002, -3.0), None, min_span=1.0) == pytest.approx((-3.6, -2.4), abs=0.06)
+
+
+def test_after_stop_the_x_axis_fits_the_run(qtbot, panel: PlotsPanel) -> None:
+    panel.on_fit_started(FitStart(50, STEPS_PER_EPOCH, 640, 160, "cpu", NAMES, 1234, 0))  # 50 epochs planned
+    panel.on_batches(batches(1, 1, STEPS_PER_EPOCH) + batches(2, 1, 5))
+    panel.on_epochs([epoch_end(1)])
+    panel.on_layer_stats([layer_stats(10), layer_stats(20)])
+    panel.refresh()
+    assert panel.plots["loss"].getPlotItem().vb.viewRange()[0][1] > 50  # while training: the planned run
+    panel.on_fit_end(FitEnd("stopped", 1, 25, 1, 1.2, "Stopped.", ()))
+    for key in ("loss", "accuracy", "lr", "gradient"):
+        low, high = panel.plots[key].getPlotItem().vb.viewRange()[0]
+        assert high < 1.5 and low < 0.1, key  # the 1.25 epochs trained fill the plot
+
+
+def test_legends_sit_outside_the_curves(qtbot, panel: PlotsPanel) -> None:
+    panel.on_fit_started(fit_start())
+    panel.on_batches(batches(1, 1, STEPS_PER_EPOCH))
+    panel.on_epochs([epoch_end(1)])
+    panel.refresh()
+    for key in ("loss", "accuracy"):
+        plot = panel.plots[key]
+        assert plot.legend is not None and plot.legend.isVisible()
+        view = plot.getPlotItem().vb.sceneBoundingRect()
+        legend = plot.legend.sceneBoundingRect()
+        assert legend.height() > 0 and legend.top() >= view.bottom(), key
+        assert len(plot.legend.items) == 2
+
+
+def test_an_empty_plot_says_why(qtbot, panel: PlotsPanel) -> None:
+    from studio.core.presets import load_preset
+    from studio.ui.plots.panel import NO_ACCURACY, NO_RUN, STATS_OFF
+
+    assert all(plot.empty_label.isVisible() and plot.empty_label.text() == NO_RUN for plot in panel.plots.values())
+    project = load_preset("digits-mlp")
+    project.training.stats_every = 0
+    panel.on_training_started(project)
+    panel.on_fit_started(fit_start())
+    regression = [BatchEnd(1, b, b, 1.0 / b, None, 1e-3, 500.0) for b in range(1, 11)]  # no accuracy
+    panel.on_batches(regression)
+    panel.refresh()
+    accuracy = panel.plots["accuracy"]
+    assert accuracy.empty_label.isVisible() and accuracy.empty_label.text() == NO_ACCURACY
+    assert not accuracy.legend.isVisible()
+    for key in ("activation", "variance", "gradient"):
+        assert panel.plots[key].empty_label.isVisible() and panel.plots[key].empty_label.text() == STATS_OFF
+    assert not panel.plots["loss"].empty_label.isVisible()  # it has data
+    panel.clear()
+    assert panel.plots["loss"].empty_label.text() == NO_RUN

@@ -25,13 +25,13 @@ SMOOTHING = 0.6
 
 def loss_plot(object_name: str, description: str) -> LivePlot:
     plot = LivePlot(object_name, "Loss", "epoch", "loss", description)
-    plot.add_legend()  # top right, as in the training plots: trained runs' losses end low
+    plot.add_legend()  # under the x axis, as in the training plots
     return plot
 
 
 def accuracy_plot(object_name: str, description: str) -> LivePlot:
     plot = LivePlot(object_name, "Accuracy", "epoch", "accuracy", description)
-    plot.add_legend(offset=(-6, -6))  # accuracy rises towards the top right: keep that corner free
+    plot.add_legend()
     return plot
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QPaintEvent, QShowEvent
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPaintEvent, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QFileDialog, QLabel, QWidget
 
 from studio.ui.plots.axis import LogFriendlyAxis
 from studio.ui.plots.export import EXPORT_FILTER, export_plot
@@ -24,6 +25,9 @@ from studio.ui.plots.ranges import Range, next_x_range, next_y_range
 from studio.ui.plots.style import BACKGROUND, FOREGROUND
 
 LEFT_AXIS_WIDTH = 64
+LOG_MIN_SPAN = 1.0  # a log axis shows at least one decade, so a nearly constant rate looks constant
+LEGEND_ROW = 4  # the PlotItem's grid row under the x axis (title 0, top axis 1, view 2, bottom axis 3)
+LEGEND_COLUMNS = 2
 
 
 @dataclass
@@ -71,6 +75,14 @@ class LivePlot(pg.PlotWidget):
         item.vb.disableAutoRange()
         item.vb.sigRangeChangedManually.connect(self._stop_following)
         self.legend: pg.LegendItem | None = None
+        self._min_y_span = LOG_MIN_SPAN if log_y else 0.0
+        # Why the plot is empty, over its middle while no visible curve has data (QLabel: stays put when panned).
+        self.empty_label = QLabel(self)
+        self.empty_label.setObjectName(f"{object_name}Empty")
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setStyleSheet(f"color: {FOREGROUND}; background: transparent;")
+        self.empty_label.hide()
         self._curves: dict[str, _Curve] = {}
         self.x_span: Range | None = None  # the run's planned x extent, shown from the start
         self._following = True
@@ -83,13 +95,34 @@ class LivePlot(pg.PlotWidget):
 
     # --- curves -------------------------------------------------------------------------------
 
-    def add_legend(self, offset: tuple[int, int] = (-6, 6)) -> pg.LegendItem:
-        """A legend in a corner (negative offsets count from the right and the bottom)."""
-        self.legend = self.getPlotItem().addLegend(
-            offset=offset, labelTextSize="8pt", labelTextColor=FOREGROUND, verSpacing=-6,
-            brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#cccccc"),
-        )  # fmt: skip
-        return self.legend
+    def add_legend(self) -> pg.LegendItem:
+        """A legend under the x axis, outside the data, so it never covers a curve; named curves join it."""
+        legend = pg.LegendItem(labelTextSize="8pt", labelTextColor=FOREGROUND, verSpacing=-6, horSpacing=16,
+                               colCount=LEGEND_COLUMNS)
+        item = self.getPlotItem()
+        item.layout.addItem(legend, LEGEND_ROW, 1)
+        item.legend = legend  # PlotItem.addItem adds named curves to ``legend``
+        self.legend = legend
+        return legend
+
+    def set_empty_text(self, text: str) -> None:
+        """What the plot says while it has nothing to draw (why: no run yet, statistics off, no accuracy)."""
+        self.empty_label.setText(text)
+        self._update_empty()
+
+    def _update_empty(self) -> None:
+        empty = not any(c.item.isVisible() and len(c.y) for c in self._curves.values())
+        self.empty_label.setVisible(empty and bool(self.empty_label.text()))
+        if self.legend is not None:
+            self.legend.setVisible(not empty)  # a key to curves that are not there would only puzzle
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        label = self.__dict__.get("empty_label")  # pyqtgraph resizes once inside its own constructor
+        if label is not None:
+            margin = 12
+            label.setGeometry(LEFT_AXIS_WIDTH + margin, margin, max(self.width() - LEFT_AXIS_WIDTH - 2 * margin, 40),
+                              max(self.height() - 2 * margin, 20))
 
     def add_curve(self, key: str, name: str | None = None, **style: object) -> pg.PlotDataItem:
         """Create the curve ``key`` once (``style``: pen, symbol, symbolBrush ... as for ``plot``)."""
@@ -158,7 +191,16 @@ class LivePlot(pg.PlotWidget):
         if self._following and self._range_dirty:
             self._follow_range()
         self._range_dirty = False
+        self._update_empty()
         return True
+
+    def fit_x_to_data(self) -> None:
+        """Drop the planned end of the x axis (keep its start): a run that stopped early fills the plot instead
+        of its first corner."""
+        start = self.x_span[0] if self.x_span is not None else 0.0
+        self.x_span = (start, start)
+        self._ranged = False
+        self._range_dirty = True
 
     def follow(self) -> None:
         """Track the data again after the learner zoomed or panned."""
@@ -177,7 +219,7 @@ class LivePlot(pg.PlotWidget):
         vb = self.getPlotItem().vb
         view_x, view_y = vb.viewRange() if self._ranged else (None, None)
         x = next_x_range(bounds[0], self.x_span, view_x)
-        y = next_y_range(bounds[1], view_y)
+        y = next_y_range(bounds[1], view_y, self._min_y_span)
         if x is not None or y is not None:
             vb.setRange(xRange=x or view_x, yRange=y or view_y, padding=0)
             self._ranged = True

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
 from studio.core.history import RunRecord, epoch_position
+from studio.core.project import Project
 from studio.ui.plots.buffers import Series, SmoothedSeries
 from studio.ui.plots.layers import LayerCurves, LayerList
 from studio.ui.plots.live_plot import LivePlot
@@ -35,6 +36,14 @@ from studio.ui.workers import Worker
 # The fastest repaint interval; the pacer spaces repaints further when they are dear.
 REFRESH_MS = 250
 DEFAULT_SMOOTHING = 0.6
+
+NO_RUN = "No run yet: press Train and the curves appear here."
+WAITING = "Waiting for the first batches…"
+WAITING_STATS = "Waiting for the first layer statistics (every {every} steps)…"
+STATS_OFF = "Layer statistics are off in this project (training.stats_every is 0), so there is nothing to draw here."
+NO_ACCURACY = ("Accuracy does not apply to regression: the network predicts numbers, not classes. The loss plot "
+               "shows how far off they are.")
+LAYER_PLOTS = ("activation", "variance", "gradient")
 
 # key: (objectName, title, y label, description, log y); the x axis is always "epoch".
 PLOTS: dict[str, tuple[str, str, str, str, bool]] = {
@@ -82,6 +91,7 @@ class PlotsPanel(QWidget):
         self._timer.timeout.connect(self.refresh)
         for plot in self.plots.values():
             plot.sync = self._sync
+            plot.set_empty_text(NO_RUN)
         self._create_curves()
         self._build_layout()
 
@@ -90,7 +100,7 @@ class PlotsPanel(QWidget):
     def _create_curves(self) -> None:
         loss, accuracy, lr = self.plots["loss"], self.plots["accuracy"], self.plots["lr"]
         loss.add_legend()
-        accuracy.add_legend(offset=(-6, -6))  # accuracy rises towards the top right: keep that corner free
+        accuracy.add_legend()
         loss.add_curve("raw", pen=pen(TRAIN, width=1.0, alpha=RAW_ALPHA))
         loss.add_curve("train", name="train (smoothed)", pen=pen(TRAIN))
         loss.add_curve("val", name="validation", pen=pen(VALIDATION), symbol="o", symbolSize=6,
@@ -151,11 +161,22 @@ class PlotsPanel(QWidget):
 
     def connect_worker(self, worker: Worker) -> None:
         """Feed this panel from a :class:`studio.ui.workers.Worker`'s training signals."""
+        worker.trainingStarted.connect(self.on_training_started)
         worker.fitStarted.connect(self.on_fit_started)
         worker.batchesEnded.connect(self.on_batches)
         worker.layerStats.connect(self.on_layer_stats)
         worker.epochsEnded.connect(self.on_epochs)
         worker.fitEnded.connect(self.on_fit_end)
+
+    @Slot(object)
+    def on_training_started(self, project: Project | None) -> None:
+        """Say what each plot waits for; the layer plots why they will stay empty when statistics are off."""
+        for plot in self.plots.values():
+            plot.set_empty_text(WAITING)
+        if project is not None:
+            every = project.training.stats_every
+            for key in LAYER_PLOTS:
+                self.plots[key].set_empty_text(WAITING_STATS.format(every=every) if every else STATS_OFF)
 
     @Slot(object)
     def on_fit_started(self, event: FitStart) -> None:
@@ -184,6 +205,8 @@ class PlotsPanel(QWidget):
         with_acc = [(x, e.acc) for x, e in zip(xs, events, strict=True) if e.acc is not None]
         if with_acc:
             self._series["train_acc_batch"].extend(*zip(*with_acc, strict=True))
+        elif not len(self._series["train_acc_batch"]):  # a regression run: no accuracy to come
+            self.plots["accuracy"].set_empty_text(NO_ACCURACY)
         self._mark()
 
     @Slot(list)
@@ -205,7 +228,11 @@ class PlotsPanel(QWidget):
 
     @Slot(object)
     def on_fit_end(self, event: FitEnd) -> None:
-        """Draw the last points at once rather than at the next tick."""
+        """Draw the last points at once rather than at the next tick, each x axis fitted to what was trained
+        (after Stop, the planned epochs would squeeze the run into a corner)."""
+        for plot in self.plots.values():
+            plot.fit_x_to_data()
+        self._mark()
         self.refresh()
 
     # --- state --------------------------------------------------------------------------------
@@ -214,6 +241,8 @@ class PlotsPanel(QWidget):
         """Empty the live curves and the layer list; past-run overlays are kept."""
         self._clear_series()
         self.layers.clear()
+        for plot in self.plots.values():
+            plot.set_empty_text(NO_RUN)
         self._mark()
 
     def _clear_series(self) -> None:

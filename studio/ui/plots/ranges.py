@@ -47,8 +47,22 @@ def snapped(lo: float, hi: float) -> Range:
     return math.floor(lo / step) * step, math.ceil(hi / step) * step
 
 
-def next_y_range(data: Range, view: Range | None) -> Range | None:
-    """The y range to show, or None to keep ``view``: move only when the data left it or shrank in it."""
+def at_least(data: Range, span: float) -> Range:
+    """``data`` widened around its middle to ``span``, when narrower."""
+    lo, hi = data
+    if hi - lo >= span:
+        return data
+    middle = (lo + hi) / 2
+    return middle - span / 2, middle + span / 2
+
+
+def next_y_range(data: Range, view: Range | None, min_span: float = 0.0) -> Range | None:
+    """The y range to show, or None to keep ``view``: move only when the data left it or shrank in it.
+
+    ``min_span`` keeps a nearly constant series flat: on a log axis (in decades) a 0.5% change of the learning
+    rate is 0.002 decades, which a view fitted to the data would draw as a plunge from top to bottom.
+    """
+    data = at_least(data, min_span)
     if view is not None:
         inside = view[0] <= data[0] and data[1] <= view[1]
         if inside and (data[1] - data[0]) >= SHRINK_BELOW * (view[1] - view[0]):
