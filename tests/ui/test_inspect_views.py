@@ -143,19 +143,51 @@ def at(pad, u: float, v: float) -> QPoint:
 
 
 def test_drawing_on_the_pad_gives_a_prediction_of_what_was_drawn(qtbot, try_panel):
+    """A short stroke high on the left becomes a full-height line in the middle, as the digits are drawn; the
+    picture the network saw is shown beside its answer."""
+    from studio.core.inspect.drawing import data_style, fit_drawing
+
     pad = try_panel.pad
     assert pad.shape == (8, 8) and pad.isEnabled()
-    qtbot.mousePress(pad, Qt.MouseButton.LeftButton, pos=at(pad, 0.5, 0.1))
-    for v in (0.3, 0.5, 0.7, 0.9):
-        qtbot.mouseMove(pad, at(pad, 0.5, v))
-    qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=at(pad, 0.5, 0.9))
-    pixels = pad.pixels()
-    assert pixels[:, 4].min() > 0.3 and pixels[:, 0].max() == 0.0  # a vertical line in column 4 only
+    qtbot.mousePress(pad, Qt.MouseButton.LeftButton, pos=at(pad, 0.2, 0.1))
+    for v in (0.2, 0.3, 0.4):
+        qtbot.mouseMove(pad, at(pad, 0.2, v))
+    qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=at(pad, 0.2, 0.4))
+    drawn = pad.pixels()
+    assert drawn[6:, :].max() == 0.0 and drawn[:, 4:].max() == 0.0  # the stroke itself: top left only
     qtbot.waitUntil(lambda: try_panel.prediction is not None and not try_panel.job.busy, timeout=30_000)
     prediction = try_panel.prediction
-    np.testing.assert_allclose(prediction.image, pixels)  # the network saw exactly the drawn pixels
+    seen = prediction.image
+    np.testing.assert_allclose(seen, fit_drawing(pad.canvas, data_style(try_panel.snapshot.data, (8, 8)), (8, 8)))
+    assert (seen > 0.1).any(1).all() and seen[:, 3:5].min() > 0.3  # full height, in the middle columns
+    assert try_panel.network_input.pixels is seen and try_panel.network_input.isVisible()
     assert prediction.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
     assert try_panel.prediction_label.text().startswith(f"Prediction: {prediction.predicted_name} (")
+
+
+def train_digits() -> ModelSnapshot:
+    from studio.core.engine import Trainer
+
+    trainer = Trainer(default_project())
+    trainer.fit()
+    return ModelSnapshot.from_trainer(trainer)
+
+
+def test_a_zero_drawn_with_the_mouse_reads_as_zero(qtbot, host, try_panel):
+    """The issue's case: a clear, round "0" drawn in the middle of the pad read as "4 (100%)"."""
+    import math
+
+    try_panel.set_snapshot(run_job(qtbot, host, train_digits))
+    pad = try_panel.pad
+    points = [at(pad, 0.5 + 0.25 * math.sin(t), 0.5 - 0.25 * math.cos(t))
+              for t in np.linspace(0, 2 * math.pi, 40)]
+    qtbot.mousePress(pad, Qt.MouseButton.LeftButton, pos=points[0])
+    for point in points[1:]:
+        qtbot.mouseMove(pad, point)
+    qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=points[-1])
+    qtbot.waitUntil(lambda: try_panel.prediction is not None and not try_panel.job.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: try_panel.prediction_label.text().startswith("Prediction: 0 ("), timeout=30_000)
+    assert try_panel.network_input.pixels is not None and try_panel.network_input.pixels.shape == (8, 8)
 
 
 def test_brush_size_and_clear(qtbot, try_panel):

@@ -17,7 +17,14 @@ from studio.core.inspect.evaluation import Evaluation, Samples, evaluate_classif
 from studio.core.inspect.gallery import GalleryItem, cell_examples, top_classes
 from studio.core.inspect.live import InspectCallback
 from studio.core.inspect.metrics import MetricsReport, confusion_matrix, metrics_report
-from studio.core.inspect.predict import Prediction, load_image, predict_file, predict_pixels, predict_sample
+from studio.core.inspect.predict import (
+    Prediction,
+    load_image,
+    predict_drawing,
+    predict_file,
+    predict_pixels,
+    predict_sample,
+)
 from studio.core.inspect.snapshot import ModelSnapshot, class_probabilities
 
 __all__ = [
@@ -46,6 +53,7 @@ __all__ = [
     "metrics_report",
     "point_set",
     "predict_file",
+    "predict_drawing",
     "predict_pixels",
     "predict_sample",
     "regression_fit",

@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from studio.core.errors import DatasetError
+from studio.core.inspect.drawing import data_style, fit_drawing
 from studio.core.inspect.evaluation import inspect_split
 from studio.core.inspect.gallery import top_classes
 from studio.core.inspect.snapshot import ModelSnapshot, class_probabilities, model_outputs, raw_values, to_images
@@ -80,6 +81,29 @@ def predict_raw(snapshot: ModelSnapshot, raw: Tensor, true: float | int | None =
 def predict_pixels(snapshot: ModelSnapshot, pixels: np.ndarray) -> Prediction:
     """The prediction for a picture in the dataset's size and raw range (the drawing pad, a loaded file)."""
     return predict_raw(snapshot, pixels_to_input(pixels, snapshot.data.input_shape))
+
+
+def predict_drawing(snapshot: ModelSnapshot, canvas: np.ndarray) -> Prediction:
+    """The prediction for a drawing (grey, light ink on black, [0, 1], any resolution: the pad's fine canvas).
+
+    For ink-on-black datasets (digits, MNIST) the drawing is first made to look like their pictures (cropped,
+    scaled, centred by mass: :mod:`studio.core.inspect.drawing`); other pictures are only averaged down to the
+    input size. ``image`` of the answer is the picture the network saw.
+    """
+    shape = snapshot.image_shape
+    if shape is None:
+        raise DatasetError("this dataset's samples are not pictures, so a drawing cannot be fed to the network")
+    size = (shape[0], shape[1])
+    if dark_background(snapshot):
+        picture = fit_drawing(canvas, data_style(snapshot.data, shape), size)
+    else:
+        from PIL import Image  # imported when used: start-up stays fast
+
+        image = Image.fromarray(np.ascontiguousarray(canvas, np.float32), mode="F")
+        picture = np.asarray(image.resize((size[1], size[0]), Image.Resampling.BOX), np.float32)
+    if len(shape) == 3:
+        picture = np.repeat(picture[..., None], shape[2], -1)
+    return predict_pixels(snapshot, picture)
 
 
 def split_size(snapshot: ModelSnapshot) -> int:

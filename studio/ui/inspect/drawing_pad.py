@@ -1,9 +1,9 @@
-"""A drawing pad in the dataset's own resolution: what you see is exactly what the network gets.
+"""A drawing pad, and a view of the picture the network was given.
 
-Strokes are painted on a canvas ``SUPERSAMPLE`` times finer than the input and averaged over
-each input pixel, the way scikit-learn's 8x8 digits were made from 32x32 bitmaps (counts of
-4x4 blocks). The pad shows the averaged pixels, light ink on black like the training digits,
-with values in the raw range [0, 1] that the data uses before preprocessing.
+Strokes are painted on a canvas ``SUPERSAMPLE`` times finer than the input (32x32 for the 8x8 digits, the size
+of the bitmaps they were counted from), light ink on black like the training digits, in the raw range [0, 1].
+The core makes the drawing look like the training pictures (cropped, scaled, centred:
+``studio.core.inspect.drawing``); :class:`PictureView` shows what came out, in sharp input pixels.
 """
 
 from __future__ import annotations
@@ -121,14 +121,40 @@ class DrawingPad(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        rect = self.picture_rect()
         painter.fillRect(self.rect(), self.palette().color(self.backgroundRole()))
-        painter.drawImage(rect, to_qimage(self.pixels()))  # scaled without smoothing: sharp input pixels
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawImage(self.picture_rect(), to_qimage(self.canvas))
+
+
+class PictureView(QWidget):
+    """A small picture in sharp input pixels with their grid: what the network saw."""
+
+    def __init__(self, name: str, accessible: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setAccessibleName(accessible)
+        self.setMinimumSize(72, 72)
+        self.pixels: np.ndarray | None = None
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(96, 96)
+
+    def set_pixels(self, pixels: np.ndarray | None) -> None:
+        self.pixels = pixels
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        if self.pixels is None:
+            return
+        painter = QPainter(self)
+        h, w = self.pixels.shape[:2]
+        cell = min(self.width() / w, self.height() / h)
+        rect = QRectF((self.width() - cell * w) / 2, (self.height() - cell * h) / 2, cell * w, cell * h)
+        painter.drawImage(rect, to_qimage(self.pixels))  # scaled without smoothing: sharp input pixels
         painter.setPen(GRID)
-        h, w = self.shape
         for i in range(1, w):
-            x = rect.left() + i * rect.width() / w
+            x = rect.left() + i * cell
             painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
         for i in range(1, h):
-            y = rect.top() + i * rect.height() / h
+            y = rect.top() + i * cell
             painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))

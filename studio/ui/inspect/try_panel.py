@@ -1,7 +1,9 @@
 """Try the trained network: pick a sample, draw one or load an image file, and read its prediction.
 
 Every prediction is a worker job (:mod:`studio.core.inspect.predict`) that returns numpy; while
-drawing, requests are coalesced so the answer follows the pen without queueing up.
+drawing, requests are coalesced so the answer follows the pen without queueing up. A drawing is made to look
+like the training pictures in the core (:func:`~studio.core.inspect.predict.predict_drawing`); the picture the
+network saw is shown beside its answer.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.inspect.predict import Prediction, predict_file, predict_pixels, predict_sample
+from studio.core.inspect.predict import Prediction, predict_drawing, predict_file, predict_sample
 from studio.core.inspect.snapshot import ModelSnapshot
 from studio.core.vocab import MessageKind
 from studio.ui.dialogs import Dialogs, Message
-from studio.ui.inspect.drawing_pad import DrawingPad, default_brush
+from studio.ui.inspect.drawing_pad import DrawingPad, PictureView, default_brush
 from studio.ui.inspect.jobs import LatestJob
 from studio.ui.workers import Worker
 
@@ -137,6 +139,9 @@ class TryPanel(QWidget):
         self.prediction_label.setFont(font)
         self.prediction_label.setWordWrap(True)
         self.bars = ProbabilityBars()
+        self.network_input = PictureView("networkInput", "The picture the network saw")
+        self.network_input.setToolTip("Your drawing as the network sees it: cropped, scaled and centred like the "
+                                      "training pictures, in their size.")
         self.hint = QLabel()
         self.hint.setObjectName("tryHint")
         self.hint.setWordWrap(True)
@@ -156,8 +161,15 @@ class TryPanel(QWidget):
         left.addWidget(self.pad, 1)
         left.addLayout(tools)
         left.addLayout(samples)
+        seen = QHBoxLayout()
+        seen_label = QLabel("The network saw:")
+        seen_label.setObjectName("networkInputLabel")
+        seen.addWidget(seen_label)
+        seen.addWidget(self.network_input)
+        seen.addStretch(1)
         right = QVBoxLayout()
         right.addWidget(self.prediction_label)
+        right.addLayout(seen)
         right.addWidget(self.bars, 1)
         grid = QGridLayout(self)
         grid.addWidget(self.hint, 0, 0, 1, 2)
@@ -179,6 +191,7 @@ class TryPanel(QWidget):
             self.hint.setText("Train a network first, then draw here, load an image or pick a sample.")
             self.prediction_label.setText("No model yet")
             self.bars.set_prediction(None)
+            self.network_input.set_pixels(None)
             return
         data = snapshot.data
         self.sample_spin.setRange(0, max((data.n_val if data.n_val else data.n_train) - 1, 0))
@@ -186,20 +199,19 @@ class TryPanel(QWidget):
             height, width = snapshot.image_shape[:2]
             self.pad.set_shape((height, width))
             self.brush_spin.setValue(default_brush(width))
-            self.hint.setText(f"Draw a sample ({height}×{width} pixels, like the training images), load an image "
-                              "file, or pick a sample. The prediction follows your pen.")
+            self.hint.setText(f"Draw a sample anywhere on the pad (it is cropped, scaled and centred like the "
+                              f"{height}×{width} training images), load an image file, or pick a sample. The "
+                              "prediction follows your pen.")
         else:
             self.hint.setText("These samples are not pictures: pick a sample to see the network's prediction.")
         self.prediction_label.setText("Draw or pick a sample")
         self.bars.set_prediction(None)
+        self.network_input.set_pixels(None)
 
     # --- requests -------------------------------------------------------------------------------
     def predict_drawing(self) -> None:
         if self.snapshot is not None and self.snapshot.image_shape is not None:
-            pixels = self.pad.pixels()
-            if len(self.snapshot.image_shape) == 3:
-                pixels = np.repeat(pixels[..., None], 3, -1)
-            self.job.request(predict_pixels, self.snapshot, pixels, tag=DRAWING)
+            self.job.request(predict_drawing, self.snapshot, self.pad.canvas.copy(), tag=DRAWING)
 
     def predict_sample(self, index: int) -> None:
         if self.snapshot is not None:
@@ -222,6 +234,7 @@ class TryPanel(QWidget):
             self.pad.blockSignals(False)
         self.prediction_label.setText(prediction_text(prediction))
         self.bars.set_prediction(prediction)
+        self.network_input.set_pixels(prediction.image)
 
     def _failed(self, message: str) -> None:
         self.dialogs.message(Message(MessageKind.ERROR, "Cannot predict", message))
