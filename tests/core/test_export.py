@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -69,12 +70,17 @@ def test_registry_lists_every_format() -> None:
     assert [name for name, fmt in EXPORTERS.items() if fmt.folder] == ["python", "bundle"]
 
 
-def test_graph_formats_run_in_plain_torch_without_studio(trained, inputs, tmp_path: Path) -> None:
+def test_graph_formats_run_in_plain_torch_without_studio(trained, inputs, tmp_path: Path, caplog) -> None:
     source, _ = trained
-    reports = [export(source, fmt, tmp_path / name) for fmt, name in
-               (("pt2", "model.pt2"), ("torchscript", "model.torchscript.pt"))]
+    with caplog.at_level(logging.INFO, logger="studio.core.export.formats"):
+        reports = [export(source, fmt, tmp_path / name) for fmt, name in
+                   (("pt2", "model.pt2"), ("torchscript", "model.torchscript.pt"))]
     assert all(r.max_abs_diff <= 1e-4 and r.n_inputs == len(inputs) for r in reports)
-    assert any("deprecated" in note for note in reports[1].warnings)  # torch's notice is reported, not hidden
+    # torch's deprecation notice is no news for a learner: logged and kept aside, not in the summary
+    script = reports[1]
+    assert any("deprecated" in note for note in script.library_warnings) and script.warnings == []
+    assert "deprecated" not in script.summary() and "Warning" not in script.summary()
+    assert any("torchscript" in r.getMessage() and "deprecated" in r.getMessage() for r in caplog.records)
     torch.save(inputs[:5], tmp_path / "x.pt")
     _run_plain_python("""
         import torch
@@ -92,9 +98,26 @@ def test_graph_formats_run_in_plain_torch_without_studio(trained, inputs, tmp_pa
 def test_onnx_runs_in_onnxruntime(trained, inputs, tmp_path: Path) -> None:
     source, _ = trained
     report = export(source, "onnx", tmp_path / "model.onnx")
+    assert "Warning" not in report.summary()  # the legacy exporter's deprecation notices are logged instead
     session = onnxruntime.InferenceSession(str(report.path), providers=["CPUExecutionProvider"])
     (got,) = session.run(None, {"input": inputs[:3].numpy()})  # a different batch size than at export
     assert torch.allclose(torch.from_numpy(got), _expected(source, inputs[:3]), atol=1e-5)
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["legacy", "torch.export"])
+def test_onnx_by_either_exporter(trained, inputs, tmp_path: Path, dynamo: bool) -> None:
+    """The current exporter (built on torch.export) when onnxscript is installed, else the one needing only onnx;
+    both give one self-contained file with a dynamic batch size."""
+    from studio.core.export.onnx import dynamo_available, write_onnx
+
+    if dynamo and not dynamo_available():
+        pytest.skip("the torch.export-based ONNX exporter needs onnxscript")
+    source, _ = trained
+    assert write_onnx(source, tmp_path / "model.onnx", dynamo) == [tmp_path / "model.onnx"]
+    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+    session = onnxruntime.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
+    (got,) = session.run(["output"], {"input": inputs[:5].numpy()})
+    assert torch.allclose(torch.from_numpy(got), _expected(source, inputs[:5]), atol=1e-5)
 
 
 def test_weights_formats_load_into_the_same_network(trained, inputs, tmp_path: Path) -> None:

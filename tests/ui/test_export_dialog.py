@@ -87,3 +87,20 @@ def test_a_folder_with_the_users_files_is_written_only_after_asking(qtbot, host,
     (question,) = dialogs.shown
     assert question.title == "Export into a folder that is not empty?" and question.default == "no"
     assert "every other file stays" in question.text
+
+
+@pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
+def test_library_deprecation_warnings_stay_out_of_the_dialog(qtbot, host, checkpoint, tmp_path, fmt) -> None:  # noqa: ANN001
+    """torch says TorchScript and the legacy ONNX exporter are deprecated: news for developers, logged; the
+    learner reads only that the export matches."""
+    dialog = _dialog(qtbot, host, ScriptedDialogs())
+    dialog.format.setCurrentIndex(dialog.format.findData(fmt))
+    dialog.source.setText(str(checkpoint))
+    dialog.out.setText(str(tmp_path / f"model.{fmt}"))
+    with qtbot.waitSignal(dialog.exported, timeout=120_000) as blocker:
+        dialog.export_button.click()
+    text = dialog.result_label.text().replace(str(tmp_path), "")  # the test's folder is named after it
+    assert "matches the in-app model" in text
+    assert "deprecat" not in text.lower() and "Warning" not in text and "note:" not in text
+    if fmt == "torchscript":  # the legacy ONNX exporter's notices are gone too when onnxscript is installed
+        assert any("deprecated" in note for note in blocker.args[0].library_warnings)

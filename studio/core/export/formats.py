@@ -2,8 +2,10 @@
 
 Every export is staged in a temporary folder next to the destination and moved into place only
 after its outputs on real inputs match the in-app model, so a failed export never leaves a
-half-written or wrong file where the learner expects a good one. Warnings raised by the
-exporters (e.g. torch's deprecation notices) are collected into the report, not hidden.
+half-written or wrong file where the learner expects a good one. Warnings that Training Studio itself raises
+while exporting (train.py will need your data...) are notes in the report for the learner; warnings from the
+libraries (torch's deprecation notices for TorchScript and the legacy ONNX exporter) say nothing a learner can
+act on, so they are logged (logger ``studio.core.export.formats``) and kept in ``ExportReport.library_warnings``.
 
 An export never deletes what it did not write: an existing file, or a folder that already holds
 files, is refused (:class:`DestinationTaken`) unless ``force`` is given, and even then only the
@@ -12,6 +14,7 @@ files the export writes are replaced, one by one; everything else in the folder 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -26,6 +29,10 @@ from studio.core.export.source import ExportSource, open_source
 from studio.core.export.verify import TOLERANCE, ExportError, Runner, check, reference_outputs
 from studio.core.io import default_mode
 from studio.core.registry import Registry
+
+log = logging.getLogger(__name__)
+STUDIO = str(Path(__file__).resolve().parents[2])  # the studio package: warnings from there are the learner's
+DEPRECATIONS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
 
 Writer = Callable[[ExportSource, Path], list[Path]]
 Loader = Callable[[ExportSource, Path], Runner]
@@ -80,6 +87,7 @@ class ExportReport:
     n_inputs: int
     warnings: list[str] = field(default_factory=list)
     parts: list[ExportReport] = field(default_factory=list)
+    library_warnings: list[str] = field(default_factory=list)  # logged, not in the summary
 
     def summary(self) -> str:
         """A few lines for the GUI and the command line."""
@@ -163,9 +171,25 @@ def write_verified(
             diff = check(kind.label, kind.load(source, path), expected, inputs, tolerance)
         else:
             diff = max((p.max_abs_diff for p in parts), default=0.0)
-    notes = list(dict.fromkeys(f"{w.category.__name__}: {str(w.message).splitlines()[0]}" for w in caught))
+    notes, library = _sort_warnings(caught)
+    for text in library:
+        log.info("export %s: %s", kind.name, text)
     files = [f for p in parts for f in p.files] + files
-    return ExportReport(kind.name, path, files, diff, len(inputs), notes, parts)
+    return ExportReport(kind.name, path, files, diff, len(inputs), notes, parts, library)
+
+
+def _sort_warnings(caught: list[warnings.WarningMessage]) -> tuple[list[str], list[str]]:
+    """(Training Studio's own warnings, the libraries'), each as unique first lines.
+
+    A deprecation is always the library's: torch attributes its notices to the caller (``stacklevel``), which
+    is our exporter's line, and the studio deprecates nothing to its learners.
+    """
+    ours, library = [], []
+    for w in caught:
+        text = f"{w.category.__name__}: {str(w.message).splitlines()[0]}"
+        own = str(Path(w.filename).resolve()).startswith(STUDIO + os.sep) and not issubclass(w.category, DEPRECATIONS)
+        (ours if own else library).append(text)
+    return list(dict.fromkeys(ours)), list(dict.fromkeys(library))
 
 
 def _inputs(source: ExportSource, inputs: torch.Tensor | None) -> torch.Tensor:
