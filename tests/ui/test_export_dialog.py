@@ -90,7 +90,7 @@ def test_a_folder_with_the_users_files_is_written_only_after_asking(qtbot, host,
 
 
 @pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
-def test_library_deprecation_warnings_stay_out_of_the_dialog(qtbot, host, checkpoint, tmp_path, fmt) -> None:  # noqa: ANN001
+def test_library_deprecation_warnings_stay_out_of_the_dialog(qtbot, host, checkpoint, tmp_path, fmt) -> None:
     """torch says TorchScript and the legacy ONNX exporter are deprecated: news for developers, logged; the
     learner reads only that the export matches."""
     dialog = _dialog(qtbot, host, ScriptedDialogs())

@@ -184,7 +184,8 @@ def _sort_warnings(caught: list[warnings.WarningMessage]) -> tuple[list[str], li
     A deprecation is always the library's: torch attributes its notices to the caller (``stacklevel``), which
     is our exporter's line, and the studio deprecates nothing to its learners.
     """
-    ours, library = [], []
+    ours: list[str] = []
+    library: list[str] = []
     for w in caught:
         text = f"{w.category.__name__}: {str(w.message).splitlines()[0]}"
         own = str(Path(w.filename).resolve()).startswith(STUDIO + os.sep) and not issubclass(w.category, DEPRECATIONS)

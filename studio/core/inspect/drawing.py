@@ -117,4 +117,5 @@ def fit_drawing(canvas: np.ndarray, style: PictureStyle, shape: tuple[int, int])
     fr1, fc1 = min(r0 + scaled.shape[0], fine.shape[0]), min(c0 + scaled.shape[1], fine.shape[1])
     if fr0 < fr1 and fc0 < fc1:
         fine[fr0:fr1, fc0:fc1] = scaled[fr0 - r0:fr1 - r0, fc0 - c0:fc1 - c0]
-    return fine.reshape(h, FINE, w, FINE).mean(axis=(1, 3))
+    averaged: np.ndarray = fine.reshape(h, FINE, w, FINE).mean(axis=(1, 3))
+    return averaged

@@ -136,14 +136,14 @@ class PictureView(QWidget):
         self.setMinimumSize(72, 72)
         self.pixels: np.ndarray | None = None
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+    def sizeHint(self) -> QSize:
         return QSize(96, 96)
 
     def set_pixels(self, pixels: np.ndarray | None) -> None:
         self.pixels = pixels
         self.update()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event: QPaintEvent) -> None:
         if self.pixels is None:
             return
         painter = QPainter(self)

@@ -116,7 +116,7 @@ class LivePlot(pg.PlotWidget):
         if self.legend is not None:
             self.legend.setVisible(not empty)  # a key to curves that are not there would only puzzle
 
-    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
         super().resizeEvent(event)
         label = self.__dict__.get("empty_label")  # pyqtgraph resizes once inside its own constructor
         if label is not None:
