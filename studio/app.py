@@ -80,7 +80,7 @@ def _open_full_window(
     if probe:
         probe.prepared()
     style.apply_plot_colours(app)  # before the first plot is made
-    window = MainWindow(host=WorkerHost(thread=first.worker_thread))
+    window = MainWindow(host=WorkerHost(thread=first.hand_over_thread()))
     install_excepthook(window.dialogs)  # a bug in a slot becomes a dialog with its details; the app runs on
     if project is not None:
         window.document.open(project)

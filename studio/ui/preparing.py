@@ -59,6 +59,7 @@ class PreparingWindow(QMainWindow):
         self.worker_thread = QThread()
         self.closed = False
         self._started = False
+        self._handed_over = False
         self._importer = _Importer(self._done)
         self._importer.moveToThread(self.worker_thread)
         self.worker_thread.started.connect(self._importer.run)  # a direct call, in the worker thread
@@ -106,8 +107,14 @@ class PreparingWindow(QMainWindow):
         self.closed = True
         event.accept()
 
+    def hand_over_thread(self) -> QThread:
+        """The worker thread, for the full window's ``WorkerHost``, which then owns and joins it."""
+        self._handed_over = True
+        return self.worker_thread
+
     def shutdown(self) -> None:
-        """Join the worker thread (after its import, which cannot be interrupted) when the app ends early."""
-        if self.worker_thread.isRunning():
+        """Join the worker thread (after its import, which cannot be interrupted) when the app ends
+        before the full window took it over; after that the host joins it, stopping any run first."""
+        if not self._handed_over and self.worker_thread.isRunning():
             self.worker_thread.quit()
             self.worker_thread.wait()

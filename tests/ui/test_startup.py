@@ -38,7 +38,7 @@ def test_the_first_window_paints_before_torch_and_the_full_window_opens_the_proj
     assert report["title"].startswith("start-check.json")  # the full window is on that file
 
 
-def test_the_import_runs_in_the_worker_thread_that_the_host_then_adopts(qtbot, temp_settings, monkeypatch) -> None:
+def test_the_import_runs_in_the_worker_thread_that_the_host_then_owns(qtbot, temp_settings, monkeypatch) -> None:
     first = PreparingWindow()
     qtbot.addWidget(first)
     importing_threads: list[QThread | None] = []
@@ -49,7 +49,9 @@ def test_the_import_runs_in_the_worker_thread_that_the_host_then_adopts(qtbot, t
         first.show()
     monkeypatch.undo()
     assert importing_threads == [first.worker_thread] * len(preparing.MODULES)
-    host = WorkerHost(thread=first.worker_thread)
+    host = WorkerHost(thread=first.hand_over_thread())
+    first.shutdown()  # at the app's end: the host's thread now, to be joined after stopping a run
+    assert first.worker_thread.isRunning()
     try:
         assert host.worker_thread is first.worker_thread
         job = host.worker.submit("where", QThread.currentThread)
