@@ -17,8 +17,9 @@ from typing import Any, cast
 import torch
 from torch import nn
 
+from studio.core import backbone
 from studio.core.errors import ConfigError
-from studio.core.layers import LAYERS, LayerSettingError, as_path, row_name
+from studio.core.layers import LAYERS, LayerRole, LayerSettingError, as_path, row_name
 from studio.core.params import Param, array_shape, resolve
 from studio.core.project import LayerSpec, ModelSpec
 from studio.core.registry import Registry
@@ -330,6 +331,9 @@ def apply_init(model: nn.Sequential, spec: ModelSpec, generator: torch.Generator
 
 
 def _init_row(module: nn.Module, row: LayerSpec, path: Path, seed: int, inherited: RowInit, bias: _Bias) -> None:
+    if LAYERS.get(row.type).role == LayerRole.BACKBONE:  # loaded weights stay; else torchvision's own start
+        backbone.initialise(module, seed)
+        return
     init = _layer_scheme(row, path, inherited)
     generator = torch.Generator().manual_seed(seed)
     rule = LAYERS.get(row.type).block

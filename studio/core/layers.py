@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from studio.core import backbone
 from studio.core.blocks import PARALLEL, REPEAT, RESIDUAL, BlockRule
 from studio.core.errors import ConfigError, ShapeError
 from studio.core.params import Param, defaults, resolve
@@ -37,6 +38,7 @@ GROUPS: dict[str, str] = {
     "regularization": "Randomly drop values during training to reduce overfitting.",
     "activation": "Non-linear functions applied value by value; without them a stack is just one linear map.",
     "blocks": "Rows that hold rows: shortcuts (residual blocks), parallel branches and repeats.",
+    "pretrained": "Networks trained elsewhere on millions of pictures, used as the first row of yours (fine-tuning).",
 }
 
 # What a layer needs as its per-sample input; shapes.py turns a mismatch into a clear message.
@@ -49,6 +51,7 @@ class LayerRole(StrEnum):
     WEIGHTED = "weighted"  # a weight matrix or filter bank: a hidden block starts here
     BATCH_NORM = "batch_norm"  # normalises with batch statistics: differs between training and evaluation
     DROPOUT = "dropout"  # drops values while training: differs between training and evaluation
+    BACKBONE = "backbone"  # a whole network with its own weights and start (studio/core/backbone.py)
 
 
 @dataclass(frozen=True, eq=False)
@@ -458,4 +461,13 @@ register(LayerType(
     "Repeat", "blocks", "Its rows several times one after another; every copy learns weights of its own.",
     (Param("times", "int", 2, "How many copies of the rows follow each other.", min=1, max=1000),),
     None, describe=lambda p: f"×{p['times']}", block=REPEAT,
+))
+
+# --- a network trained elsewhere (studio/core/backbone.py) ----------------------------------------
+
+register(LayerType(
+    "Backbone", "pretrained", "A torchvision classification network without its classifier: pictures in, one "
+    "feature vector out. Put a Linear after it for your classes.",
+    backbone.PARAMS, backbone.make, key_params=("model",), expects="image", check=backbone.check,
+    describe=backbone.describe, role=LayerRole.BACKBONE,
 ))

@@ -76,7 +76,7 @@ def param_schema(param: Param) -> dict[str, Any]:
     """Schema of one registry setting: its JSON type, range or choices, and help text."""
     kind = _PARAM_TYPES[param.kind]
     schema: dict[str, Any] = {"type": [kind, "null"] if param.optional else kind, "description": param.help}
-    if param.kind == "choice":
+    if param.kind == "choice" and isinstance(param.choices, tuple):  # lazy ones (torchvision's models): resolve()
         schema["enum"] = [*param.choices, *([None] if param.optional else [])]
     if param.kind == "array":
         schema["items"] = {"$ref": "#/$defs/NumberArray/items"}

@@ -143,26 +143,28 @@ def _problem(layer_type: LayerType, params: dict[str, Any], in_shape: Shape) -> 
     return problem
 
 
-def _measure(layer_type: LayerType, params: dict[str, Any], in_shape: Shape) -> tuple[Shape, int]:
-    """Build the real module on ``meta`` and run a fake batch: (output shape, parameter count)."""
+def _measure(layer_type: LayerType, params: dict[str, Any], in_shape: Shape) -> tuple[Shape, int, int]:
+    """Build the real module on ``meta`` and run a fake batch: (output shape, parameters, trainable ones)."""
     assert layer_type.make is not None
     with torch.device("meta"):
         module = layer_type.make(params, in_shape)
     with torch.no_grad():
         out = module(torch.empty((_PROBE_BATCH, *in_shape), device="meta"))
-    return tuple(out.shape[1:]), sum(p.numel() for p in module.parameters())
+    count = sum(p.numel() for p in module.parameters())
+    return tuple(out.shape[1:]), count, sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
 @functools.lru_cache(maxsize=4096)
-def _measure_cached(layer_type: LayerType, key: tuple[tuple[str, Any], ...], in_shape: Shape) -> tuple[Shape, int]:
+def _measure_cached(layer_type: LayerType, key: tuple[tuple[str, Any], ...],
+                    in_shape: Shape) -> tuple[Shape, int, int]:
     # Stacks repeat the same rows (blocks, copies) and the editor re-checks after every keystroke: measuring a
     # (type, settings, input) once keeps a 100-block check within a frame (benchmarks/shape_check.py).
     return _measure(layer_type, dict(key), in_shape)
 
 
 def _probe(layer_type: LayerType, params: dict[str, Any], in_shape: Shape, where: Callable[[], str],
-           path: Path) -> tuple[Shape, int]:
-    """(output shape, parameter count) of the row, measured on ``meta``; a torch complaint becomes a ShapeError."""
+           path: Path) -> tuple[Shape, int, int]:
+    """(output shape, parameters, trainable ones) of the row, measured on ``meta``; torch complaints: ShapeError."""
     key: tuple[tuple[str, Any], ...] | None = tuple(sorted(params.items()))
     try:
         hash(key)
@@ -207,12 +209,12 @@ def _plan(spec: LayerSpec, path: Path, shape: Shape, frozen: bool, copy: int) ->
     problem = _problem(layer_type, params, shape)
     if problem is not None:
         raise ShapeError(f"{where()}: {problem}", path[0], spec.type, path)
-    out_shape, count = _probe(layer_type, params, shape, where, path)
+    out_shape, count, trainable = _probe(layer_type, params, shape, where, path)
     if _numel(out_shape) == 0:
         raise ShapeError(f"{where()}: produces an empty output from {format_shape(shape)} values; "
                          "the input is too small for this layer", path[0], spec.type, path)
     label = row_label(path, spec, layer_type, params)
-    info = LayerInfo(path[0], spec.type, label, shape, out_shape, count, 0 if frozen else count, path)
+    info = LayerInfo(path[0], spec.type, label, shape, out_shape, count, 0 if frozen else trainable, path)
     return PlannedRow(info, layer_type, params)
 
 

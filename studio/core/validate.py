@@ -176,8 +176,12 @@ def validate_project(data: Any) -> None:
 
 
 def check_project(project: Any) -> None:
-    """Validate an in-memory :class:`~studio.core.project.Project` (built by code, not read from a file)."""
+    """Validate an in-memory :class:`~studio.core.project.Project` (built by code, not read from a file), and that
+    a backbone's pictures reach it unscaled."""
+    from studio.core.backbone import check_data
+
     validate_project(project.to_dict())
+    check_data(project.model.layers, project.data.preprocessing)
 
 
 def field_name(path: Iterable[Any]) -> str:

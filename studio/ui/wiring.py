@@ -97,6 +97,7 @@ def connect_editing(w: Shell) -> None:
         update_network_io(w)
 
     w.editor.modelChanged.connect(model_changed)
+    w.editor.modelChanged.connect(lambda: w.data_panel.show_backbone(w.editor.model().layers))
     w.editor.validityChanged.connect(validity)
     w.data_panel.edited.connect(lambda: edit(w.data_panel.store))
     w.data_panel.dataReady.connect(data_ready)

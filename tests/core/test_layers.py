@@ -29,6 +29,8 @@ def _other_value(param: Param) -> Any:
         return not param.default
     if param.kind == "choice":
         return next(c for c in param.choices if c != param.default)
+    if param.kind == "str":  # free text has no generic other valid value (a backbone's weights name or file)
+        return param.default
     if param.default is None:
         return param.min
     if param.kind == "int":

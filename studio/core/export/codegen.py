@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from studio.core import backbone_net
 from studio.core.blocks import Parallel, Repeat, Residual
 from studio.core.export.formats import ExportFormat, register
 from studio.core.export.source import ExportSource
@@ -77,8 +78,12 @@ class ModuleCode:
     call: Callable[[nn.Module], str]
 
 
+# The backbone's own source (plain torch + torchvision), so model.py needs no Training Studio.
+BACKBONE_SOURCE = "\n\n".join(inspect.getsource(item) for item in backbone_net.EXPORTED)
+
 CUSTOM_MODULES: dict[type[nn.Module], ModuleCode] = {
     Sign: ModuleCode(SIGN_SOURCE, lambda module: f"Sign({module.extra_repr()})"),
+    backbone_net.Backbone: ModuleCode(BACKBONE_SOURCE, lambda module: f"Backbone({module.extra_repr()})"),
 }
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from studio.core.backbone_net import Backbone
 from studio.core.build import build_model
 from studio.core.errors import StudioError
 from studio.core.export.source import ExportSource
@@ -84,6 +85,10 @@ def _groups(source: ExportSource, lr: float) -> tuple[list[str], list[str]]:
             frozen.append(name)
         if is_frozen or not unit.own:
             continue
+        if isinstance(unit.module, Backbone):  # one group per stage, early stages slower (Backbone.lr_groups)
+            lines.append(f"        *{_module_code(name)}.lr_groups({lr * mult!r}),  # {unit.label}: "
+                         f"{unit.module.early_lr:g} × {mult:g} × lr for the first stage, {mult:g} × lr for the last")
+            continue
         lines.append(f"        {{'params': {_params_code(source.model, unit, name)}, 'lr': {lr * mult!r}}},"
                      f"  # {unit.label}: {mult:g} × lr")
     return lines, frozen
@@ -95,9 +100,14 @@ def _params_code(model: nn.Module, unit: Unit, name: str) -> str:
     for sub_name, sub in unit.module.named_modules():
         if {id(p) for p in sub.parameters()} == own:
             full = ".".join(part for part in (name, sub_name) if part)
-            return f"model[{full}].parameters()" if full.isdigit() else f"model.get_submodule({full!r}).parameters()"
+            return f"{_module_code(full)}.parameters()"
     names = [n for n, p in model.named_parameters() if id(p) in own]
     return f"[model.get_parameter(name) for name in {names!r}]"
+
+
+def _module_code(name: str) -> str:
+    """Code for the module called ``name`` in the model: ``model[2]``, or ``model.get_submodule('2.0.1')``."""
+    return f"model[{name}]" if name.isdigit() else f"model.get_submodule({name!r})"
 
 
 def _step_line(schedule: ScheduleType, interval: Interval, indent: str) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import Tensor, nn
 
+from studio.core.backbone_net import Backbone
 from studio.core.inspect.predict import Prediction, predict_raw, sample_raw
 from studio.core.inspect.snapshot import ModelSnapshot, evaluating
 from studio.core.units import Unit
@@ -78,11 +79,13 @@ class WeightImages:
 
 
 def _weighted(model: nn.Module, names: tuple[str, ...], units: Sequence[Unit] | None) -> tuple[str, Tensor] | None:
+    """The first row's weight matrix or filter bank; for a backbone row, its first convolution's."""
     children = [unit.module for unit in units] if units is not None else list(model.children())
     for i, child in enumerate(children):
-        weight = getattr(child, "weight", None)
-        if isinstance(weight, Tensor) and weight.dim() >= 2:
-            return (names[i] if i < len(names) else type(child).__name__), weight.detach().float().cpu()
+        for module in child.modules() if isinstance(child, Backbone) else (child,):
+            weight = getattr(module, "weight", None)
+            if isinstance(weight, Tensor) and weight.dim() >= 2:
+                return (names[i] if i < len(names) else type(child).__name__), weight.detach().float().cpu()
     return None
 
 

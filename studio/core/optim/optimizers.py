@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from studio.core.backbone_net import Backbone
 from studio.core.errors import ConfigError
 from studio.core.layers import row_name
 from studio.core.params import Param, resolve
@@ -241,7 +242,11 @@ def param_groups(model: nn.Sequential, layers: Sequence[LayerSpec], base_lr: flo
     groups = []
     for index, (unit, (frozen, mult)) in enumerate(zip(units, effective(units, layers), strict=True)):
         params = [p for p in unit.own if p.requires_grad]
-        if params and not frozen:
+        if not params or frozen:
+            continue
+        if isinstance(unit.module, Backbone):  # one group per stage: early stages learn more slowly
+            groups += [{**group, "layer": index} for group in unit.module.lr_groups(base_lr * mult)]
+        else:
             groups.append({"params": params, "lr": base_lr * mult, "layer": index})
     if not groups:
         raise ConfigError("nothing to train: no layer has trainable weights (are they all frozen?)", field="layers")

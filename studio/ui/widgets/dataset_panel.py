@@ -7,6 +7,7 @@ error in place and keeps the latest :class:`PreparedData` for the Train button.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -21,8 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.backbone import input_note
 from studio.core.data import DATASETS
-from studio.core.project import DataSpec, Project
+from studio.core.project import DataSpec, LayerSpec, Project
 from studio.core.settings import preparation_params
 from studio.ui import style
 from studio.ui.widgets.choice_section import ChoiceSection
@@ -128,8 +130,13 @@ class DatasetPanel(QScrollArea):
         self.error.setProperty("role", "error")
         self.error.setWordWrap(True)
         self.error.hide()
+        self.backbone = QLabel()
+        self.backbone.setObjectName("dataBackbone")
+        self.backbone.setAccessibleName("What the backbone expects")
+        self.backbone.setWordWrap(True)
+        self.backbone.hide()
         self.preview = DataPreview()
-        for widget in (self.summary, self.error):
+        for widget in (self.summary, self.backbone, self.error):
             column.addWidget(widget)
         column.addWidget(self.preview, 1)
         return box
@@ -143,7 +150,14 @@ class DatasetPanel(QScrollArea):
             "preprocessing": spec.preprocessing, "val_fraction": spec.val_fraction,
             "subset_per_class": spec.subset_per_class, "seed": spec.seed, "batch_size": project.training.batch_size,
         })
+        self.show_backbone(project.model.layers)
         self.request_load(immediate=True)
+
+    def show_backbone(self, layers: Sequence[LayerSpec]) -> None:
+        """Say what size and normalisation a backbone first in the network applies to the pictures."""
+        note = input_note(layers)
+        self.backbone.setText(note)
+        self.backbone.setVisible(bool(note))
 
     def spec(self) -> DataSpec:
         values = self.preparation.values()
