@@ -36,7 +36,7 @@ FEATURES = {"resnet18": 512, "resnet34": 512, "resnet50": 2048, "mobilenet_v3_sm
 
 
 @pytest.fixture(scope="module")
-def weight_files(tmp_path_factory) -> dict[str, Path]:  # noqa: ANN001
+def weight_files(tmp_path_factory) -> dict[str, Path]:
     """resnet18 and mobilenet_v3_small with random weights, saved as torchvision state_dicts."""
     folder = tmp_path_factory.mktemp("weights")
     files = {}
@@ -61,7 +61,7 @@ def test_models_come_from_torchvisions_registry_and_shapes_are_inferred_on_meta(
         assert rows[0].out_shape == (features,), model
 
 
-def test_file_weights_load_into_the_network_and_are_not_drawn_again(weight_files) -> None:  # noqa: ANN001
+def test_file_weights_load_into_the_network_and_are_not_drawn_again(weight_files) -> None:
     model = build_model(ModelSpec(_layers("resnet18", str(weight_files["resnet18"]))), (3, 32, 32), seed=3)
     saved = torch.load(weight_files["resnet18"], weights_only=True)
     for name, tensor in model[0].net.state_dict().items():
@@ -77,7 +77,7 @@ def test_no_weights_start_from_the_seed() -> None:
     assert torch.equal(first, b.net.features[0][0].weight) and not torch.equal(first, c.net.features[0][0].weight)
 
 
-def test_a_file_of_another_model_says_which_names_and_shapes_do_not_fit(weight_files, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_file_of_another_model_says_which_names_and_shapes_do_not_fit(weight_files, tmp_path: Path) -> None:
     with pytest.raises(WeightsError, match=r"does not fit resnet18: missing conv1\.weight.*unknown features"):
         build_model(ModelSpec(_layers("resnet18", str(weight_files["mobilenet_v3_small"]))), (3, 32, 32), 0)
     state = torch.load(weight_files["resnet18"], weights_only=True)
@@ -102,7 +102,7 @@ def test_only_the_safe_loader_reads_weights(tmp_path: Path) -> None:
         build_model(ModelSpec(_layers("resnet18", str(tmp_path / "absent.pth"))), (3, 32, 32), 0)
 
 
-def test_named_weights_come_from_the_local_hub_cache_only(weight_files, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_named_weights_come_from_the_local_hub_cache_only(weight_files, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     with pytest.raises(WeightsError, match=r"not in the local torchvision cache .*download-weights resnet18"):
         build_model(ModelSpec(_layers("resnet18", "IMAGENET1K_V1")), (3, 32, 32), 0)
@@ -115,7 +115,7 @@ def test_named_weights_come_from_the_local_hub_cache_only(weight_files, tmp_path
     assert model[0].pretrained and download("resnet18", "IMAGENET1K_V1") == cached
 
 
-def test_download_without_a_network_is_refused_in_one_line(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_download_without_a_network_is_refused_in_one_line(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     try:
         path = download("mobilenet_v3_small", "DEFAULT")
@@ -188,7 +188,7 @@ def _project(weights: str, folder: Path) -> Project:
 
 
 @pytest.fixture(scope="module")
-def trained(weight_files, tmp_path_factory) -> ExportSource:  # noqa: ANN001
+def trained(weight_files, tmp_path_factory) -> ExportSource:
     project = _project(str(weight_files["mobilenet_v3_small"]), _folder(tmp_path_factory.mktemp("pictures")))
     data = prepare_data(project.data)
     trainer = Trainer(project, data)

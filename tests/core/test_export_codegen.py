@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from studio.core.export.codegen import SIGN_SOURCE, constructor
+from studio.core.export.codegen import CUSTOM_MODULES, constructor
 from studio.core.export.verify import ExportError
 from studio.core.layers import LAYERS
 from studio.core.params import resolve
@@ -16,7 +16,8 @@ FLAT, IMAGE = (12,), (3, 9, 9)
 
 def _namespace() -> dict:
     namespace = {"torch": torch, "nn": nn}
-    exec(SIGN_SOURCE, namespace)  # the generated helper classes, as model.py defines them
+    for helper in dict.fromkeys(code.source for code in CUSTOM_MODULES.values()):  # as model.py defines them
+        exec("from __future__ import annotations\n" + helper, namespace)
     return namespace
 
 
