@@ -155,7 +155,7 @@ def expectation(model: str, weights: str) -> Expectation:
 def hub_file(model: str, weights: str) -> Path:
     """Where torchvision keeps the named weights: the torch hub cache's ``checkpoints`` folder."""
     url = weights_entry(model, weights).url
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(str(url))
 
 
 def download(model: str, weights: str) -> Path:
@@ -292,11 +292,10 @@ def check_data(layers: Sequence[Any], preprocessing: str) -> None:
 
 def input_note(layers: Sequence[Any]) -> str:
     """What a backbone first in the stack does to the pictures, for the data panel ("" without one)."""
-    first = layers[0] if layers else None
-    if getattr(first, "type", None) != "Backbone" or not isinstance(first.params, dict):
+    if not layers or getattr(layers[0], "type", None) != "Backbone" or not isinstance(layers[0].params, dict):
         return ""
     try:
-        params = resolve(PARAMS, first.params, "Backbone")
+        params = resolve(PARAMS, layers[0].params, "Backbone")
         need = expectation(params["model"], params["weights"].strip() or "none")
     except StudioError:
         return ""

@@ -50,6 +50,9 @@ class Backbone(nn.Module):
     multiplier of the first stage; later stages rise geometrically to 1 at the last (:meth:`lr_groups`).
     """
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, model: str, size: int, mean: tuple[float, ...], std: tuple[float, ...],
                  trainable: int = -1, early_lr: float = 1.0) -> None:
         super().__init__()
@@ -82,11 +85,12 @@ class Backbone(nn.Module):
                     stage.eval()
         return self
 
-    def lr_groups(self, lr: float) -> list[dict]:
+    def lr_groups(self, lr: float) -> list[dict[str, object]]:
         """Optimizer groups of the trainable weights: stage i of n at ``lr × early_lr ** ((n-1-i)/(n-1))``."""
         stages = self.stages()
         n = len(stages)
-        groups, seen = [], set()
+        groups: list[dict[str, object]] = []
+        seen: set[int] = set()
         for i, stage in enumerate(stages):
             params = [p for p in stage.parameters() if p.requires_grad]
             seen.update(id(p) for p in stage.parameters())
