@@ -50,6 +50,7 @@ for _name, _help, _module in (
     ("lr-find", "sweep the learning rate and suggest one", "lab"),
     ("sanity", "check that the network can memorise a tiny subset", "lab"),
     ("compare", "train twice with one setting changed and compare", "lab"),
+    ("sweep", "train a grid over one or two settings (any project key), repeated with other seeds", "sweep"),
     ("devices", "list the devices this computer can train on (and why one is absent)", "devices"),
 ):
     COMMANDS.register(_name, Command(_help, f"studio.cli.{_module}"))

@@ -99,8 +99,11 @@ _PARAMS_OWNERS: dict[Path, Callable[[dict[str, Any], Path], tuple[Sequence[Param
 
 
 def _owner(at: Path) -> Callable[[dict[str, Any], Path], tuple[Sequence[Param], str]] | None:
-    pattern = tuple("*" if isinstance(part, int) else part for part in at)
-    return _PARAMS_OWNERS.get(pattern)
+    pattern = ["*" if isinstance(part, int) else part for part in at]
+    row = ["model", "layers", "*"]
+    while pattern[:5] == [*row, "layers", "*"]:  # a row inside a block is described like a top-level row
+        pattern = row + pattern[5:]
+    return _PARAMS_OWNERS.get(tuple(pattern))
 
 
 def _get(doc: Any, path: Path) -> Any:
@@ -163,11 +166,11 @@ def set_value(project: Project, key: str, value: Any) -> Project:
         try:
             resolve(params, _get(doc, path[:-1]), label)
         except ConfigError as exc:
-            raise ConfigError(f"--set {key}: {exc}", field=key) from None
+            raise ConfigError(f"{key}: {exc}", field=key) from None
     try:
         return Project.from_dict(doc)
     except StudioError as exc:
-        raise ConfigError(f"--set {key}: {exc}", field=key) from None
+        raise ConfigError(f"{key}: {exc}", field=key) from None
 
 
 def apply_settings(project: Project, assignments: Iterable[str]) -> Project:

@@ -19,14 +19,14 @@ from studio.ui.shell import Shell
 from studio.ui.workspace import TRAIN_PAGE
 
 # Which lab panel (an attribute of LabPanel) shows each kind of experiment; "train" uses the Train tab.
-PANELS = {"probe": "probe", "race": "race", "compare": "compare_page", "sweep": "compare_page",
+PANELS = {"probe": "probe", "race": "race", "compare": "compare_page", "sweep": "sweep",
           "sanity": "sanity", "lr_find": "lr_finder", "modes": "modes"}  # fmt: skip
 NEXT_STEP = {
     "train": "Press Train (Ctrl+Enter) and watch the plots.",
     "probe": "Press Run in the Lab's Initialisation page: no training needed.",
     "race": "Press Start in the Lab's Optimizer race page.",
     "compare": "Press Compare in the Lab, then run the pair.",
-    "sweep": "Press Compare in the Lab, then run the pair.",
+    "sweep": "Press Run sweep in the Lab's Sweep page: every cell of the grid is a real run.",
     "sanity": "Press Run in the Lab's Sanity check page.",
     "lr_find": "Press Find in the Lab's Learning rate page.",
     "modes": "Open the Lab's Train vs eval page.",
@@ -59,6 +59,8 @@ def open_lesson(w: Shell, name: str) -> bool:
     else:  # the lab is looked up now, by name: it may have been attached before or after this menu
         lab = w.workspace.page(LAB_PAGE, LabPanel)
         lab.show_panel(getattr(lab, PANELS[lesson.experiment]))
+        if lesson.experiment == "sweep":
+            lab.prepare_sweep(list(lesson.options["axes"]), lesson.options.get("repeats", 1), project.training.epochs)
         w.workspace.show_page(LAB_PAGE)
     next_step = NEXT_STEP[lesson.experiment]
     w.dialogs.message(Message(MessageKind.INFO, lesson.title, project.description, details=next_step))

@@ -8,6 +8,7 @@ import pytest
 from studio.core.errors import ConfigError
 from studio.core.keypath import apply_settings, format_path, parse_assignment, parse_path, set_value
 from studio.core.presets import load_preset
+from studio.core.project import LayerSpec
 
 
 def test_paths_parse_and_print_back() -> None:
@@ -68,3 +69,16 @@ def test_unknown_keys_are_named(key: str, words: str) -> None:
 def test_values_are_checked_like_file_values(key: str, value: object, words: str) -> None:
     with pytest.raises(ConfigError, match=words):
         set_value(load_preset("perceptron"), key, value)
+
+
+def test_rows_inside_blocks_are_reached_by_their_path() -> None:
+    project = load_preset("perceptron")
+    project.model.layers = [LayerSpec("Repeat", {"times": 2}, layers=[LayerSpec("Linear", {"out_features": 4}),
+                                                                     LayerSpec("ReLU")]),
+                            LayerSpec("Linear", {"out_features": 1}), LayerSpec("Sign")]
+    deeper = apply_settings(project, ["model.layers[0].params.times=8", "model.layers[0].layers[0].params.bias=false",
+                                      "model.layers[0].layers[1].type=Tanh"])
+    block = deeper.model.layers[0]
+    assert block.params["times"] == 8 and block.layers[0].params["bias"] is False and block.layers[1].type == "Tanh"
+    with pytest.raises(ConfigError, match="layer Linear has the settings out_features, bias"):
+        set_value(project, "model.layers[0].layers[0].params.p", 0.5)

@@ -31,6 +31,10 @@ class Lesson:
 
 LESSONS: Registry[Lesson] = Registry("lesson")
 _DEEP_LINEAR = {"schemes": ("constant:value=2", "constant:value=1", "constant:value=0.5")}
+# A grid of depths (the Repeat block's copies) and four decades of learning rate, two seeds a cell:
+# python main.py sweep --preset depth-vs-lr --vary AXIS1 --vary AXIS2 --repeats 2
+_DEPTH_BY_LR = {"axes": ("model.layers[0].params.times=2,4,8,16", "optimizer.params.lr=0.001,0.01,0.1,1,10"),
+                "repeats": 2}
 for _lesson in (
     Lesson("init-tanh-deep", "Initialisation in a deep tanh network", "probe", {}, "docs/lab/probe.md"),
     Lesson("init-relu-deep", "Initialisation in a deep ReLU network", "probe", {}, "docs/lab/probe.md"),
@@ -39,8 +43,8 @@ for _lesson in (
     Lesson("curve-fit-tanh", "Fitting a curve with one hidden layer", "train", {}, "docs/lab/presets.md"),
     Lesson("deep-linear-exploding", "Exploding outputs and gradients", "probe", _DEEP_LINEAR, "docs/lab/presets.md"),
     Lesson("deep-linear-vanishing", "Vanishing outputs and gradients", "probe", _DEEP_LINEAR, "docs/lab/presets.md"),
-    Lesson("depth-vs-lr", "Depth vs learning rate", "sweep", {"setting": "depth", "values": (-6, -4, 0)},
-           "docs/lab/compare.md"),
+    Lesson("depth-vs-lr", "Depth vs learning rate (sigmoid)", "sweep", _DEPTH_BY_LR, "docs/lab/depth-vs-lr.md"),
+    Lesson("depth-vs-lr-relu", "Depth vs learning rate (ReLU + He)", "sweep", _DEPTH_BY_LR, "docs/lab/depth-vs-lr.md"),
     Lesson("batchnorm", "Batch norm on/off", "compare", {"setting": "batchnorm"}, "docs/lab/compare.md"),
     Lesson("dropout", "Dropout on/off", "compare", {"setting": "dropout"}, "docs/lab/compare.md"),
     Lesson("mean-subtraction", "Per-pixel vs per-channel mean", "compare", {"setting": "preprocessing"},

@@ -22,6 +22,7 @@ from studio.ui.lab.probe_panel import ProbePanel
 from studio.ui.lab.race_panel import RacePanel
 from studio.ui.lab.sanity_panel import SanityPanel
 from studio.ui.lab.source import LabSource
+from studio.ui.lab.sweep_panel import SweepPanel
 from studio.ui.workers import Worker
 
 COMPARE_TEXT = ("Train your project twice with exactly one setting changed and the same seed, and see what that "
@@ -45,7 +46,7 @@ class ComparePage(QWidget):
 
 
 class LabPanel(QTabWidget):
-    """Tabs: initialisation probe, optimizer race, compare, sanity check, learning rate, diagnostics, modes."""
+    """Tabs: initialisation probe, optimizer race, compare, sweep, sanity check, learning rate, diagnostics, modes."""
 
     applyLearningRate = Signal(float)
     pairFinished = Signal(object)
@@ -58,13 +59,14 @@ class LabPanel(QTabWidget):
         self.probe = ProbePanel(worker, source)
         self.race = RacePanel(worker, source)
         self.compare_page = ComparePage()
+        self.sweep = SweepPanel(worker, source)
         self.sanity = SanityPanel(worker, source)
         self.lr_finder = LrFinderPanel(worker, source)
         self.hints = HintsPanel()
         self.modes = ModesView(worker, source)
         self.dialogs: list[CompareDialog] = []
         for widget, title in ((self.probe, "Initialisation"), (self.race, "Optimizer race"),
-                              (self.compare_page, "Compare"), (self.sanity, "Sanity check"),
+                              (self.compare_page, "Compare"), (self.sweep, "Sweep"), (self.sanity, "Sanity check"),
                               (self.lr_finder, "Learning rate"), (self.hints, HINTS_TITLE),
                               (self.modes, "Train vs eval")):
             self.addTab(widget, title)
@@ -73,9 +75,9 @@ class LabPanel(QTabWidget):
         self.hints.hintsChanged.connect(self._hints_changed)
         self.currentChanged.connect(lambda _index: self.modes.update_note())
 
-    def panels(self) -> list[ProbePanel | RacePanel | SanityPanel | LrFinderPanel | ModesView]:
+    def panels(self) -> list[ProbePanel | RacePanel | SweepPanel | SanityPanel | LrFinderPanel | ModesView]:
         """The panels that run experiments (each has ``set_locked``)."""
-        return [self.probe, self.race, self.sanity, self.lr_finder, self.modes]
+        return [self.probe, self.race, self.sweep, self.sanity, self.lr_finder, self.modes]
 
     def set_locked(self, locked: bool, reason: str = "Wait until training has finished.") -> None:
         """No new experiments while the window trains: they would queue behind the run in the one worker."""
@@ -85,6 +87,11 @@ class LabPanel(QTabWidget):
 
     def show_panel(self, widget: QWidget) -> None:
         self.setCurrentWidget(widget)
+
+    def prepare_sweep(self, axes: list[str], repeats: int = 1, epochs: int | None = None) -> None:
+        """A lesson's grid, ready to run in the Sweep page."""
+        self.sweep.set_options(axes, repeats, epochs)
+        self.show_panel(self.sweep)
 
     # --- comparisons --------------------------------------------------------------------------------
 
