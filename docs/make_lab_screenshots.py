@@ -72,6 +72,7 @@ def main() -> int:
     from studio.ui.lab.race_panel import RacePanel
     from studio.ui.lab.sanity_panel import SanityPanel
     from studio.ui.lab.source import LabSource
+    from studio.ui.lab.sweep_panel import SweepPanel
     from studio.ui.workers import WorkerHost
 
     app = QApplication.instance() or QApplication(sys.argv)
@@ -148,8 +149,18 @@ def main() -> int:
         run(app, panel, panel.runner, panel.start, "train vs eval mode")
         save(panel, out, "modes")
 
+    def sweep() -> None:
+        panel = SweepPanel(worker, source("depth-vs-lr"))  # the lesson's grid, one seed a cell: a minute or two
+        panel.set_options(["model.layers[0].params.times=2,4,8,16", "optimizer.params.lr=0.001,0.01,0.1,1,10"],
+                          repeats=1, epochs=5)
+        run(app, panel, panel.runner, panel.start, "sweep")
+        panel.show_cell(0, 4)
+        for _ in range(20):
+            app.processEvents()
+        save(panel, out, "sweep")
+
     pages = {"probe": probe, "race": race, "compare": compare, "sanity": sanity, "lr-finder": lr_finder,
-             "hints": hints, "modes": modes}
+             "hints": hints, "modes": modes, "sweep": sweep}
     try:
         for name, make in pages.items():
             if not args.only or name in args.only:

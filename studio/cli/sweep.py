@@ -9,10 +9,11 @@ import sys
 from typing import Any
 
 from studio.cli.commands import implement
-from studio.cli.overrides import changed_project
 from studio.cli.train import load_source
 from studio.core.events import FitEnd
+from studio.core.errors import ConfigError
 from studio.core.jsonsafe import plain
+from studio.core.keypath import apply_settings
 from studio.core.lab.grid import METRICS, GridResult, Stat, cell_label, grid_sweep, parse_axis, value_text
 
 
@@ -23,8 +24,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vary", action="append", required=True, metavar="KEY=V1,V2,...",
                         help="a setting by its path and the values it takes, e.g. optimizer.params.lr=0.01,0.1,1 "
                         "or model.layers[0].params.times=2,4,8 (once or twice: a grid)")
-    parser.add_argument("--repeats", type=int, default=1, metavar="N",
-                        help="runs per cell with seeds training.seed, +1, ... (mean ± spread; default 1)")
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument("--repeats", type=int, default=1, metavar="N",
+                       help="runs per cell with seeds training.seed, +1, ... (mean ± spread; default 1)")
+    seeds.add_argument("--seeds", metavar="S1,S2,...", help="runs per cell with exactly these seeds")
     parser.add_argument("--metric", choices=METRICS, metavar="METRIC",
                         help=f"the final metric in the table: {', '.join(METRICS)} (default: the first with values)")
     parser.add_argument("--epochs", type=int, metavar="N", help="override the number of epochs")
@@ -34,16 +37,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    args.lr = None  # changed_project reads train's --lr, which a sweep does not have
-    project = changed_project(load_source(args), args)
+    project = apply_settings(load_source(args), args.settings)
     axes = [parse_axis(text) for text in args.vary]
-    result = grid_sweep(project, axes, args.repeats, on_event=_reporter(args))
+    result = grid_sweep(project, axes, args.repeats, on_event=_reporter(args), seeds=_seeds(args.seeds))
     metric = args.metric or pick_metric(result)
     if args.json:
         print(json.dumps(plain(result_record(result, metric))), flush=True)
     else:
         print(table_text(result, metric))
     return 0
+
+
+def _seeds(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"--seeds needs whole numbers separated by commas (e.g. 0,1,2), not {text!r}",
+                          field="seeds") from None
 
 
 def _reporter(args: argparse.Namespace) -> Any:

@@ -6,7 +6,7 @@ import pytest
 
 from studio.core.engine import Trainer
 from studio.core.errors import ConfigError
-from studio.core.lab.compare import compare, sweep
+from studio.core.lab.compare import compare
 from studio.core.lab.variations import VARIATIONS, UnchangedError, vary
 from studio.core.presets import load_preset
 from studio.core.project import Project
@@ -91,11 +91,3 @@ def test_stop_during_a_skips_b() -> None:
     result = compare(_tiny(), "l2", stop=lambda: True)
     assert result.a.reason == "stopped" and result.b.final is None and "B finished no epoch" in " ".join(
         result.summary)
-
-
-def test_sweep_trains_one_run_per_value_including_the_current_one() -> None:
-    project = _tiny()
-    project.training.epochs = 1
-    result = sweep(project, "lr", [0.001, 0.01])
-    assert [run.project.optimizer.params["lr"] for run in result.runs] == [0.001, 0.01]
-    assert len(result.final("val_acc")) == 2

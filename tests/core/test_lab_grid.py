@@ -97,5 +97,15 @@ def test_the_command_prints_the_grid_and_refuses_unknown_keys(capsys: pytest.Cap
                  "train_acc"]) == 0
     out = capsys.readouterr().out
     assert "final train_acc, mean ± spread over 1 seed(s) [0]" in out and "best: lr=0.5 (1)" in out
-    assert main(["sweep", "--preset", "perceptron", "--vary", "optimizer.params.lrr=1,2"]) == 2
-    assert capsys.readouterr().err.startswith("error: unknown setting 'optimizer.params.lrr'")
+    assert main(["sweep", "--preset", "perceptron", "--vary", "optimizer.params.lr=1", "--seeds", "3,4",
+                 "--epochs", "2", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["epochs"] for line in lines[:-1]] == [2, 2] and lines[-1]["seeds"] == [3, 4]
+    assert lines[-1]["cells"][0]["train_acc"]["runs"] == 2
+    for bad, words in ((["--vary", "optimizer.params.lrr=1,2"], "unknown setting 'optimizer.params.lrr'"),
+                       (["--vary", "optimizer.params.lr=1", "--seeds", "1,x"], "--seeds needs whole numbers"),
+                       (["--vary", "optimizer.params.lr=1", "--seeds", "1,1"], "seeds must be different")):
+        assert main(["sweep", "--preset", "perceptron", *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {words}") or words in err.splitlines()[0]
+        assert len(err.strip().splitlines()) == 1

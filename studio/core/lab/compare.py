@@ -3,7 +3,8 @@
 ``compare(project, "lr", 0.01)`` trains run A (the project as it is) and run B (the variant, see
 :mod:`studio.core.lab.variations`) one after the other; both start from the same seed, so with the same
 network they start from identical weights and see batches in the same order. The result holds both runs'
-curves and a summary of how the final metrics differ. :func:`sweep` runs one setting over several values.
+curves and a summary of how the final metrics differ. A grid over any settings is
+:mod:`studio.core.lab.grid`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from studio.core.lab.common import (
     never_stop,
     no_progress,
 )
-from studio.core.lab.variations import VARIATIONS, UnchangedError, Variant, vary
+from studio.core.lab.variations import Variant, vary
 from studio.core.project import Project
 from studio.core.vocab import EndReason
 
@@ -123,48 +124,3 @@ def summarise(variant: Variant, a: LabRun, b: LabRun) -> list[str]:
 
 def _fmt(value: float, name: str) -> str:
     return f"{value:.1%}" if name.endswith("acc") else f"{value:.4g}"
-
-
-@dataclass
-class SweepResult:
-    """One setting over several values: one run per value, in order."""
-
-    setting: str
-    values: list[Any]
-    runs: list[LabRun]
-
-    def final(self, metric: str) -> list[float]:
-        """``metric`` (an EpochEnd field) at the end of each run; NaN where a run has none."""
-        return [final_metrics(run).get(metric, math.nan) for run in self.runs]
-
-
-def sweep(project: Project, setting: str, values: Sequence[Any], data: PreparedData | None = None,
-          progress: Progress | None = None, stop: StopFlag | None = None,
-          on_event: EventSink | None = None) -> SweepResult:
-    """Train ``project`` once per value of ``setting`` (events tagged with the value's text)."""
-    progress, stop = progress or no_progress, stop or never_stop
-    VARIATIONS.get(setting)
-    if data is None:
-        data = prepare_data(project.data)
-    runs: list[LabRun] = []
-    for number, value in enumerate(values):
-        if stop():
-            break
-        variant = vary(project, setting, value) if _differs(project, setting, value) else None
-        changed = variant.project if variant else project
-        label = f"{VARIATIONS.get(setting).label} {variant.after if variant else value}"
-        share = data if changed.data == project.data else None
-        span = 1.0 / max(len(values), 1)
-        runs.append(train_run(changed, label, label, share, [EpochProgress(progress, number * span, span, label)],
-                              on_event, stop))
-    progress(1.0, "Sweep done")
-    return SweepResult(setting, list(values)[: len(runs)], runs)
-
-
-def _differs(project: Project, setting: str, value: Any) -> bool:
-    """False when ``value`` is what the project already has (the sweep then trains it as it is)."""
-    try:
-        vary(project, setting, value)
-    except UnchangedError:
-        return False
-    return True

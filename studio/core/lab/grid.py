@@ -22,7 +22,7 @@ from typing import Any
 from studio.core.data import PreparedData, prepare_data
 from studio.core.errors import ConfigError
 from studio.core.keypath import parse_path, parse_value, set_value
-from studio.core.lab.common import EventSink, LabRun, Progress, StopFlag, never_stop, no_progress
+from studio.core.lab.common import EpochProgress, EventSink, LabRun, Progress, StopFlag, never_stop, no_progress
 from studio.core.lab.compare import train_run
 from studio.core.project import Project
 
@@ -171,20 +171,23 @@ def plan(project: Project, axes: Sequence[Axis]) -> list[tuple[tuple[int, ...], 
 
 def grid_sweep(project: Project, axes: Sequence[Axis], repeats: int = 1, data: PreparedData | None = None,
                progress: Progress | None = None, stop: StopFlag | None = None,
-               on_event: EventSink | None = None) -> GridResult:
-    """Train every cell of the grid ``repeats`` times (seeds ``training.seed`` + 0, 1, ...); see the module doc.
+               on_event: EventSink | None = None, seeds: Sequence[int] | None = None) -> GridResult:
+    """Train every cell of the grid once per seed (``seeds``, else ``training.seed`` + 0 .. ``repeats`` - 1).
 
     ``data`` (prepared from ``project``) is shared by every cell whose data settings are the project's. Events
     are tagged with the cell's label and the seed. When ``stop`` is set the result holds the runs so far.
     """
-    if repeats < 1:
-        raise ConfigError("a sweep needs at least 1 repeat", field="repeats")
+    if seeds is None:
+        if repeats < 1:
+            raise ConfigError("a sweep needs at least 1 repeat", field="repeats")
+        seeds = [project.training.seed + r for r in range(repeats)]
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise ConfigError("a sweep's seeds must be different whole numbers of 0 or more", field="seeds")
     progress, stop = progress or no_progress, stop or never_stop
     cells = plan(project, axes)
-    seeds = tuple(project.training.seed + r for r in range(repeats))
     prepared: dict[str, PreparedData] = {} if data is None else {_data_key(project): data}
-    result = GridResult(tuple(axes), seeds, [])
-    total, done = len(cells) * repeats, 0
+    result = GridResult(tuple(axes), tuple(seeds), [])
+    total, done = len(cells) * len(seeds), 0
     for index, values, cell_project in cells:
         cell = Cell(index, values)
         result.cells.append(cell)
@@ -192,12 +195,12 @@ def grid_sweep(project: Project, axes: Sequence[Axis], repeats: int = 1, data: P
             if stop():
                 return result
             label = f"{cell_label(axes, values)} · seed {seed}"
-            progress(done / total, f"Training {label} ({done + 1} of {total})")
             run_project = set_value(cell_project, "training.seed", seed)
             key = _data_key(run_project)
             if key not in prepared:
                 prepared[key] = prepare_data(run_project.data)
-            cell.runs.append(train_run(run_project, label, label, prepared[key], on_event=on_event, stop=stop))
+            share = EpochProgress(progress, done / total, 1 / total, f"{label} (run {done + 1} of {total})")
+            cell.runs.append(train_run(run_project, label, label, prepared[key], [share], on_event, stop))
             done += 1
     progress(1.0, "Sweep done")
     return result
