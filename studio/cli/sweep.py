@@ -10,8 +10,8 @@ from typing import Any
 
 from studio.cli.commands import implement
 from studio.cli.train import load_source
-from studio.core.events import FitEnd
 from studio.core.errors import ConfigError
+from studio.core.events import FitEnd
 from studio.core.jsonsafe import plain
 from studio.core.keypath import apply_settings
 from studio.core.lab.grid import METRICS, GridResult, Stat, cell_label, grid_sweep, parse_axis, value_text

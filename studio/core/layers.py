@@ -289,7 +289,8 @@ def _eps() -> Param:
 
 
 def _dropout_p() -> Param:
-    return Param("p", "float", 0.5, "Probability that a value is set to zero during training.", min=0.0, max=0.99)
+    return Param("p", "float", 0.5, "Probability that a value is set to zero during training (the drop "
+                 "probability; notes that call the keep probability p mean 1 - p here).", min=0.0, max=0.99)
 
 
 def register(layer_type: LayerType) -> LayerType:

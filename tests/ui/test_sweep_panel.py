@@ -30,7 +30,10 @@ def test_the_sweep_shows_a_heat_map_and_a_cells_curves(qtbot, host, tmp_path: Pa
     assert [grid.verticalHeaderItem(r).text() for r in range(2)] == ["0.0001", "0.01"]
     assert [grid.horizontalHeaderItem(c).text() for c in range(2)] == ["8", "32"]
     assert grid.item(1, 1).text() == result.cell(1, 1).stat("val_acc").text() and "±" in grid.item(1, 1).text()
+    assert "Rows: optimizer.params.lr, columns: training.batch_size" in panel.caption.text()
     panel.show_cell(0, 1)
+    assert (grid.currentRow(), grid.currentColumn()) == (0, 1)
+    assert grid.item(0, 1).font().bold() and not grid.item(1, 1).font().bold()
     assert sorted(panel.curves.tags()) == sorted(run.tag for run in result.cell(0, 1).runs)
     assert "Best val acc" in panel.run_bar.status.text()
     assert panel.grab().save(str(tmp_path / "sweep.png"))

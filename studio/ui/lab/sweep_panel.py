@@ -85,8 +85,10 @@ class SweepPanel(QWidget):
         self.map = named(QTableWidget(), "sweepMap", "Final metric of every cell",
                          "Rows: the first setting's values; columns: the second's. Click a cell for its curves.")
         self.map.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.map.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # No selection fill (it would hide the cell's colour): the chosen cell is shown in bold.
+        self.map.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.map.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.caption = wrapping_label("", "sweepMapCaption")
         self.curves = TaggedCurves(loss_plot("sweepLossPlot", "Loss of the chosen cell's runs (one per seed)."),
                                    accuracy_plot("sweepAccuracyPlot", "Accuracy of the chosen cell's runs."), self)
         self._lay_out()
@@ -107,6 +109,7 @@ class SweepPanel(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(form)
         column.addWidget(self.run_bar)
+        column.addWidget(self.caption)
         column.addWidget(self.map, 1)
         plots = QWidget()
         plot_column = QVBoxLayout(plots)
@@ -149,6 +152,7 @@ class SweepPanel(QWidget):
             return
         self.result = None
         self.map.clear()
+        self.caption.clear()
         self.curves.clear()
         self.runner.run(grid_sweep, project, axes, self.repeats.value(), data)
 
@@ -169,6 +173,9 @@ class SweepPanel(QWidget):
             return
         rows = result.table(metric)
         columns = result.axes[1].labels if len(result.axes) > 1 else (metric.replace("_", " "),)
+        second = f", columns: {result.axes[1].key}" if len(result.axes) > 1 else ""
+        self.caption.setText(f"Final {metric.replace('_', ' ')}, mean over {len(result.seeds)} seed(s) "
+                             f"{list(result.seeds)}. Rows: {result.axes[0].key}{second}.")
         self.map.setRowCount(len(rows))
         self.map.setColumnCount(len(columns))
         self.map.setVerticalHeaderLabels(list(result.axes[0].labels))
@@ -195,4 +202,11 @@ class SweepPanel(QWidget):
         index = (row, column) if len(self.result.axes) > 1 else (row,)
         cell: Cell = self.result.cell(*index)
         self.map.setCurrentCell(row, column)
+        for r in range(self.map.rowCount()):
+            for c in range(self.map.columnCount()):
+                item = self.map.item(r, c)
+                if item is not None:
+                    font = item.font()
+                    font.setBold((r, c) == (row, column))
+                    item.setFont(font)
         self.curves.show_runs(cell.runs)
