@@ -39,8 +39,9 @@ ACTIONS: list[ActionSpec] = [
     ActionSpec("fine_tune", "&Fine-tune From…", (), "", "Start the next run from trained weights"),
     ActionSpec("export", "&Export…", ("Ctrl+E",), "", "Export the trained model of the latest run"),
     ActionSpec("quit", "&Quit", (QKeySequence.StandardKey.Quit,), "", "Close Training Studio"),
-    ActionSpec("undo", "&Undo", (QKeySequence.StandardKey.Undo,), "", "Undo the last change to the network"),
-    ActionSpec("redo", "&Redo", (QKeySequence.StandardKey.Redo,), "", "Redo the change to the network"),
+    # The only owners of the undo keys (the layer editor has none): one stack, one shortcut each.
+    ActionSpec("undo", "&Undo", ("Ctrl+Z",), "", "Undo the last change to the network (Ctrl+Z)"),
+    ActionSpec("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "", "Redo the change to the network (Ctrl+Shift+Z)"),
     ActionSpec(
         "train", "&Train", ("Ctrl+Return", "Ctrl+Enter"), "play", "Train the network (Ctrl+Enter)", "trainButton"
     ),

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShowEvent, QUndoStack
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -273,14 +273,11 @@ class LayerEditor(QWidget):
         self.network_panel.changed.connect(self._set_network)
 
     def _make_actions(self) -> None:
-        """Buttons share QActions with the Del key and the stack's context menu; undo/redo keys work here too."""
-        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
-        self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
-        self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        for action in (self.undo_action, self.redo_action):
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.addAction(action)
+        """Buttons share QActions with the Del key and the stack's context menu.
+
+        Undo and redo have no keys here: the window's Edit menu owns Ctrl+Z / Ctrl+Shift+Z for the one
+        undo stack (two actions with the same key are an ambiguous shortcut, and neither fires).
+        """
         self.delete_action = self._action("Delete", self.delete, self.delete_button, QKeySequence.StandardKey.Delete)
         self.add_action = self._action("Add", lambda: self._add_current(), self.add_button)
         self.move_up_action = self._action("Move up", self.move_up, self.move_up_button, "Alt+Up")
@@ -300,19 +297,6 @@ class LayerEditor(QWidget):
         button.setDefaultAction(action)
         button.setAccessibleName(text)
         return action
-
-    def showEvent(self, event: QShowEvent) -> None:
-        """Step back from Ctrl+Z / Ctrl+Shift+Z when the window has its own undo actions (else both clash)."""
-        super().showEvent(event)
-        mine = {self.undo_action, self.redo_action}
-        taken = {
-            key.toString()
-            for action in self.window().findChildren(QAction)
-            if action not in mine and action.isEnabled()
-            for key in action.shortcuts()
-        }
-        for action, keys in ((self.undo_action, ["Ctrl+Z"]), (self.redo_action, ["Ctrl+Shift+Z", "Ctrl+Y"])):
-            action.setShortcuts([QKeySequence(k) for k in keys if k not in taken])
 
     def _add_current(self) -> None:
         name = self.layer_palette.current_type()
