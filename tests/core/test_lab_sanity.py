@@ -57,3 +57,13 @@ def test_regression_uses_the_first_samples_and_a_relative_target() -> None:
     result = sanity_check(project, epochs=400)
     assert result.n_samples == 100 and result.train_acc is None
     assert result.passed, result.verdict
+
+
+def test_the_verdict_quotes_the_measured_curve() -> None:
+    # Issue 15 point 4: the text said loss 2.28 → 0.021 while the plot showed 14 → 0.9; one source for both.
+    result = sanity_check(load_preset("digits-mlp"), per_class=3, epochs=4)
+    first, last = result.curve[0], result.curve[-1]
+    assert first[0] == 0 and first[1] == result.initial_loss
+    assert last[1] == result.train_loss and last[2] == result.train_acc
+    assert [point[0] for point in result.curve] == list(range(len(result.curve)))
+    assert f"loss {first[1]:.3g} → {last[1]:.3g}" in result.verdict

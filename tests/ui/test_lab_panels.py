@@ -94,6 +94,10 @@ def test_sanity_passes_a_healthy_network(qtbot, host):
     assert result.passed
     assert panel.verdict.text().startswith("✔ Pass")
     assert panel.curves.point_count("sanity") > 0
+    # The plotted loss is the curve the verdict quotes (issue 15 point 4), not the train-mode batch losses.
+    _x, y = panel.curves.loss.curve("sanity:train").getData()
+    assert list(y) == [point[1] for point in result.curve]
+    assert f"loss {y[0]:.3g} → {y[-1]:.3g}" in panel.verdict.text()
 
 
 def test_sanity_fails_zero_initialisation_with_the_cause(qtbot, host):

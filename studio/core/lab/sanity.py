@@ -21,6 +21,7 @@ from studio.core.events import EpochEnd
 from studio.core.lab.common import EpochProgress, EventSink, LabRun, Progress, RunCallback, StopFlag, no_progress
 from studio.core.layers import LayerRole, has_role
 from studio.core.optim import LOSSES, OPTIMIZERS
+from studio.core.optim.losses import LossFn
 from studio.core.project import Project
 from studio.core.vocab import Task
 
@@ -45,6 +46,10 @@ class SanityResult:
     n_samples: int
     run: LabRun
     causes: list[str] = field(default_factory=list)
+    # (epoch, loss, accuracy) measured on the subset in eval mode, from epoch 0 (before training) to the
+    # end: the one source of the verdict's numbers and of the panel's plot (the per-batch training losses
+    # in train mode are different numbers).
+    curve: list[tuple[int, float, float | None]] = field(default_factory=list)
 
 
 def sanity_project(project: Project, per_class: int = DEFAULT_PER_CLASS, epochs: int = DEFAULT_EPOCHS) -> Project:
@@ -85,14 +90,20 @@ def _tiny_data(project: Project) -> PreparedData:
     return replace(data, x_train=x[:n], y_train=y[:n], x_val=x_val[:0], y_val=y_val[:0])
 
 
-class _StopWhenMemorised(Callback):
-    """Ends the fit as soon as an epoch's training metrics pass the check (the final check is in eval mode)."""
+class _Measure(Callback):
+    """Measures the subset in eval mode after every epoch; ends the fit as soon as it passes the check."""
 
-    def __init__(self, passes: Callable[[float, float | None], bool]) -> None:
+    def __init__(self, data: PreparedData, loss_fn: LossFn, passes: Callable[[float, float | None], bool],
+                 curve: list[tuple[int, float, float | None]]) -> None:
+        self.data = data
+        self.loss_fn = loss_fn
         self.passes = passes
+        self.curve = curve
 
     def on_epoch_end(self, trainer: FitContext, event: EpochEnd) -> None:
-        if self.passes(event.train_loss, event.train_acc):
+        loss, acc = evaluate(trainer.model, self.data, self.loss_fn, "train")
+        self.curve.append((event.epoch, loss, acc))
+        if self.passes(loss, acc):
             trainer.request_stop()
 
 
@@ -108,14 +119,15 @@ def sanity_check(project: Project, per_class: int = DEFAULT_PER_CLASS, epochs: i
     run = LabRun("sanity", "Sanity check", tiny)
     trainer = Trainer(tiny, data=data, callbacks=[RunCallback(run, on_event, stop),
                                                   EpochProgress(progress, 0.0, 1.0, "Sanity check")])
-    initial_loss, _ = evaluate(trainer.model, data, trainer.loss_fn, "train")
+    initial_loss, initial_acc = evaluate(trainer.model, data, trainer.loss_fn, "train")
+    curve: list[tuple[int, float, float | None]] = [(0, initial_loss, initial_acc)]
     threshold = LOSS_NEAR_ZERO if data.task == Task.CLASSIFICATION else REGRESSION_SHARE * initial_loss
     passes = _criterion(data.task, threshold)
-    trainer.callbacks.callbacks.append(_StopWhenMemorised(passes))
+    trainer.callbacks.callbacks.append(_Measure(data, trainer.loss_fn, passes, curve))
     trainer.fit()
-    loss, acc = evaluate(trainer.model, data, trainer.loss_fn, "train")
+    _epoch, loss, acc = curve[-1]
     passed = passes(loss, acc) and not run.diverged
-    result = SanityResult(passed, "", loss, acc, initial_loss, len(run.epochs), data.n_train, run)
+    result = SanityResult(passed, "", loss, acc, initial_loss, len(run.epochs), data.n_train, run, curve=curve)
     result.causes = [] if passed else likely_causes(tiny, result, threshold)
     result.verdict = _verdict(result, threshold)
     progress(1.0, "Sanity check done")

@@ -4,8 +4,7 @@ likely cause. A network that cannot memorise 100 samples has a bug or a bad sett
 
 from __future__ import annotations
 
-import math
-
+import numpy as np
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
@@ -90,10 +89,20 @@ class SanityPanel(QWidget):
     def show_result(self, result: SanityResult) -> None:
         self.result = result
         self.curves.show_runs([result.run])
+        # The verdict's numbers and the plot come from one source: the subset measured in eval mode after
+        # every epoch (the per-batch losses of the live curve are train-mode numbers and can differ by 10×).
+        epochs = np.array([point[0] for point in result.curve], dtype=float)
+        losses = np.array([point[1] for point in result.curve], dtype=float)
+        self.curves.loss.set_data("sanity:train", epochs, losses)
+        accuracies = [point[2] for point in result.curve]
+        if all(acc is not None for acc in accuracies):
+            self.curves.accuracy.set_data("sanity:val", epochs, np.array(accuracies, dtype=float))
+        self.curves.refresh()
         # The goal is a loss near zero and 100% accuracy: show both from zero, so that a loss stuck at 2.3
         # looks flat instead of being magnified into a curve.
-        top = max([result.initial_loss, *(v for v in result.run.batch_loss if math.isfinite(v))])
-        self.curves.loss.getPlotItem().vb.setYRange(0.0, top * 1.05 if math.isfinite(top) and top > 0 else 1.0)
+        finite = losses[np.isfinite(losses)]
+        top = float(finite.max()) if finite.size else 1.0
+        self.curves.loss.getPlotItem().vb.setYRange(0.0, top * 1.05 if top > 0 else 1.0)
         if result.train_acc is not None:
             self.curves.accuracy.getPlotItem().vb.setYRange(0.0, 1.02)
         self.verdict.setStyleSheet(PASS_STYLE if result.passed else FAIL_STYLE)
