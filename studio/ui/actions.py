@@ -97,10 +97,13 @@ class Actions:
     def __getitem__(self, key: str) -> QAction:
         return self.by_key[key]
 
-    def set_text(self, key: str, text: str) -> None:
-        """Rename a command (Pause becomes Resume): its menu text and its toolbar button's accessible name."""
+    def set_text(self, key: str, text: str, icon: str = "") -> None:
+        """Rename a command (Pause becomes Resume): its menu text, its icon if given and its toolbar button's
+        accessible name."""
         action = self.by_key[key]
         action.setText(text)
+        if icon:
+            action.setIcon(style.icon(icon))
         button = self.toolbar.widgetForAction(action) if self.toolbar is not None else None
         if button is not None:
             button.setAccessibleName(text.replace("&", ""))

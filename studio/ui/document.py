@@ -28,6 +28,7 @@ class ProjectDocument(QObject):
     dirtyChanged = Signal(bool)
     pathChanged = Signal(str)
     recentChanged = Signal(list)
+    announced = Signal(str)  # what a command did, for the status bar ("Saved to …")
 
     def __init__(self, project: Project, dialogs: Dialogs, new_project: Callable[[], Project], parent=None) -> None:
         super().__init__(parent)
@@ -65,6 +66,7 @@ class ProjectDocument(QObject):
         if not self.maybe_save():
             return False
         self._replace(self._new_project(), None)
+        self.announced.emit("New project.")
         return True
 
     def open(self, path: str | Path | None = None) -> bool:
@@ -84,6 +86,7 @@ class ProjectDocument(QObject):
             return False
         self._replace(project, Path(path))
         self._remember_recent(Path(path))
+        self.announced.emit(f"Opened {path}.")
         return True
 
     def adopt(self, project: Project) -> None:
@@ -92,6 +95,7 @@ class ProjectDocument(QObject):
         The caller asks about unsaved changes first (:meth:`maybe_save`).
         """
         self._replace(project, None)
+        self.announced.emit(f"Opened the project “{project.name}” (not saved to a file yet).")
 
     def save(self) -> bool:
         """Save to the current file, or ask for one; returns False when cancelled or failed."""
@@ -120,6 +124,7 @@ class ProjectDocument(QObject):
             self.pathChanged.emit(str(path))
         self._remember_recent(path)
         self._set_dirty(False)
+        self.announced.emit(f"Saved to {path}.")
         return True
 
     def maybe_save(self) -> bool:

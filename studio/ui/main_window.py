@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         self.editor.set_model(project.model)
         self.optimizer_panel.load(project)
         self.data_panel.load(project)
+        wiring.update_network_io(self)  # the editor hears that the new data is loading, not the old shapes
         self.plots.clear()
         self.setWindowTitle(self.document.title())
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from enum import Enum, auto
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from studio.core.events import FitEnd
+from studio.core.vocab import TrainingState
+from studio.ui.widgets.elided import ElidedLabel
 
 
 def format_duration(seconds: float) -> str:
@@ -28,6 +31,22 @@ def format_duration(seconds: float) -> str:
 
 
 REFRESH_MS = 250  # 4 updates a second reads as live; every update costs the training thread time
+
+READY = "Ready"
+NOT_STARTED = "Stopped before training started."
+STATE_MESSAGES = {
+    TrainingState.PREPARING: "Loading the data…",
+    TrainingState.PAUSED: "Paused. Press Resume to continue.",
+    TrainingState.STOPPING: "Stopping after the current batch…",
+}
+
+
+class _Kind(Enum):
+    """What a message is about, which decides what replaces it."""
+
+    PLAIN = auto()  # stays until the next message
+    STATE = auto()  # describes the run's state; goes when the state changes
+    PROBLEM = auto()  # why Train was refused; goes when the cause is fixed
 
 
 def _bar(object_name: str, accessible: str, fmt: str) -> QProgressBar:
@@ -51,7 +70,7 @@ class TrainingStatus(QObject):
         super().__init__(bar)
         self.bar = bar
         self._clock = clock
-        self.message = QLabel("Ready")
+        self.message = ElidedLabel(READY)  # long messages shorten with "…" instead of running into the speed
         self.message.setObjectName("statusMessage")
         self.message.setAccessibleName("Status")
         self.epochs = _bar("epochProgress", "Epoch progress", "Epoch %v/%m")
@@ -71,9 +90,37 @@ class TrainingStatus(QObject):
         self._refresh.setSingleShot(True)
         self._refresh.timeout.connect(self.flush)
         self._end_notes: list[Callable[[FitEnd], str]] = []
+        self._state = TrainingState.IDLE
+        self._kind = _Kind.PLAIN
+        self._epoch_text = ""  # the latest "Epoch n: loss …" line, shown again on resume
         self.set_running(False)
 
     def show_message(self, text: str) -> None:
+        """A message that stays until the next one (the end of a run, Saved, Opened)."""
+        self._set(text, _Kind.PLAIN)
+
+    def show_problem(self, text: str) -> None:
+        """Why something was refused; :meth:`problem_solved` replaces it once the cause is gone."""
+        self._set(text, _Kind.PROBLEM)
+
+    def problem_solved(self) -> None:
+        """The network or the data that a problem message was about is fine now: say Ready instead."""
+        if self._kind == _Kind.PROBLEM:
+            self._set(READY, _Kind.PLAIN)
+
+    def show_state(self, state: TrainingState) -> None:
+        """Say what the run is doing now; a message that only described the previous state does not stay."""
+        previous, self._state = self._state, state
+        if state in STATE_MESSAGES:
+            self._set(STATE_MESSAGES[state], _Kind.STATE)
+        elif state == TrainingState.RUNNING and previous == TrainingState.PAUSED:
+            self._set(self._epoch_text or "Training…", _Kind.STATE)
+        elif state == TrainingState.IDLE and self._kind == _Kind.STATE:
+            # A fit that ended said so itself (on_fit_end); here nothing ran or its end was never shown.
+            self._set(NOT_STARTED if previous == TrainingState.PREPARING else READY, _Kind.PLAIN)
+
+    def _set(self, text: str, kind: _Kind) -> None:
+        self._kind = kind
         self.message.setText(text)
 
     def add_end_note(self, note: Callable[[FitEnd], str]) -> None:
@@ -90,6 +137,7 @@ class TrainingStatus(QObject):
 
     # --- engine events -------------------------------------------------------------------------
     def on_fit_started(self, event) -> None:
+        self._epoch_text = ""
         self._refresh.stop()
         self._pending_batch = self._pending_epoch = None
         self.set_running(True)
@@ -102,8 +150,8 @@ class TrainingStatus(QObject):
         self._total_steps = event.total_epochs * event.steps_per_epoch
         self.speed.setText("")
         self.eta.setText("")
-        self.show_message(f"Training on {event.device.upper()} · {event.n_train:,} samples · "
-                          f"{event.param_count:,} weights")
+        self._set(f"Training on {event.device.upper()} · {event.n_train:,} samples · {event.param_count:,} weights",
+                  _Kind.STATE)
 
     def on_batches(self, events: Sequence) -> None:
         if events:
@@ -163,7 +211,9 @@ class TrainingStatus(QObject):
             parts.append(f"validation loss {event.val_loss:.4g}")
         if event.val_acc is not None:
             parts.append(f"validation accuracy {event.val_acc:.1%}")
-        self.show_message(", ".join(parts))
+        self._epoch_text = ", ".join(parts)
+        if self._state != TrainingState.PAUSED:  # paused says so until Resume; the progress bars still move
+            self._set(self._epoch_text, _Kind.STATE)
 
 
 def _label(object_name: str, accessible: str) -> QLabel:

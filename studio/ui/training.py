@@ -132,8 +132,17 @@ class TrainingController(QObject):
         self._set_state(TrainingState.RUNNING)
 
     def _data_ready(self, data: Any) -> None:
-        if self.state == TrainingState.PREPARING:
-            self._start(data)
+        if self.state != TrainingState.PREPARING:
+            return
+        # Train was pressed before this data had loaded: the network was not checked against it yet.
+        reason = self._check()
+        if reason:
+            self._resume = None
+            self._set_state(TrainingState.IDLE)
+            self.rejected.emit(reason)
+            self.dialogs.message(Message(MessageKind.ERROR, "Cannot train yet", reason))
+            return
+        self._start(data)
 
     def _data_failed(self, message: str) -> None:
         if self.state == TrainingState.PREPARING:

@@ -55,6 +55,7 @@ def connect_commands(w: Shell) -> None:
     w.document.dirtyChanged.connect(lambda _dirty: w.setWindowTitle(w.document.title()))
     w.document.pathChanged.connect(lambda _path: w.setWindowTitle(w.document.title()))
     w.document.recentChanged.connect(lambda _paths: fill_recent_menu(w))
+    w.document.announced.connect(w.status.show_message)
     fill_recent_menu(w)
 
 
@@ -91,25 +92,38 @@ def connect_editing(w: Shell) -> None:
     def validity(ok: bool, reason: str) -> None:
         tip = "Train the network (Ctrl+Enter)" if ok else f"Cannot train yet: {reason}"
         w.commands["train"].setToolTip(tip)
+        if ok and not w.data_panel.error_text():
+            w.status.problem_solved()  # the refusal the status bar showed is fixed
 
     def data_ready(prepared: Any) -> None:
         w.optimizer_panel.set_task(prepared.task)
         update_network_io(w)
+        if not w.editor.problem():
+            w.status.problem_solved()
 
     w.editor.modelChanged.connect(model_changed)
     w.editor.modelChanged.connect(lambda: w.data_panel.show_backbone(w.editor.model().layers))
     w.editor.validityChanged.connect(validity)
     w.data_panel.edited.connect(lambda: edit(w.data_panel.store))
+    w.data_panel.edited.connect(lambda: update_network_io(w))  # other data: the old shapes no longer apply
     w.data_panel.dataReady.connect(data_ready)
+    w.data_panel.loadFailed.connect(lambda _message: update_network_io(w))
     w.optimizer_panel.edited.connect(lambda: edit(w.optimizer_panel.store))
     w.optimizer_panel.edited.connect(lambda: update_network_io(w))  # batch size and optimizer: the memory guard
     w.optimizer_panel.lossChanged.connect(lambda _name: update_network_io(w))
 
 
 def update_network_io(w: Shell) -> None:
-    """Tell the layer editor what goes in (the loaded data's shape) and how many outputs the loss needs."""
+    """Tell the layer editor what goes in (the loaded data's shape) and how many outputs the loss needs.
+
+    While the project's data is not loaded (at launch, after Open, after a data setting changed) the
+    editor is told so: it must not judge the network against the data it saw before.
+    """
     data = w.data_panel.prepared()
     if data is None:
+        dataset = w.document.project.data.dataset
+        state = "loading…" if w.data_panel.is_loading() else "not loaded"
+        w.editor.set_input(None, None, f"{dataset} ({state})")
         return
     loss = LOSSES.get(w.document.project.loss.name)
     n_outputs = loss.outputs(data.task, data.num_classes or None, data.target_dim or None)
@@ -147,15 +161,9 @@ def connect_training(w: Shell) -> None:
     worker.epochsEnded.connect(w.status.on_epochs)
     worker.fitEnded.connect(w.status.on_fit_end)
     w.training.stateChanged.connect(lambda state: apply_state(w, state))
-    w.training.rejected.connect(w.status.show_message)
+    w.training.rejected.connect(w.status.show_problem)
     apply_state(w, w.training.state)
 
-
-_STATE_MESSAGES = {
-    TrainingState.PREPARING: "Loading the data…",
-    TrainingState.PAUSED: "Paused. Press Resume to continue.",
-    TrainingState.STOPPING: "Stopping after the current batch…",
-}
 
 
 def apply_state(w: Shell, state: TrainingState) -> None:
@@ -167,9 +175,8 @@ def apply_state(w: Shell, state: TrainingState) -> None:
     for key in ("new", "open"):
         w.commands[key].setEnabled(not busy)
     paused = state == TrainingState.PAUSED
-    w.commands.set_text("pause", "&Resume" if paused else "&Pause")
+    w.commands.set_text("pause", "&Resume" if paused else "&Pause", "play" if paused else "pause")
     for panel in (w.editor, w.data_panel, w.optimizer_panel):
         panel.set_locked(busy)
     sync_undo(w)
-    if state in _STATE_MESSAGES:
-        w.status.show_message(_STATE_MESSAGES[state])
+    w.status.show_state(state)

@@ -344,6 +344,8 @@ class LayerEditor(QWidget):
         self.delete_action.setEnabled(editable and row is not None)
 
     def _input_text(self) -> str:
+        if self._input is None and self._dataset_label:
+            return f"Data: {self._dataset_label}: shapes are checked once it has loaded."
         if self._input is None:
             return "No dataset chosen yet: shapes are checked once there is one."
         data = self._dataset_label or "×".join(str(d) for d in self._input) + " per sample"
