@@ -9,7 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from studio import __version__
 
 if TYPE_CHECKING:
+    from studio.ui.main_window import MainWindow
     from studio.ui.preparing import PreparingWindow
     from studio.ui.startup import StartupProbe
 
@@ -42,6 +43,19 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
     style.apply_style(app)
     app.setWindowIcon(style.app_icon())
     return app
+
+
+def start_window(project: str | None = None, **options: Any) -> MainWindow:
+    """The window on the project file ``project``, else on the one shown when the studio was last closed,
+    else on the default project; ``options`` go to :class:`MainWindow`."""
+    from studio.ui import persist
+    from studio.ui.main_window import MainWindow  # imported after the palette so plots pick up its colours
+
+    window = MainWindow(**options)
+    path = project or persist.last_project()
+    if path is not None:
+        window.document.open(path)
+    return window
 
 
 def main(project: str | None = None) -> int:
@@ -74,16 +88,13 @@ def _open_full_window(
     from studio.ui import style
     from studio.ui.excepthook import install_excepthook
     from studio.ui.interrupt import close_on_ctrl_c
-    from studio.ui.main_window import MainWindow  # imported already, in the worker thread
     from studio.ui.workers import WorkerHost
 
     if probe:
         probe.prepared()
     style.apply_plot_colours(app)  # before the first plot is made
-    window = MainWindow(host=WorkerHost(thread=first.hand_over_thread()))
+    window = start_window(project, host=WorkerHost(thread=first.hand_over_thread()))
     install_excepthook(window.dialogs)  # a bug in a slot becomes a dialog with its details; the app runs on
-    if project is not None:
-        window.document.open(project)
     window.show()
     first.close()
     if probe:

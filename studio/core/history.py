@@ -7,6 +7,7 @@ and the plots' overlays read these records.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart
 from studio.core.project import Project
@@ -34,6 +35,8 @@ class RunRecord:
     epochs: list[EpochEnd] = field(default_factory=list)
     reason: str = ""
     message: str = ""
+    folder: Path | None = None  # the run folder it was saved in (None: not saved, or not yet)
+    param_count: int | None = None
 
     @property
     def final(self) -> EpochEnd | None:
@@ -50,6 +53,7 @@ class RunRecorder:
 
     def fit_start(self, event: FitStart) -> None:
         self._steps_per_epoch = event.steps_per_epoch
+        self.record.param_count = event.param_count
 
     def batches(self, events: list[BatchEnd]) -> None:
         for event in events:

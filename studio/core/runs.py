@@ -6,6 +6,7 @@ Layout (all written atomically)::
     RUN/project.json        the exact project that was trained
     RUN/model.safetensors   the final weights (state_dict of the nn.Sequential)
     RUN/metrics.json        per-epoch history and the final metrics / stop reason
+    RUN/name.txt            the name given in the run history, if any (``run_records.py``)
 
 Weights use safetensors, which cannot carry code, so a run folder from elsewhere is safe to open.
 One folder holds one run: a new run gets a new folder (:func:`new_run_folder` under

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from studio.core.vocab import MessageKind
 
@@ -38,7 +38,10 @@ _BUTTONS = {
     "cancel": QMessageBox.StandardButton.Cancel,
 }
 # Buttons that are not Qt standard buttons: name -> label and role.
-_CUSTOM = {"copy": ("Copy details", QMessageBox.ButtonRole.ActionRole)}
+_CUSTOM = {
+    "copy": ("Copy details", QMessageBox.ButtonRole.ActionRole),
+    "delete": ("Delete", QMessageBox.ButtonRole.DestructiveRole),
+}
 _ICONS = {
     MessageKind.QUESTION: QMessageBox.Icon.Question,
     MessageKind.WARNING: QMessageBox.Icon.Warning,
@@ -81,23 +84,31 @@ class Dialogs:
         path = QFileDialog.getExistingDirectory(self.parent, title, start)
         return path or None
 
+    def text(self, title: str, label: str, value: str = "") -> str | None:
+        """Ask for one line of text (a new name); None when cancelled."""
+        answer, ok = QInputDialog.getText(self.parent, title, label, text=value)
+        return answer if ok else None
+
 
 @dataclass
 class ScriptedDialogs(Dialogs):
     """Answers from queues instead of the user: for tests and for scripted screenshots.
 
     ``answers`` are returned to messages in order (``default`` of the message when empty);
-    ``paths`` to file and folder choosers (None, i.e. cancelled, when empty). ``shown`` records messages.
+    ``paths`` to file and folder choosers (None, i.e. cancelled, when empty), ``texts`` to text questions
+    (None when empty). ``shown`` records messages.
     """
 
     answers: deque[str] = field(default_factory=deque)
     paths: deque[str] = field(default_factory=deque)
     shown: list[Message] = field(default_factory=list)
+    texts: deque[str] = field(default_factory=deque)
 
     def __post_init__(self) -> None:
         super().__init__(None)
         self.answers = deque(self.answers)
         self.paths = deque(self.paths)
+        self.texts = deque(self.texts)
 
     def message(self, msg: Message) -> str:
         self.shown.append(msg)
@@ -110,3 +121,6 @@ class ScriptedDialogs(Dialogs):
 
     def folder(self, title: str, start: str = "") -> str | None:
         return self.paths.popleft() if self.paths else None
+
+    def text(self, title: str, label: str, value: str = "") -> str | None:
+        return self.texts.popleft() if self.texts else None

@@ -6,19 +6,39 @@ through :class:`Dialogs`, so every prompt is scriptable in tests.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal
 
 from studio.core.errors import StudioError
+from studio.core.presets import load_preset, preset_names
 from studio.core.project import Project, load_project, save_project
+from studio.core.summary import derived_name
 from studio.core.vocab import MessageKind
 from studio.ui.dialogs import Dialogs, Message
 
 PROJECT_FILTER = "Training Studio projects (*.json);;All files (*)"
+PROJECTS_FOLDER_KEY = "projects/folder"
 RECENT_KEY = "recentFiles"
 MAX_RECENT = 8
+
+
+def projects_folder() -> Path:
+    """Where the learner's projects live: the ``projects/folder`` setting, else "Training Studio" in Documents."""
+    chosen = QSettings().value(PROJECTS_FOLDER_KEY, "")
+    if chosen:
+        return Path(str(chosen))
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(documents or Path.home()) / "Training Studio"
+
+
+@cache
+def preset_titles() -> frozenset[str]:
+    """The names the ready-made projects come with: a project still called one was not named by the learner."""
+    return frozenset(load_preset(name).name for name in preset_names())
 
 
 class ProjectDocument(QObject):
@@ -37,10 +57,15 @@ class ProjectDocument(QObject):
         self.dirty = False
         self.dialogs = dialogs
         self._new_project = new_project
+        self.own_name = False  # True once the learner named the project (a file of theirs); else the name follows
 
     # --- state ---------------------------------------------------------------------------------
     def touch(self) -> None:
-        """Mark the project as changed since the last save."""
+        """Mark the project as changed since the last save; an unnamed project's name follows the edit."""
+        if not self.own_name:
+            # Not still "Digits MLP" after the learner built something else: run folders and model cards
+            # are named after the project.
+            self.project.name = derived_name(self.project)
         self._set_dirty(True)
 
     def title(self) -> str:
@@ -56,6 +81,7 @@ class ProjectDocument(QObject):
     def _replace(self, project: Project, path: Path | None) -> None:
         self.project = project
         self.path = path
+        self.own_name = path is not None and project.name not in preset_titles()
         self.pathChanged.emit(str(path or ""))
         self.replaced.emit()
         self._set_dirty(False)
@@ -65,7 +91,9 @@ class ProjectDocument(QObject):
         """Replace the project by a fresh default one, after asking to save changes."""
         if not self.maybe_save():
             return False
-        self._replace(self._new_project(), None)
+        project = self._new_project()
+        project.name = derived_name(project)  # a new project is not still called after the preset it starts from
+        self._replace(project, None)
         self.announced.emit("New project.")
         return True
 
@@ -74,8 +102,7 @@ class ProjectDocument(QObject):
         if not self.maybe_save():
             return False
         if path is None:
-            start = str(self.path.parent) if self.path else ""
-            path = self.dialogs.open_file("Open project", PROJECT_FILTER, start)
+            path = self.dialogs.open_file("Open project", PROJECT_FILTER, str(self._start_folder()))
             if path is None:
                 return False
         try:
@@ -104,7 +131,8 @@ class ProjectDocument(QObject):
         return self._write(self.path)
 
     def save_as(self) -> bool:
-        suggested = str(self.path or Path.home() / f"{self.project.name or 'project'}.json")
+        stem = "-".join(re.sub(r"[^\w\-]+", " ", self.project.name).split()) or "project"
+        suggested = str(self.path or self._start_folder() / f"{stem}.json")
         path = self.dialogs.save_file("Save project as", PROJECT_FILTER, suggested)
         if path is None:
             return False
@@ -113,12 +141,15 @@ class ProjectDocument(QObject):
         return self._write(Path(path))
 
     def _write(self, path: Path) -> bool:
+        if not self.own_name:
+            self.project.name = path.stem  # saved as "mine.json": the project is "mine" from now on
         try:
             save_project(path, self.project)
         except OSError as exc:
             text = f"Could not write {path}: {exc.strerror}"
             self.dialogs.message(Message(MessageKind.ERROR, "Cannot save project", text))
             return False
+        self.own_name = True
         if path != self.path:
             self.path = path
             self.pathChanged.emit(str(path))
@@ -126,6 +157,17 @@ class ProjectDocument(QObject):
         self._set_dirty(False)
         self.announced.emit(f"Saved to {path}.")
         return True
+
+    def _start_folder(self) -> Path:
+        """Where Open and Save As start: the open file's folder, else the projects folder (made if missing)."""
+        if self.path is not None:
+            return self.path.parent
+        folder = projects_folder()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return Path.home()  # a read-only Documents: the chooser still opens somewhere sensible
+        return folder
 
     def maybe_save(self) -> bool:
         """Ask about unsaved changes; True means the caller may go on (saved or discarded)."""

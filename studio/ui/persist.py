@@ -1,12 +1,29 @@
 """What the window remembers between launches (QSettings): geometry, dock/toolbar state,
-splitter positions and the open settings tab. Recent files live in :mod:`studio.ui.document`."""
+splitter positions, the open settings tab and the last project file (reopened at the next start).
+Recent files live in :mod:`studio.ui.document`."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget
 
 DEFAULT_SIZE = (1280, 800)
+LAST_PROJECT_KEY = "project/last"
+
+
+def remember_project(path: str) -> None:
+    """Remember the project file the window shows now (a project without a file leaves the last one)."""
+    if path:
+        QSettings().setValue(LAST_PROJECT_KEY, str(Path(path).resolve()))
+
+
+def last_project() -> Path | None:
+    """The project file shown when the studio was last used, if it still exists."""
+    value = QSettings().value(LAST_PROJECT_KEY, "")
+    path = Path(str(value)) if value else None
+    return path if path is not None and path.is_file() else None
 
 
 def save_window(window: QMainWindow, splitters: list[QSplitter], tabs: QTabWidget) -> None:

@@ -1,4 +1,5 @@
-"""File > Resume Run…, Fine-tune From… and Export…: what the window does with saved runs.
+"""File > Resume Run…, Fine-tune From… and Export…: what the window does with saved runs (and, through
+:class:`~studio.ui.run_library.RunLibrary`, the past runs in the history).
 
 Every run trained in the window snapshots into its own folder (:mod:`studio.ui.runs`). Resume reads
 a checkpoint on the worker thread, makes its project the window's project and continues the fit
@@ -22,6 +23,7 @@ from studio.core.optim import LOSSES
 from studio.core.units import module_labels
 from studio.core.vocab import MessageKind, TrainingState
 from studio.ui.dialogs import Message
+from studio.ui.run_library import RunLibrary
 from studio.ui.runs import RunTracker
 from studio.ui.shell import Shell
 from studio.ui.widgets.export_dialog import ExportDialog
@@ -44,6 +46,7 @@ class RunCommands(QObject):
         super().__init__(shell.dialog_parent())
         self.w = shell
         self.tracker = RunTracker(parent=self)
+        self.library = RunLibrary(shell, self.tracker, self)  # past runs in the history: open, rename, delete
         self.export_dialog: ExportDialog | None = None
         self.fine_tune_dialog: FineTuneDialog | None = None
         self.fine_tune_plan: FineTunePlan | None = None  # what the next run starts from, until it starts

@@ -17,6 +17,7 @@ from studio.core.memory import TrainingPlan
 from studio.core.optim import LOSSES
 from studio.core.project import Project
 from studio.core.vocab import MessageKind, TrainingState
+from studio.ui import persist
 from studio.ui.dialogs import Message
 from studio.ui.shell import Shell
 
@@ -54,6 +55,7 @@ def connect_commands(w: Shell) -> None:
     w.document.replaced.connect(w.load_project_into_panels)
     w.document.dirtyChanged.connect(lambda _dirty: w.setWindowTitle(w.document.title()))
     w.document.pathChanged.connect(lambda _path: w.setWindowTitle(w.document.title()))
+    w.document.pathChanged.connect(persist.remember_project)  # reopened at the next start
     w.document.recentChanged.connect(lambda _paths: fill_recent_menu(w))
     w.document.announced.connect(w.status.show_message)
     fill_recent_menu(w)
@@ -176,7 +178,7 @@ def apply_state(w: Shell, state: TrainingState) -> None:
         w.commands[key].setEnabled(not busy)
     paused = state == TrainingState.PAUSED
     w.commands.set_text("pause", "&Resume" if paused else "&Pause", "play" if paused else "pause")
-    for panel in (w.editor, w.data_panel, w.optimizer_panel):
+    for panel in (w.editor, w.data_panel, w.optimizer_panel, w.history):
         panel.set_locked(busy)
     sync_undo(w)
     w.status.show_state(state)

@@ -34,6 +34,7 @@ def temp_settings(qapp, tmp_path):
     QCoreApplication.setOrganizationName(f"studio-test-{next(_names)}")
     QCoreApplication.setApplicationName("Training Studio Test")
     QSettings().setValue("runs/folder", str(tmp_path / "runs"))  # run folders of GUI training stay in the test
+    QSettings().setValue("projects/folder", str(tmp_path / "projects"))  # so do Open's and Save As's folder
     yield tmp_path / "settings"
     QCoreApplication.setOrganizationName(old[0])
     QCoreApplication.setApplicationName(old[1])

@@ -10,7 +10,7 @@ from studio.core.project import Choice, Project
 from studio.ui.plots import PlotsPanel
 from studio.ui.widgets.run_history import COLUMNS, RunHistory
 
-HEADERS = [header for header, _ in COLUMNS]
+HEADERS = [header for header, _tip, _text in COLUMNS]
 
 
 def epoch(n: int, val_acc: float | None = 0.9) -> EpochEnd:
@@ -52,14 +52,12 @@ def test_a_finished_run_becomes_a_row_with_settings_and_final_metrics(history: R
     assert history.objectName() == "runHistory"
     assert history.table.rowCount() == 1
     assert cell(history, 0, "Run") == "Run 1"
-    assert cell(history, 0, "Optimizer") == "sgd"
-    assert cell(history, 0, "LR") == "0.05"
-    assert cell(history, 0, "Batch") == "32"
+    assert cell(history, 0, "Dataset") == "digits"
+    assert cell(history, 0, "Network") == "no weighted layers, 100 params"  # an empty Project(); FitStart's count
+    assert cell(history, 0, "Settings") == "sgd · lr 0.05 · batch 32"
     assert cell(history, 0, "Epochs") == "2/5"
-    assert cell(history, 0, "Train loss") == "0.25"
-    assert cell(history, 0, "Val loss") == "0.3"
-    assert cell(history, 0, "Train acc") == "80.0%"
-    assert cell(history, 0, "Val acc") == "90.0%"
+    assert cell(history, 0, "Loss") == "0.25 / 0.3"  # training / validation
+    assert cell(history, 0, "Accuracy") == "80.0% / 90.0%"
     assert cell(history, 0, "Ended") == "stopped by you"
     record = history.runs()[0]
     assert len(record.batch_losses) == 8 and record.batch_epochs[-1] == pytest.approx(2.0)
@@ -79,7 +77,7 @@ def test_a_failed_run_is_kept_with_its_message(history: RunHistory) -> None:
     record = history.runs()[0]
     assert record.reason == FAILED and "smaller batch" in record.message
     assert cell(history, 0, "Ended") == "failed"
-    assert cell(history, 0, "Train loss") == "–"
+    assert cell(history, 0, "Loss") == "–"
 
 
 def test_selecting_runs_emits_their_records(qtbot, history: RunHistory) -> None:
