@@ -60,7 +60,7 @@ MENUS: dict[str, list[str | None]] = {
     ],
     "&Edit": ["undo", "redo"],
     "&Training": ["train", "pause", "stop"],
-    "&View": ["show_network", "show_data", "show_optimizer"],
+    "&View": ["show_network", "show_data", "show_optimizer", None, "@theme"],
     "&Help": ["about"],
 }
 TOOLBAR: list[str | None] = ["new", "open", "save", None, "train", "pause", "stop"]
@@ -96,6 +96,12 @@ class Actions:
 
     def __getitem__(self, key: str) -> QAction:
         return self.by_key[key]
+
+    def retint(self) -> None:
+        """Draw every icon again in the palette's colours (after the theme changed)."""
+        for key, spec in self.specs.items():
+            if spec.icon:
+                self.by_key[key].setIcon(style.icon(spec.icon))
 
     def set_text(self, key: str, text: str, icon: str = "") -> None:
         """Rename a command (Pause becomes Resume): its menu text, its icon if given and its toolbar button's

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QTabWidget, QToolBar, QWidget
 
@@ -44,6 +44,8 @@ from studio.ui.workers import WorkerHost
 from studio.ui.workspace import TRAIN_ORDER, TRAIN_PAGE, Workspace
 
 TABS = ("network", "data", "optimizer")
+MINIMUM_SIZE = (960, 640)  # fits a 1024×700 screen with its frame; smaller would cut the editors' fields
+HISTORY_MIN_WIDTH = 220
 T = TypeVar("T")
 
 Feature = Callable[[Shell], object]  # attach(shell) -> what the feature made (kept by name on the window)
@@ -53,6 +55,11 @@ FEATURES: dict[str, Feature] = {
     "inspect": attach_inspect,  # the Inspect page; live views on every run
     "lessons": attach_lessons,  # the Experiments menu: each classic lesson's preset
 }
+
+
+def minimum_size(screen: QSize) -> QSize:
+    """:data:`MINIMUM_SIZE`, but never more than the screen offers (a smaller screen scrolls instead)."""
+    return QSize(*MINIMUM_SIZE).boundedTo(screen)
 
 
 class MainWindow(QMainWindow):
@@ -68,6 +75,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
+        self.setMinimumSize(minimum_size(self.screen().availableGeometry().size()))
         self.setWindowIcon(style.app_icon())
         self.dialogs = dialogs or Dialogs(self)
         self.host = host or WorkerHost(parent=self)
@@ -105,13 +113,17 @@ class MainWindow(QMainWindow):
         self.top.setObjectName("topSplitter")
         self.top.addWidget(self.tabs)
         self.top.addWidget(self.history)
-        self.top.setStretchFactor(0, 1)
+        # A narrower window takes its width from the history (its columns scroll, its rows have tooltips),
+        # not from the editors, whose three columns need their width.
+        self.top.setStretchFactor(1, 1)
+        self.top.setChildrenCollapsible(False)
+        self.history.setMinimumWidth(HISTORY_MIN_WIDTH)
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.setObjectName("mainSplitter")
         self.split.addWidget(self.top)
         self.split.addWidget(scrollable(self.plots))
         self.split.setStretchFactor(1, 1)
-        self.top.setSizes([850, 430])
+        self.top.setSizes([800, 480])
         self.split.setSizes([340, 400])
         self.workspace.add_page(TRAIN_PAGE, self.split, "Train", order=TRAIN_ORDER)
         self.setCentralWidget(self.workspace)

@@ -9,7 +9,7 @@ import sys
 from functools import cache
 from importlib.resources import files
 
-from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
+from PySide6.QtCore import QByteArray, QRectF, QSettings, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
@@ -28,12 +28,47 @@ _DARK = {
 }
 
 
+THEMES = ("system", "light", "dark")  # View > Theme; "system" follows the desktop's light or dark setting
+THEME_KEY = "view/theme"
+
+
+def chosen_theme() -> str:
+    """The theme picked in View > Theme (``system`` until one is picked)."""
+    value = str(QSettings().value(THEME_KEY, "system"))
+    return value if value in THEMES else "system"
+
+
 def wants_dark(app: QGuiApplication) -> bool:
-    """True when the system asks for a dark theme; ``STUDIO_THEME=dark|light`` overrides it."""
+    """True when the theme is dark: ``STUDIO_THEME=dark|light`` first, then View > Theme, then the system."""
     forced = os.environ.get("STUDIO_THEME", "").lower()
     if forced in ("dark", "light"):
         return forced == "dark"
+    theme = chosen_theme()
+    if theme != "system":
+        return theme == "dark"
     return app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def set_theme(theme: str) -> None:
+    """Remember ``theme`` (one of :data:`THEMES`) and repaint the application with it now."""
+    if theme not in THEMES:
+        raise ValueError(f"unknown theme {theme!r}; choose one of {', '.join(THEMES)}")
+    QSettings().setValue(THEME_KEY, theme)
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        _apply_theme(app)
+        if "pyqtgraph" not in sys.modules:
+            return  # no plot exists yet; the first one takes the new colours
+        import pyqtgraph as pg
+
+        pal = app.palette()
+        for widget in app.allWidgets():  # plots made before the change keep their colours otherwise
+            if isinstance(widget, pg.PlotWidget):
+                widget.setBackground(pal.color(QPalette.ColorRole.Base))
+                for name in ("left", "bottom"):
+                    axis = widget.getAxis(name)
+                    axis.setPen(pal.color(QPalette.ColorRole.Text))
+                    axis.setTextPen(pal.color(QPalette.ColorRole.Text))
 
 
 def make_palette(dark: bool) -> QPalette:

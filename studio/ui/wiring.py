@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QActionGroup
 
 from studio.core.memory import TrainingPlan
 from studio.core.optim import LOSSES
 from studio.core.project import Project
 from studio.core.vocab import MessageKind, TrainingState
-from studio.ui import persist
+from studio.ui import persist, style
 from studio.ui.dialogs import Message
 from studio.ui.shell import Shell
 
@@ -59,6 +59,29 @@ def connect_commands(w: Shell) -> None:
     w.document.recentChanged.connect(lambda _paths: fill_recent_menu(w))
     w.document.announced.connect(w.status.show_message)
     fill_recent_menu(w)
+    fill_theme_menu(w)
+
+
+def fill_theme_menu(w: Shell) -> None:
+    """View > Theme: System, Light, Dark (one checked; remembered for the next start)."""
+    menu = w.commands.menus["theme"]
+    group = QActionGroup(menu)
+    group.setExclusive(True)
+    current = style.chosen_theme()
+    for theme in style.THEMES:
+        action = QAction(theme.title(), menu)
+        action.setObjectName(f"theme_{theme}")
+        action.setCheckable(True)
+        action.setChecked(theme == current)
+        action.triggered.connect(lambda _checked=False, t=theme: pick_theme(w, t))
+        group.addAction(action)
+        menu.addAction(action)
+
+
+def pick_theme(w: Shell, theme: str) -> None:
+    style.set_theme(theme)
+    w.commands.retint()
+    w.status.show_message(f"Theme: {theme}.")
 
 
 def sync_undo(w: Shell) -> None:

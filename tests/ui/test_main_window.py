@@ -71,11 +71,11 @@ def test_main_shortcuts(window):
 
 def test_geometry_splitters_and_tab_persist(qtbot, temp_settings, host):
     first = open_window(qtbot, host)
-    first.resize(720, 540)  # inside the offscreen screen (800×600): restoreGeometry keeps windows on screen
+    first.resize(800, 700)  # inside the offscreen screen (800×800): restoreGeometry keeps windows on it
     first.split.setSizes([300, 420])
     first.show_settings("optimizer")
     sizes, size = first.split.sizes(), first.size()
-    assert size.height() == 540
+    assert size.height() == 700
     first.close()
     assert QSettings().contains("window/geometry")
     second = MainWindow(host=host, dialogs=ScriptedDialogs())

@@ -147,6 +147,7 @@ class RunHistory(QWidget):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setObjectName(action.objectName())
+            button.setAccessibleName(action.text().replace("&", ""))
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)

@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import StudioError
 from studio.core.init import INITS
+from studio.core.layers import LAYERS, LayerRole
 from studio.core.memory import TrainingPlan
-from studio.core.project import ModelSpec
+from studio.core.project import LayerSpec, ModelSpec
 from studio.core.shapes import parameter_shapes
 from studio.ui.widgets.layer_editor import operations as ops
 from studio.ui.widgets.layer_editor.commands import EditCommand, ModelDocument
@@ -39,6 +40,8 @@ from studio.ui.widgets.layer_editor.rows import StackState, analyse
 from studio.ui.widgets.layer_editor.stack import StackModel, StackView
 from studio.ui.widgets.layer_editor.status import StatusBar
 
+PALETTE_MIN_WIDTH = 140  # layer names and the start of their descriptions stay readable
+SETTINGS_MIN_WIDTH = 250  # the properties form: label, field and the network's initialisation
 LOCK_NOTE = "Training is running: the network is read-only until training stops."
 
 
@@ -246,19 +249,30 @@ class LayerEditor(QWidget):
             "deleteButton", "Delete", "Delete the selected layer (Del)", QStyle.StandardPixmap.SP_TrashIcon
         )
         buttons = QHBoxLayout()
+        for button in (self.move_up_button, self.move_down_button):
+            # Arrows alone (names in tooltips and for screen readers): the stack keeps its width at 1024×700.
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         for button in (self.move_up_button, self.move_down_button, self.duplicate_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         middle = _column(self.input_label, self.stack_view, buttons, self.status)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setWidget(_column(self.properties, self.network_panel))
+        settings = _column(self.properties, self.network_panel)
+        scroll.setWidget(settings)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # The settings scroll down, never sideways: the pane is never narrower than its fields and labels
+        # (a splitter would squeeze it to a sliver and cut them).
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(max(SETTINGS_MIN_WIDTH, settings.minimumSizeHint().width()) + bar)
+        left.setMinimumWidth(PALETTE_MIN_WIDTH)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         for widget in (left, middle, scroll):
             splitter.addWidget(widget)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([240, 480, 320])
+        splitter.setChildrenCollapsible(False)
+        splitter.setSizes([200, 400, 300])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.lock_note)
@@ -328,7 +342,9 @@ class LayerEditor(QWidget):
         row = self.current_row()
         spec = self.document.spec.layers[row] if row is not None else None
         shapes = self._parameter_shapes(row) if row is not None and spec is not None and spec.init in INITS else None
-        self.properties.show_layer(row, spec, self.document.spec, shapes)
+        learnable = has_weights(spec, self._state.rows[row].params if row is not None and row < len(
+            self._state.rows) else None) if spec is not None else True
+        self.properties.show_layer(row, spec, self.document.spec, shapes, learnable)
         if row is not None and row == self._state.error_row:
             self.properties.set_error(self._state.error_field, self._state.reason)
         self._sync_actions()
@@ -351,6 +367,18 @@ class LayerEditor(QWidget):
         data = self._dataset_label or "×".join(str(d) for d in self._input) + " per sample"
         outputs = f"  ·  the network must output {self._n_outputs} values" if self._n_outputs is not None else ""
         return f"Data: {data}{outputs}"
+
+
+def has_weights(spec: LayerSpec, counted: int | None) -> bool:
+    """Whether a row has weights to initialise, freeze or tune: its counted parameters when the data is known,
+    else what its type says (weighted layers, batch norm, blocks, layers with an affine setting)."""
+    if counted is not None:
+        return counted > 0
+    if spec.type not in LAYERS:
+        return True
+    kind = LAYERS.get(spec.type)
+    affine = any(p.name in ("affine", "elementwise_affine") for p in kind.params)
+    return kind.block is not None or kind.role in (LayerRole.WEIGHTED, LayerRole.BATCH_NORM) or affine
 
 
 def _numeric_key(value: Any, *key: Hashable) -> tuple[Hashable, ...] | None:

@@ -20,7 +20,7 @@ class NetworkInitPanel(QGroupBox):
     changed = Signal(dict)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Weight initialisation (whole network)", parent)
+        super().__init__("Initialisation (all layers)", parent)
         self.setObjectName("networkInit")
         network_schemes = [(name, scheme) for name, scheme in INITS.items() if not scheme.layer_only]
         self.init_combo = _combo("networkInitCombo", "Network weight initialisation", network_schemes)

@@ -68,19 +68,32 @@ class LayerProperties(QWidget):
         self._form: ParamForm | None = None
         self._no_params = _muted(QLabel("This layer has no settings."))
         layout.addWidget(self._no_params)
-        layout.addWidget(_separator())
+        self._no_weights = _muted(QLabel("No weights: nothing to initialise, freeze or tune."))
+        self._no_weights.setObjectName("layerNoWeights")
+        self._no_weights.setWordWrap(True)
+        layout.addWidget(self._no_weights)
+        # Initialisation and fine-tuning act on weights: a layer without any (ReLU, Flatten) hides them.
+        self.weights_box = QWidget()
+        self.weights_box.setObjectName("layerWeightSettings")
+        self.weights_box.setAccessibleName("Layer weight settings")
+        weights = QVBoxLayout(self.weights_box)
+        weights.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.weights_box)
+        weights.addWidget(_separator())
         self.init_combo = QComboBox()
         self.init_combo.setObjectName("layerInitCombo")
         self.init_combo.setAccessibleName("Layer weight initialisation")
         self.init_combo.setToolTip("How this layer's weights start; by default the network's choice below the stack.")
+        self.init_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.init_combo.setMinimumContentsLength(8)  # long scheme names elide instead of widening the panel
         init_row = QFormLayout()
         init_row.addRow("initialisation", self.init_combo)
-        layout.addLayout(init_row)
+        weights.addLayout(init_row)
         self.init_settings = LayerInitSettings()
-        layout.addWidget(self.init_settings)
+        weights.addWidget(self.init_settings)
         self.fine_tuning = ParamForm(FINE_TUNING, owner="layer")
         self.fine_tuning.setObjectName("layerFineTuning")
-        layout.addWidget(self.fine_tuning)
+        weights.addWidget(self.fine_tuning)
         outer.addWidget(self._details)
         outer.addStretch(1)
         self._placeholder = _muted(QLabel("Select a layer to see its settings."))
@@ -99,10 +112,11 @@ class LayerProperties(QWidget):
         return self._form
 
     def show_layer(self, row: int | None, spec: LayerSpec | None, network: ModelSpec,
-                   shapes: Shapes | None = None) -> None:
+                   shapes: Shapes | None = None, learnable: bool = True) -> None:
         """Show ``spec`` (row ``row`` of ``network``), or the placeholder when ``spec`` is None; emits nothing.
 
-        ``shapes`` are the row's weight and bias shapes for the current data (sizing the typed-values grid).
+        ``shapes`` are the row's weight and bias shapes for the current data (sizing the typed-values grid);
+        ``learnable`` False (a layer without weights) hides initialisation, frozen and learning-rate factor.
         """
         has_layer = spec is not None and spec.type in LAYERS
         self._details.setVisible(has_layer)
@@ -121,6 +135,8 @@ class LayerProperties(QWidget):
         else:
             self._form.set_values(values)
         self._no_params.setVisible(not layer_type.params)
+        self.weights_box.setVisible(learnable)
+        self._no_weights.setVisible(not learnable)
         self._fill_inits(network.init, spec.init)
         self.init_settings.show_layer(spec, network, shapes)
         self.fine_tuning.set_values({"frozen": spec.frozen, "lr_mult": spec.lr_mult})
