@@ -60,6 +60,7 @@ def main() -> int:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
     QCoreApplication.setOrganizationName("studio-screenshot")
+    QSettings().setValue("runs/folder", str(Path(settings_dir) / "runs"))  # the runs stay out of the user's
 
     from studio.core.presets import default_project
     from studio.ui.dialogs import ScriptedDialogs
@@ -68,8 +69,8 @@ def main() -> int:
     window = MainWindow(project=default_project(), dialogs=ScriptedDialogs())
     window.resize(*SIZE)
     window.show()
-    window.show_tab(args.tab)
-    wait_for(app, lambda: window.data_info is not None, 60, "the data")
+    window.show_settings(args.tab)
+    wait_for(app, lambda: window.data_panel.prepared() is not None, 60, "the data")
     epochs_seen: list[int] = []
     window.host.worker.epochsEnded.connect(lambda events: epochs_seen.extend(e.epoch for e in events))
     # A short earlier run with plain SGD, so the run history has something to compare with.
@@ -77,16 +78,15 @@ def main() -> int:
     optimizer = window.findChild(QComboBox, "optimizerCombo")
     optimizer.setCurrentIndex(optimizer.findData("sgd"))
     epochs.setValue(3)
-    window.actions["train"].trigger()
+    window.commands["train"].trigger()
     wait_for(app, lambda: not window.training.busy(), 600, "the first run")
     optimizer.setCurrentIndex(optimizer.findData("adam"))
     epochs.setValue(12)
     # The default model trains 30 epochs a second here: slow this run to a pace a person watches,
     # so that the grab shows a run in progress with the status bar caught up.
-    others = window.training.run_callbacks
-    window.training.run_callbacks = lambda project: (*others(project), Pace())
+    window.training.add_run_callbacks(lambda _project: [Pace()])
     epochs_seen.clear()
-    window.actions["train"].trigger()
+    window.commands["train"].trigger()
     wait_for(app, lambda: len(epochs_seen) >= args.epochs, 600, f"{args.epochs} epochs")
     # The status bar shows at most 4 updates a second: let it catch up, as it does on screen.
     wait_for(app, lambda: window.status.epochs.value() >= args.epochs, 10, "the status bar")
