@@ -110,3 +110,21 @@ def test_view_theme_menu_switches_and_remembers(qtbot, temp_settings, host, monk
         assert QApplication.instance().palette().color(QPalette.ColorRole.Window).lightness() > 200
     finally:
         style.set_theme("system")
+
+
+def test_preview_captions_never_run_into_each_other(qtbot) -> None:
+    from PySide6.QtGui import QImage
+
+    from studio.ui.widgets.data_preview import ImageGrid
+
+    grid = ImageGrid()
+    qtbot.addWidget(grid)
+    image = QImage(8, 8, QImage.Format.Format_Grayscale8)
+    image.fill(128)
+    grid.set_images([image] * 8, ["automobile", "truck"] * 4)
+    grid.resize(300, 120)  # 8 columns of about 37 px
+    metrics = grid.fontMetrics()
+    cell = grid.width() // 8
+    assert all(metrics.horizontalAdvance(text) <= cell for text in grid.captions())
+    assert grid.captions()[0].endswith("…") and grid.toolTip() == "automobile · truck"
+    assert grid.grab().width() == 300

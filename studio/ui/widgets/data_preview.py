@@ -43,6 +43,7 @@ class ImageGrid(QWidget):
 
     def set_images(self, images: list[QImage], labels: list[str]) -> None:
         self._images, self._labels = images, labels
+        self.setToolTip(" · ".join(dict.fromkeys(labels)))  # the captions in full, once each
         self.update()
 
     def labels(self) -> list[str]:
@@ -51,21 +52,33 @@ class ImageGrid(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(320, 200)
 
+    def _cell(self) -> tuple[int, int]:
+        """Side of one thumbnail cell and the number of columns at the current size."""
+        text_h = self.fontMetrics().height()
+        columns = max(1, min(len(self._images), 8))
+        rows = -(-len(self._images) // columns)
+        return max(24, min(self.width() // columns, (self.height() // rows) - text_h)), columns
+
+    def captions(self) -> list[str]:
+        """The captions as drawn now: a long class name ("automobile") is shortened to its cell with "…"
+        instead of running into the next caption (the tooltip lists them in full)."""
+        cell, _columns = self._cell()
+        metrics = self.fontMetrics()
+        return [metrics.elidedText(label, Qt.TextElideMode.ElideRight, cell - 2) for label in self._labels]
+
     def paintEvent(self, event) -> None:
         if not self._images:
             return
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         text_h = self.fontMetrics().height()
-        columns = max(1, min(len(self._images), 8))
-        rows = -(-len(self._images) // columns)
-        cell = max(24, min(self.width() // columns, (self.height() // rows) - text_h))
+        cell, columns = self._cell()
         painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        for i, (image, label) in enumerate(zip(self._images, self._labels, strict=True)):
+        for i, (image, caption) in enumerate(zip(self._images, self.captions(), strict=True)):
             x, y = (i % columns) * cell, (i // columns) * (cell + text_h)
             side = cell - 6
             painter.drawImage(QRect(x + 3, y + 3, side, side), image)
-            painter.drawText(QRect(x, y + cell - 2, cell, text_h), Qt.AlignmentFlag.AlignHCenter, label)
+            painter.drawText(QRect(x, y + cell - 2, cell, text_h), Qt.AlignmentFlag.AlignHCenter, caption)
         painter.end()
 
 
