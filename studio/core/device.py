@@ -21,6 +21,8 @@ from studio.core.errors import ConfigError
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 # A setting names a kind ("cuda": the first GPU, or each process's own under torchrun) or one GPU ("cuda:1").
 _INDEXED = re.compile(r"^cuda:(\d+)$")
+# Every value ``training.device`` may hold, for the project file's schema.
+DEVICE_PATTERN = "^(auto|cpu|cuda|mps|cuda:[0-9]+)$"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,10 @@ from studio.core.vocab import EndReason
 
 @dataclass(frozen=True)
 class FitStart:
-    """Sent once before the first batch; ``start_epoch`` is above 0 when a fit resumes."""
+    """Sent once before the first batch; ``start_epoch`` is above 0 when a fit resumes.
+
+    ``processes`` is above 1 under torchrun (``device`` is then rank 0's); ``precision`` is ``training.precision``.
+    """
 
     total_epochs: int
     steps_per_epoch: int
@@ -27,6 +30,8 @@ class FitStart:
     layer_names: tuple[str, ...]
     param_count: int
     start_epoch: int
+    processes: int = 1
+    precision: str = "fp32"
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,10 @@ class TrainingSpec:
     keep_snapshots: int = _limited(3, minimum=1, maximum=MAX_COUNT)
     target_check: str = _limited("epoch", enum=list(TARGET_CHECKS))
     report_penalty: bool = False
+    precision: str = "fp32"
+    channels_last: bool = False
+    compile: bool = False
+    sync_batchnorm: bool = True
 
 
 @dataclass

@@ -114,14 +114,15 @@ def _per_name(name_key: str, params_key: str, entries: Sequence[tuple[str, Any]]
 def registries() -> dict[str, Any]:
     """The registries whose names the schema lists (imported here: they pull in torch)."""
     from studio.core.data import DATASETS, PREPROCESSINGS
-    from studio.core.device import DEVICE_CHOICES
+    from studio.core.device import DEVICE_PATTERN
+    from studio.core.engine.precision import PRECISIONS
     from studio.core.init import BIAS_INITS, INITS
     from studio.core.layers import LAYERS
     from studio.core.optim import LOSSES, OPTIMIZERS, SCHEDULES
 
     return {"layers": LAYERS, "inits": INITS, "bias_inits": BIAS_INITS, "datasets": DATASETS,
-            "preprocessings": PREPROCESSINGS, "devices": DEVICE_CHOICES, "optimizer": OPTIMIZERS, "loss": LOSSES,
-            "schedule": SCHEDULES}
+            "preprocessings": PREPROCESSINGS, "devices": DEVICE_PATTERN, "precisions": PRECISIONS,
+            "optimizer": OPTIMIZERS, "loss": LOSSES, "schedule": SCHEDULES}
 
 
 def _definitions(reg: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +137,9 @@ def _definitions(reg: dict[str, Any]) -> dict[str, Any]:
     model["bias_init"]["enum"] = reg["bias_inits"].names()
     data["dataset"]["enum"] = reg["datasets"].names()
     data["preprocessing"]["enum"] = reg["preprocessings"].names()
-    defs["TrainingSpec"]["properties"]["device"]["enum"] = list(reg["devices"])
+    training = defs["TrainingSpec"]["properties"]
+    training["device"].update(pattern=reg["devices"], title="auto, cpu, cuda, cuda:N (one GPU) or mps")
+    training["precision"]["enum"] = reg["precisions"].names()
     defs["LayerSpec"]["allOf"] = (_per_name("type", "params", reg["layers"].items())
                                   + _per_name("init", "init_params", reg["inits"].items()))
     defs["ModelSpec"]["allOf"] = (_per_name("init", "init_params", reg["inits"].items())

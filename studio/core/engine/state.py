@@ -71,20 +71,24 @@ class Progress:
         )
 
 
-def capture(model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule, progress: Progress) -> FitState:
-    """A copy of everything a fit needs to continue exactly from here."""
+def capture(
+    model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule, progress: Progress,
+    device: torch.device | None = None,
+) -> FitState:
+    """A copy of everything a fit needs to continue exactly from here (``device``: the one training runs on)."""
     return {
         "version": STATE_VERSION,
         "model": {name: tensor.detach().clone() for name, tensor in model.state_dict().items()},
         "optimizer": copy.deepcopy(optimizer.state_dict()),
         "schedule": copy.deepcopy(schedule.state_dict()),
-        "rng": rng_state(),
+        "rng": rng_state(device),
         **progress.to_dict(),
     }
 
 
 def restore(
-    state: FitState, model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule
+    state: FitState, model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule,
+    device: torch.device | None = None,
 ) -> Progress:
     """Load ``state`` (from :func:`capture`) into the parts; a mismatch is a clear :class:`ProjectFileError`."""
     try:
@@ -94,35 +98,50 @@ def restore(
         progress = Progress.from_dict(state)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ProjectFileError(f"cannot resume: the saved training state does not fit this project ({exc})") from None
-    set_rng_state(state.get("rng", {}))
+    set_rng_state(state.get("rng", {}), device)
     return progress
 
 
-def rng_state() -> dict[str, Any]:
-    """Copies of torch's global random number generators (CPU, and CUDA or MPS where present)."""
-    rng: dict[str, Any] = {"torch": torch.get_rng_state()}
+def _generator_device(device: torch.device | None) -> torch.device | None:
+    """The accelerator whose generator is saved: ``device``, or by default the current CUDA GPU, else MPS."""
+    if device is not None:
+        return device
     if torch.cuda.is_available():
-        rng["cuda"] = torch.cuda.get_rng_state_all()
-    if torch.backends.mps.is_available():
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("mps") if torch.backends.mps.is_available() else None
+
+
+def rng_state(device: torch.device | None = None) -> dict[str, Any]:
+    """Copies of torch's global random number generators: the CPU's, and the training GPU's (or MPS's).
+
+    Only the GPU that trains: under torchrun, asking every GPU's generator would open a CUDA context on each
+    GPU in every process. ``"cuda"`` is a list of one state; older checkpoints hold one per GPU.
+    """
+    rng: dict[str, Any] = {"torch": torch.get_rng_state()}
+    accelerator = _generator_device(device)
+    if accelerator is not None and accelerator.type == "cuda":
+        rng["cuda"] = [torch.cuda.get_rng_state(accelerator)]
+    if accelerator is not None and accelerator.type == "mps":
         rng["mps"] = torch.mps.get_rng_state()
     return rng
 
 
 @contextmanager
-def preserved_rng() -> Iterator[None]:
+def preserved_rng(device: torch.device | None = None) -> Iterator[None]:
     """Run the block, then put torch's global generators back as they were."""
-    saved = rng_state()
+    saved = rng_state(device)
     try:
         yield
     finally:
-        set_rng_state(saved)
+        set_rng_state(saved, device)
 
 
-def set_rng_state(rng: dict[str, Any]) -> None:
-    """Put back generators saved by :func:`rng_state` (those it has)."""
+def set_rng_state(rng: dict[str, Any], device: torch.device | None = None) -> None:
+    """Put back generators saved by :func:`rng_state` (those it has, on the device that trains)."""
     if "torch" in rng:
         torch.set_rng_state(rng["torch"])
-    if "cuda" in rng and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(rng["cuda"])
-    if "mps" in rng and torch.backends.mps.is_available():
+    accelerator = _generator_device(device)
+    if rng.get("cuda") and accelerator is not None and accelerator.type == "cuda":
+        torch.cuda.set_rng_state(rng["cuda"][0], accelerator)
+    if "mps" in rng and accelerator is not None and accelerator.type == "mps":
         torch.mps.set_rng_state(rng["mps"])

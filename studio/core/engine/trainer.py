@@ -4,12 +4,12 @@ Speed matters because learners watch it: in-memory data is batched on the device
 seeded permutation, and a step never waits for the device. Losses and outputs pile up on the
 device and are fetched once every ``log_every`` steps (which is also when non-finite losses are
 caught); layer statistics are fetched once every ``stats_every`` steps. Stop, pause and resume
-are thread-safe flags honoured between batches.
+are thread-safe flags honoured between batches (``control.py``). How a step computes (device,
+precision, channels_last, compile, the processes of a torchrun job) is the :class:`Runtime`'s.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -20,11 +20,13 @@ from torch import nn
 from studio.core.build import build_model
 from studio.core.callbacks import Callback, CallbackList
 from studio.core.data import PreparedData, prepare_data
-from studio.core.device import pick_device
 from studio.core.engine import stopping
-from studio.core.engine.batching import Batch, LoaderBatches, TensorBatches
+from studio.core.engine.batching import Batch, LoaderBatches, TensorBatches, batch_length
+from studio.core.engine.control import AgreedControl, Control
+from studio.core.engine.distributed import Group, guarded
 from studio.core.engine.evaluate import EVAL_BATCH, evaluate_batches
 from studio.core.engine.metrics import BatchWindow, EpochTotals
+from studio.core.engine.runtime import Runtime
 from studio.core.engine.snapshot import WeightSnapshot
 from studio.core.engine.state import FitState, Progress, capture, restore
 from studio.core.engine.threads import forward_flops, intra_op_threads, step_threads
@@ -59,7 +61,8 @@ class Trainer:
     Everything is built here, so ``trainer.model``, ``trainer.optimizer``, ``trainer.data`` and
     ``trainer.device`` exist before :meth:`fit`. ``model`` replaces the network built from the
     project (fine-tuning, tests); it trains as one parameter group unless it has one module per
-    project layer. ``log_every`` sets how many steps one ``BatchEnd`` covers.
+    project layer. ``log_every`` sets how many steps one ``BatchEnd`` covers. ``group`` makes this
+    trainer one process of a torchrun job (``distributed.py``): it trains on its share of each batch.
     """
 
     def __init__(
@@ -69,6 +72,7 @@ class Trainer:
         callbacks: Iterable[Callback] = (),
         model: nn.Module | None = None,
         log_every: int = DEFAULT_LOG_EVERY,
+        group: Group | None = None,
     ) -> None:
         check_project(project)  # the schema, before anything is built: a wrong type names its field
         if log_every < 1:
@@ -80,7 +84,8 @@ class Trainer:
         self.data = data if data is not None else prepare_data(self.project.data)
         if not self.data.n_train:
             raise ConfigError("the training split is empty: lower the validation fraction or add data", field="data")
-        self.device = pick_device(self.training.device)
+        self.runtime = Runtime(self.training, group)
+        self.device = self.runtime.device
         torch.manual_seed(self.training.seed)
         if model is None:
             batch = min(self.training.batch_size, self.data.n_train)
@@ -88,21 +93,21 @@ class Trainer:
             check_batch_statistics(self.project.model.layers, self.data.input_shape, self.training.batch_size,
                                    self.data.n_train)
             model = build_model(self.project.model, self.data.input_shape, self.training.seed)
-        self.model = model.to(self.device)
+        self.model = self.runtime.place(model)
         self.threads = self._step_threads()
         # One label per row, rows inside blocks too ("3.2 Linear 64"); foreign models: one per child.
         self.units = model_units(self.model, self.project.model.layers)
         self.layer_names = tuple(unit.label for unit in self.units)
         self.loss_fn = build_loss(self.project.loss, self.data.task, self.data.num_classes or None)
         self.optimizer = build_optimizer(self.project.optimizer, self._param_groups())
+        # The forwards a step runs through (DDP, compiled); batch norm layers are synchronised in place.
+        self._forward, self._eager = self.runtime.forwards(self.model)
         self._batches, self._val_batches = self._make_batches()
         self.steps_per_epoch = len(self._batches)
         self.schedule = build_schedule(self.project.schedule, self.optimizer, self.training.epochs, len(self._batches))
         self.callbacks = CallbackList(callbacks)
         self.progress = Progress()
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
+        self.control = AgreedControl(group, self.log_every) if group is not None else Control()
         self._stats: LayerStatsCollector | None = None
         self._source: Iterator[Batch] | None = None  # the current epoch's batches, from its first step
 
@@ -129,42 +134,48 @@ class Trainer:
         return [{"params": params}]
 
     def _make_batches(self) -> tuple[Batches, Batches | None]:
-        """Training and validation batches; in-memory data moves to the device once, here."""
+        """Training and validation batches (this process's shares); in-memory data moves to the device once, here."""
         t, data = self.training, self.data
         val_size = max(t.batch_size, EVAL_BATCH)
+        shard, nhwc = self.runtime.shard(), self.runtime.channels_last
         if data.streaming:
-            train: Batches = LoaderBatches(data.dataset("train"), t.batch_size, t.shuffle, t.seed, self.device)
-            has_val = data.n_val > 0
-            return train, LoaderBatches(data.dataset("val"), val_size, False, t.seed, self.device) if has_val else None
+            train: Batches = LoaderBatches(data.dataset("train"), t.batch_size, t.shuffle, t.seed, self.device,
+                                           shard=shard, channels_last=nhwc)
+            if not data.n_val:
+                return train, None
+            return train, LoaderBatches(data.dataset("val"), val_size, False, t.seed, self.device, shard=shard,
+                                        channels_last=nhwc)
         device = self.device
         x, y = data.tensors("train")
-        train = TensorBatches(x.to(device), y.to(device), t.batch_size, t.shuffle, t.seed)
+        train = TensorBatches(x.to(device), y.to(device), t.batch_size, t.shuffle, t.seed, shard=shard,
+                              channels_last=nhwc)
         if not data.n_val:
             return train, None
         x, y = data.tensors("val")
-        return train, TensorBatches(x.to(device), y.to(device), val_size, False, t.seed)
+        return train, TensorBatches(x.to(device), y.to(device), val_size, False, t.seed, shard=shard,
+                                    channels_last=nhwc)
 
     # --- control from other threads ---------------------------------------------------------------
 
     def request_stop(self) -> None:
         """Stop at the next batch boundary (also wakes a paused fit)."""
-        self._stop.set()
-        self._running.set()
+        self.control.request_stop()
 
     def pause(self) -> None:
         """Block the fit at the next batch boundary until :meth:`resume` or :meth:`request_stop`."""
-        self._running.clear()
+        self.control.pause()
 
     def resume(self) -> None:
-        self._running.set()
+        self.control.resume()
 
     @property
     def paused(self) -> bool:
-        return not self._running.is_set()
+        return self.control.paused
 
     def training_state(self) -> FitState:
-        """Everything needed to continue this fit exactly: weights, optimizer, schedule, RNG, progress."""
-        return capture(self.model, self.optimizer, self.schedule, self.progress)
+        """Everything needed to continue this fit exactly: weights, optimizer, schedule, scaler, RNG, progress."""
+        return {**capture(self.model, self.optimizer, self.schedule, self.progress, self.device),
+                **self.runtime.state_dict()}
 
     # --- the loop ---------------------------------------------------------------------------------
 
@@ -172,7 +183,8 @@ class Trainer:
         """Train until the epochs are done or a stop condition holds; ``resume`` continues a saved state."""
         end: FitEnd | None = None
         try:
-            with intra_op_threads(self.threads):
+            # Under torchrun a collective that lost its peer becomes one clear RankFailed line.
+            with intra_op_threads(self.threads), guarded():
                 self.begin(resume)
                 while end is None:
                     end = self.step()
@@ -187,7 +199,8 @@ class Trainer:
         :meth:`fit` does both; a driver that steps several trainers in turn (the lab's race) calls them itself.
         """
         if resume is not None:
-            self.progress = restore(resume, self.model, self.optimizer, self.schedule)
+            self.progress = restore(resume, self.model, self.optimizer, self.schedule, self.device)
+            self.runtime.load_state_dict(resume)
         else:
             torch.manual_seed(self.training.seed)  # dropout draws the same numbers on every fresh fit
             self.progress = Progress()
@@ -208,7 +221,7 @@ class Trainer:
         Stop and pause requests are honoured here, before the batch.
         """
         p = self.progress
-        verdict = self._check_flags() if self._stop.is_set() or not self._running.is_set() else None
+        verdict = self._check_flags() if self.control.held(p.step) else None
         verdict = verdict or self._reached
         if verdict is None and p.epoch >= self.training.epochs:  # a resumed fit that had already finished
             verdict = EndReason.COMPLETED, f"Finished {p.epoch} epoch(s)."
@@ -234,7 +247,7 @@ class Trainer:
         return self.loss_fn.task == Task.CLASSIFICATION
 
     def _stats_collector(self) -> LayerStatsCollector | None:
-        if not self.training.stats_every or not isinstance(self.model, nn.Sequential):
+        if not self.training.stats_every or not isinstance(self.model, nn.Sequential) or not self.runtime.writer:
             return None
         return LayerStatsCollector(self.model, self.layer_names, self.units)
 
@@ -248,6 +261,8 @@ class Trainer:
             layer_names=self.layer_names,
             param_count=sum(p.numel() for p in self.model.parameters()),
             start_epoch=self.progress.epoch,
+            processes=self.runtime.world_size,
+            precision=self.training.precision,
         )
 
     def _train(self, x: torch.Tensor, y: torch.Tensor) -> Verdict | None:
@@ -258,19 +273,19 @@ class Trainer:
         stats = self._stats if self._stats is not None and p.step % self.training.stats_every == 0 else None
         if stats is not None:  # a sampled step
             stats.begin()
-        out = self.model(x)
-        loss = self.loss_fn(out, y)
-        optimizer = self.optimizer
+        runtime, optimizer = self.runtime, self.optimizer
+        out, loss = runtime.forward(self._eager if stats is not None else self._forward, self.loss_fn, x, y)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        runtime.backward(loss, len(y), batch_length(self.data.n_train, self.training.batch_size, p.batch - 1))
         if stats is not None:
+            runtime.unscale(optimizer)
             stats.after_backward()
         self._window.add(loss, out, y)
         # Windows follow the batch number, so a resumed fit reports on the same batches as an unbroken one.
         flush = p.batch % self.log_every == 0 or p.batch == self.steps_per_epoch
         if flush:
             self._snapshot.take(p.step)  # the weights that gave this loss, before this step changes them
-        optimizer.step()
+        runtime.step(optimizer)
         if self._batch_schedule:
             self.schedule.step()
         if stats is not None:
@@ -291,8 +306,7 @@ class Trainer:
             self._stats.remove()
             self._stats = None
         self._source = None
-        self._stop.clear()
-        self._running.set()
+        self.control.reset()
 
     def _add_time(self) -> None:
         now = time.perf_counter()
@@ -304,13 +318,13 @@ class Trainer:
         verdict = self._flush() if len(self._window) else None  # the plots are current while paused
         if verdict is not None:
             return verdict
-        if not self._running.is_set():
+        if self.control.pausing:
             self._add_time()
             p = self.progress
             self.callbacks.on_pause(self, Paused(p.epoch + 1, p.step, p.batch))
-            self._running.wait()
+            self.control.hold()
             self._clock = self._window_start = time.perf_counter()
-        if not self._stop.is_set():
+        if not self.control.stopping:
             return None
         self._add_time()
         return EndReason.STOPPED, stopping.stopped_message(self.progress)
@@ -318,7 +332,7 @@ class Trainer:
     def _flush(self) -> Verdict | None:
         """Fetch the window, check its losses and send a BatchEnd; a verdict when a loss was not finite."""
         p, snapshot = self.progress, self._snapshot
-        result = self._window.fetch()
+        result = self._window.fetch(self.runtime.sum_ if self.runtime.group is not None else None)
         bad = result.first_non_finite
         if bad is not None:
             snapshot.restore()
@@ -370,7 +384,8 @@ class Trainer:
     def _validate(self) -> tuple[float | None, float | None]:
         if self._val_batches is None:
             return None, None
-        return evaluate_batches(self.model, self._val_batches.epoch(0), self.loss_fn)
+        reduce = self.runtime.sum_ if self.runtime.group is not None else None
+        return evaluate_batches(self.model, self._val_batches.epoch(0), self.loss_fn, reduce, self.runtime.eval_context)
 
 
 def merge_groups(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
