@@ -11,6 +11,7 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -54,13 +55,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     # word is the command: the one whose module is imported and whose arguments are parsed.
     chosen = next((word for word in argv if not word.startswith("-")), None)
     args = build_parser(chosen if chosen in COMMANDS else None).parse_args(argv)
+    args.argv = argv[argv.index(args.command) + 1 :]  # the command's own arguments (``train`` passes them on)
     try:
         return handler(args.command).run(args)
     except StudioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return USER_ERROR
+        status = getattr(exc, "exit_code", USER_ERROR)
+        # Under torchrun every process meets the same user error: rank 0 alone says it.
+        if status != USER_ERROR or _speaks():
+            print(f"error: {exc}", file=sys.stderr)
+        return status
     except KeyboardInterrupt as exc:  # Ctrl+C, or interrupt.Interrupted (which names its signal)
-        print(str(exc) or "interrupted by Ctrl+C", file=sys.stderr)
+        if _speaks():
+            print(str(exc) or "interrupted by Ctrl+C", file=sys.stderr)
         return 128 + int(getattr(exc, "signum", signal.SIGINT))  # the shell's convention: 130, 143
     except Exception as exc:
         from studio.core.advice import explain, is_bug  # only when something went wrong: --help stays fast
@@ -70,3 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message, hint = explain(exc)
         print(f"error: {message}\n{hint}", file=sys.stderr)
         return USER_ERROR
+
+
+def _speaks() -> bool:
+    """Rank 0 of a torchrun job, or a plain process (the other ranks stay silent about what all meet)."""
+    return os.environ.get("RANK", "0") == "0"

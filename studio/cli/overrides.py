@@ -12,16 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 
-from studio.core.callbacks import Callback
-from studio.core.checkpoint import Checkpoint, resume_fit
+from studio.cli.launch import speaks
+from studio.core.checkpoint import Checkpoint
+from studio.core.engine import Trainer
 from studio.core.errors import ConfigError
-from studio.core.events import FitEnd
 from studio.core.finetune import LoadReport, load_pretrained
 from studio.core.keypath import apply_settings
 from studio.core.project import Project
-from studio.core.retune import optimizer_changes, resume_changed
+from studio.core.retune import check_resumable, optimizer_changes, retuned_state
 from studio.core.units import module_labels
 
 
@@ -61,28 +60,35 @@ def load_initial_weights(trainer: object, args: argparse.Namespace) -> LoadRepor
     return report
 
 
-def resume(checkpoint: Checkpoint, source: str, callbacks: Sequence[Callback],
-           args: argparse.Namespace) -> tuple[object, FitEnd]:
-    """Continue ``checkpoint``'s run, with ``--set``/``--lr`` changes when there are any."""
+def resumed_project(checkpoint: Checkpoint, args: argparse.Namespace) -> Project:
+    """The project a resumed run continues under: the checkpoint's, with ``--epochs``, ``--set`` and ``--lr``."""
     if args.init_from is not None:
         raise ConfigError("--init-from starts a new run; --resume continues a saved one: use one of them",
                           field="init_from")
-    changes = assignments(args)
-    if not changes:
-        return resume_fit(source, callbacks, epochs=args.epochs)
     project = checkpoint.project.copy()
     if args.epochs is not None:
         project.training.epochs = args.epochs
+    changes = assignments(args)
+    if not changes:
+        return project
     project = apply_settings(project, changes)
+    check_resumable(checkpoint.project, project)
     changed = optimizer_changes(checkpoint.project, project)
     if changed:
         _say(f"resuming after epoch {checkpoint.epoch} with {', '.join(changed)}",
              {"event": "retune", "epoch": checkpoint.epoch, "changes": changed}, args)
-    return resume_changed(checkpoint, project, callbacks)
+    return project
+
+
+def resume_state(checkpoint: Checkpoint, trainer: Trainer, args: argparse.Namespace) -> dict:
+    """The state ``trainer`` continues from: the checkpoint's, retuned to changed optimizer settings."""
+    return retuned_state(checkpoint, trainer) if assignments(args) else checkpoint.state
 
 
 def _say(text: str, record: dict, args: argparse.Namespace) -> None:
-    """A note for the learner: a JSON line on stdout with ``--json``, else text on stderr."""
+    """A note for the learner: a JSON line on stdout with ``--json``, else text on stderr (rank 0's only)."""
+    if not speaks():
+        return
     if args.json:
         print(json.dumps(record), flush=True)
     else:

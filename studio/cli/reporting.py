@@ -6,16 +6,15 @@ never holds escape codes or carriage returns.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from typing import Any, TextIO
+from typing import TextIO
 
 from tqdm import tqdm
 
 from studio.core.callbacks import Callback, FitContext
-from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart
-from studio.core.jsonsafe import plain
+from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats, Paused
+from studio.core.eventstream import Event, encode
 
 # Bars: what, share, bar, done/total, elapsed<ETA, then the latest loss or message.
 BAR_FORMAT = "{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}"
@@ -23,23 +22,36 @@ STEPS_FORMAT = "{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}] {postfi
 
 
 class JsonLines(Callback):
-    """One JSON object per line: ``fit_start``, ``epoch_end`` per epoch and a closing ``fit_end``."""
+    """One JSON object per line for every engine event (:mod:`studio.core.eventstream`), flushed at once.
+
+    Whoever watches the run (the window's run in another process, a log collector) reads the same
+    events a callback in the training process would get.
+    """
 
     def __init__(self, stream: TextIO = sys.stdout) -> None:
         self.stream = stream
 
-    def _emit(self, name: str, event: Any) -> None:
-        self.stream.write(json.dumps({"event": name, **plain(event)}) + "\n")
+    def _emit(self, event: Event) -> None:
+        self.stream.write(encode(event) + "\n")
         self.stream.flush()
 
     def on_fit_start(self, trainer: FitContext, event: FitStart) -> None:
-        self._emit("fit_start", event)
+        self._emit(event)
+
+    def on_train_batch_end(self, trainer: FitContext, event: BatchEnd) -> None:
+        self._emit(event)
+
+    def on_layer_stats(self, trainer: FitContext, event: LayerStats) -> None:
+        self._emit(event)
+
+    def on_pause(self, trainer: FitContext, event: Paused) -> None:
+        self._emit(event)
 
     def on_epoch_end(self, trainer: FitContext, event: EpochEnd) -> None:
-        self._emit("epoch_end", event)
+        self._emit(event)
 
     def on_fit_end(self, trainer: FitContext, event: FitEnd) -> None:
-        self._emit("fit_end", event)
+        self._emit(event)
 
 
 def is_terminal(stream: TextIO) -> bool:

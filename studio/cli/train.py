@@ -3,6 +3,10 @@
 Every run gets a folder: ``--out DIR`` (new or empty, checked before any work) or a new one under
 the runs folder the window uses. Checkpoints go to ``DIR/checkpoints`` every epoch by default, and
 Ctrl+C or SIGTERM stops at the next batch with a checkpoint to resume from (``interrupt.py``).
+
+Under torchrun (or with ``--nproc-per-node N``, which starts it: ``launch.py``) every process runs
+this; rank 0 alone claims the folder, reports and writes, and the data is prepared by rank 0 first.
+``--control-stdin`` lets whoever started the run pause, resume and stop it (``stdin_control.py``).
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ from pathlib import Path
 from studio.cli import overrides
 from studio.cli.commands import implement
 from studio.cli.interrupt import StopOnSignals, exit_status
+from studio.cli.launch import in_turn, join, launch, speaks
 from studio.cli.reporting import JsonLines, ProgressBar, Steps
+from studio.cli.stdin_control import listen
 from studio.core.advice import end_advice
 from studio.core.callbacks import Callback, FitContext
 from studio.core.checkpoint import Checkpoint, CheckpointCallback, load_checkpoint
 from studio.core.data import prepare_data
 from studio.core.engine import Trainer
+from studio.core.engine.distributed import Group
 from studio.core.errors import ConfigError
 from studio.core.events import FitStart
 from studio.core.presets import load_preset
@@ -46,6 +53,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "(default: the project's snapshot_every, or 1 when that is 0; 0 here: only at the end). "
                         "Ctrl+C or SIGTERM always writes one and exits 130 or 143")
     parser.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    parser.add_argument("--nproc-per-node", type=int, metavar="N", help="train with N processes on this computer "
+                        "(starts torchrun: one process per GPU, or N CPU processes); see docs/scale.md")
+    parser.add_argument("--control-stdin", action="store_true", help="read pause, resume and stop lines on stdin; "
+                        "stdin closing stops the run cleanly too (the window's runs in another process)")
     overrides.add_arguments(parser)
 
 
@@ -68,38 +79,74 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--checkpoint-every must be 0 (only at the end) or more", field="checkpoint_every")
     if args.epochs is not None:
         _epochs(args)
-    created = args.out is not None and not args.out.exists()
-    folder = claim_run_folder(args.out) if args.out is not None else None  # refused before anything is loaded
+    if args.nproc_per_node is not None:
+        return _launch(args)
+    writer = speaks()  # rank 0 of a torchrun job, or a plain process
+    created = writer and args.out is not None and not args.out.exists()
+    # Refused before anything is loaded; only rank 0 writes, so only it claims.
+    folder = claim_run_folder(args.out) if writer and args.out is not None else None
     try:
         checkpoint = load_checkpoint(args.resume) if args.resume else None
-        project = overrides.changed_project(load_source(args), args) if checkpoint is None else checkpoint.project
-        if folder is None:
+        project = _project(args, checkpoint)
+        if folder is None and writer:
             folder, created = _default_folder(project), True
-        return _train(args, project, checkpoint, folder)
+        group = join(project)
+        try:
+            return _train(args, project, checkpoint, folder, group)
+        finally:
+            if group is not None:
+                group.close()
     except BaseException:
         if created and folder is not None:
             _discard_if_empty(folder)  # a run that failed before writing anything leaves no empty folder
         raise
 
 
-def _train(args: argparse.Namespace, project: Project, checkpoint: Checkpoint | None, folder: Path) -> int:
+def _project(args: argparse.Namespace, checkpoint: Checkpoint | None) -> Project:
+    """The project to train: the file or preset with ``--set``/``--lr``, or the checkpoint's with its changes."""
+    if checkpoint is None:
+        return overrides.changed_project(load_source(args), args)
+    return overrides.resumed_project(checkpoint, args)
+
+
+def _launch(args: argparse.Namespace) -> int:
+    """``--nproc-per-node N``: check the run, then start torchrun with every process writing to one folder."""
+    if args.nproc_per_node < 1:
+        raise ConfigError("--nproc-per-node must be at least 1", field="nproc_per_node")
+    checkpoint = load_checkpoint(args.resume) if args.resume else None
+    project = _project(args, checkpoint)
+    argv = _without_nproc(args.argv)
+    if args.out is None:  # the processes must agree on the folder: it is chosen here, once
+        argv += ["--out", str(_default_folder(project))]
+    return launch(project, int(args.nproc_per_node), argv)
+
+
+def _train(args: argparse.Namespace, project: Project, checkpoint: Checkpoint | None, folder: Path | None,
+           group: Group | None) -> int:
+    """Train in this process (one rank of a torchrun job when ``group``); only rank 0 reports and writes."""
     signals = StopOnSignals()  # a callback too: it learns the trainer when the fit starts
-    callbacks: list[Callback] = [
-        _FolderNote(folder),
-        JsonLines(sys.stdout) if args.json else ProgressBar(sys.stderr),
-        CheckpointCallback(folder / CHECKPOINTS, _every(args, project), project.training.keep_snapshots),
-        signals,
-    ]
+    callbacks: list[Callback] = [signals]
+    if folder is not None:
+        callbacks += [
+            _FolderNote(folder),
+            JsonLines(sys.stdout) if args.json else ProgressBar(sys.stderr),
+            CheckpointCallback(folder / CHECKPOINTS, _every(args, project), project.training.keep_snapshots),
+        ]
     with signals:
-        if checkpoint is not None:
-            trainer, result = overrides.resume(checkpoint, args.resume, callbacks, args)
-        else:
-            with Steps("loading data", sys.stderr) as progress:
-                data = prepare_data(project.data, progress=None if args.json else progress)
-            trainer = Trainer(project, data=data, callbacks=callbacks)
+        with Steps("loading data", sys.stderr) as progress:
+            quiet = args.json or folder is None
+            data = in_turn(group, lambda: prepare_data(project.data, progress=None if quiet else progress))
+        trainer = Trainer(project, data=data, callbacks=callbacks, group=group)
+        if checkpoint is None:
             overrides.load_initial_weights(trainer, args)
-            result = trainer.fit()
-        save_run(folder, trainer.project, trainer.model, result)
+        resume = overrides.resume_state(checkpoint, trainer, args) if checkpoint is not None else None
+        if args.control_stdin and folder is not None:
+            listen(trainer)
+        result = trainer.fit(resume=resume)
+        if folder is not None:
+            save_run(folder, trainer.project, trainer.model, result)
+    if folder is None:
+        return exit_status(signals.signum) if signals.signum is not None else 0
     if signals.signum is not None:
         print(f"interrupted by {signals.name}: a checkpoint is saved in {folder / CHECKPOINTS};"
               f" continue with: studio train --resume {folder}", file=sys.stderr)
@@ -110,6 +157,19 @@ def _train(args: argparse.Namespace, project: Project, checkpoint: Checkpoint | 
     if advice:  # the same advice the window gives after a run that failed for the learner
         print(advice, file=sys.stderr)
     return 0
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    """``train``'s own arguments with ``--nproc-per-node N`` taken out (what each process runs)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc-per-node":
+            skip = True
+        elif not arg.startswith("--nproc-per-node="):
+            out.append(arg)
+    return out
 
 
 class _FolderNote(Callback):

@@ -93,7 +93,14 @@ def resume_changed(checkpoint: Checkpoint, project: Project, callbacks: Iterable
 
     check_resumable(checkpoint.project, project)
     trainer = Trainer(project, data, callbacks)
+    return trainer, trainer.fit(resume=retuned_state(checkpoint, trainer))
+
+
+def retuned_state(checkpoint: Checkpoint, trainer: Any) -> dict[str, Any]:
+    """The saved state for ``trainer``, built from the checkpoint's project with changed optimizer settings."""
+    from studio.core.engine import Trainer
+
+    check_resumable(checkpoint.project, trainer.project)
     old = Trainer(checkpoint.project, trainer.data)
-    state = retune_state(checkpoint.state, old.optimizer.state_dict()["param_groups"],
-                         trainer.optimizer.state_dict()["param_groups"])
-    return trainer, trainer.fit(resume=state)
+    return retune_state(checkpoint.state, old.optimizer.state_dict()["param_groups"],
+                        trainer.optimizer.state_dict()["param_groups"])
