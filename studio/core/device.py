@@ -108,12 +108,14 @@ def available_devices() -> list[str]:
     return [kind for kind, probe in _PROBES.items() if any(info.available for info in probe())]
 
 
-def device_choices() -> tuple[str, ...]:
-    """The values ``training.device`` may take here: ``auto``, each present kind, each GPU if several."""
-    present = [info.name for info in list_devices() if info.available]
-    kinds = available_devices()
-    gpus = [name for name in present if name.startswith("cuda:")]
-    return ("auto", *kinds, *(gpus if len(gpus) > 1 else ()))
+def device_choices(devices: list[DeviceInfo] | None = None) -> tuple[str, ...]:
+    """The values ``training.device`` may take: ``auto``, each present kind, each GPU if several.
+
+    ``devices`` defaults to this machine's (:func:`list_devices`).
+    """
+    present = [info for info in (list_devices() if devices is None else devices) if info.available]
+    gpus = [info.name for info in present if info.kind == "cuda"]
+    return ("auto", *dict.fromkeys(info.kind for info in present), *(gpus if len(gpus) > 1 else ()))
 
 
 def cuda_count() -> int:

@@ -11,10 +11,12 @@ from collections.abc import Sequence
 
 from studio.core.data import PREPROCESSINGS
 from studio.core.params import Param
+from studio.core.vocab import Precision
 
 
 def training_params(devices: Sequence[str]) -> tuple[Param, ...]:
-    """The training settings (fields of ``TrainingSpec``); ``devices`` are those present besides ``auto``."""
+    """The training settings (fields of ``TrainingSpec``); ``devices`` are the values ``device`` may take here
+    (``auto`` first: :func:`studio.core.device.device_choices`)."""
     return (
         Param("epochs", "int", 20, "How many passes over the training data.", min=1, max=10_000),
         Param("target_loss", "float", None, "Stop as soon as the training loss is at most this (of an epoch, or "
@@ -29,8 +31,18 @@ def training_params(devices: Sequence[str]) -> tuple[Param, ...]:
         Param("report_penalty", "bool", False, "Also plot and print the training loss plus the L2 penalty of weight "
               "decay (½·weight_decay·‖w‖²): with weight decay on, the data loss can rise while this total falls.",
               label="show the L2 penalty"),
-        Param("device", "choice", "auto", "Where to train; auto prefers a GPU when there is one.",
-              choices=("auto", *devices)),
+        Param("device", "choice", "auto", "Where to train; auto prefers a GPU when there is one. The list under the "
+              "form says what this computer has, and why a kind of device is missing.",
+              choices=tuple(devices)),
+        Param("precision", "choice", Precision.FP32, "Number format: fp32; bf16 (mixed precision, about twice as "
+              "fast on recent GPUs, runs on the CPU too); fp16 (mixed, with a gradient scaler; CUDA GPUs only).",
+              choices=tuple(Precision)),
+        Param("channels_last", "bool", False, "Keep pictures as height × width × channels: faster convolutions on "
+              "recent GPUs; the same numbers.", label="channels last"),
+        Param("compile", "bool", False, "torch.compile the network: slow first steps, then faster on long runs of "
+              "big networks; refused with a message where it cannot work."),
+        Param("sync_batchnorm", "bool", True, "With several processes (torchrun), batch norm uses the statistics of "
+              "the whole batch, as one process would.", label="sync batch norm"),
     )
 
 

@@ -34,6 +34,7 @@ from studio.ui.plots import PlotsPanel
 from studio.ui.run_commands import RunCommands
 from studio.ui.shell import Shell
 from studio.ui.status import TrainingStatus
+from studio.ui.targets import attach_targets
 from studio.ui.training import TrainingController
 from studio.ui.widgets.dataset_panel import DatasetPanel
 from studio.ui.widgets.layer_editor import LayerEditor
@@ -54,6 +55,7 @@ FEATURES: dict[str, Feature] = {
     "lab": attach_lab,  # the Lab page; diagnostics on every run
     "inspect": attach_inspect,  # the Inspect page; live views on every run
     "lessons": attach_lessons,  # the Experiments menu: each classic lesson's preset
+    "targets": attach_targets,  # where Train trains: this window, N local processes, a command
 }
 
 
@@ -217,4 +219,5 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.training.stop()
+        self.training.shutdown()
         self.host.shutdown()

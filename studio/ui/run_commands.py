@@ -60,6 +60,7 @@ class RunCommands(QObject):
             w.commands[key].setObjectName(name)
         w.commands.connect({"resume_run": self.resume_run, "fine_tune": self.fine_tune, "export": self.export})
         w.training.add_run_callbacks(self.tracker.callbacks)
+        w.training.processRunStarted.connect(self.tracker.adopt)
         w.worker.fitEnded.connect(self.tracker.fit_ended)
         w.status.add_end_note(self.tracker.end_note)
         w.history.runAdded.connect(self._run_added)

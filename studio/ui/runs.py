@@ -103,6 +103,12 @@ class RunTracker(QObject):
             return []
         return [RunSaver(self.current, project, self._saveFailed.emit)]
 
+    @Slot(str)
+    def adopt(self, folder: str) -> None:
+        """A run in another process writes its run folder itself: ``folder`` is the current run's."""
+        self._problem = ""
+        self.current = Path(folder)
+
     def root(self) -> Path:
         """The folder that holds the run folders."""
         return self._root()

@@ -150,7 +150,9 @@ class TrainingStatus(QObject):
         self._total_steps = event.total_epochs * event.steps_per_epoch
         self.speed.setText("")
         self.eta.setText("")
-        self._set(f"Training on {event.device.upper()} · {event.n_train:,} samples · {event.param_count:,} weights",
+        where = event.device.upper() + (f" × {event.processes} processes" if event.processes > 1 else "")
+        precision = "" if event.precision == "fp32" else f" · {event.precision}"
+        self._set(f"Training on {where}{precision} · {event.n_train:,} samples · {event.param_count:,} weights",
                   _Kind.STATE)
 
     def on_batches(self, events: Sequence) -> None:

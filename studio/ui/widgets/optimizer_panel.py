@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from studio.core.device import DeviceInfo, device_choices
 from studio.core.optim import LOSSES, OPTIMIZERS, SCHEDULES
 from studio.core.project import Choice, Project
 from studio.core.settings import training_params
@@ -27,13 +28,25 @@ TRAINING_FIELDS = {
     "shuffle": "shuffleCheck",
     "report_penalty": "reportPenaltyCheck",
     "device": "deviceCombo",
+    "precision": "precisionCombo",
+    "channels_last": "channelsLastCheck",
+    "compile": "compileCheck",
+    "sync_batchnorm": "syncBatchNormCheck",
 }
 
 
-def _devices() -> list[str]:
-    from studio.core.device import available_devices  # probes CUDA/MPS once, no tensor work
+def _devices() -> list[DeviceInfo]:
+    from studio.core.device import list_devices  # probes CUDA/MPS once, no tensor work
 
-    return available_devices()
+    return list_devices()
+
+
+def device_summary(devices: Sequence[DeviceInfo]) -> str:
+    """The device list under the training form: this computer's devices by name and memory, then each absent
+    kind and why (``python main.py devices`` prints the same)."""
+    present = [f"• {info.label}" for info in devices if info.available]
+    absent = [f"• {info.label}: absent ({info.reason})" for info in devices if not info.available]
+    return "\n".join(["This computer has:", *present, *absent])
 
 
 class OptimizerPanel(QScrollArea):
@@ -42,7 +55,7 @@ class OptimizerPanel(QScrollArea):
     edited = Signal()
     lossChanged = Signal(str)
 
-    def __init__(self, devices: Sequence[str] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, devices: Sequence[DeviceInfo] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("optimizerPanel")
         self.setWidgetResizable(True)
@@ -53,13 +66,23 @@ class OptimizerPanel(QScrollArea):
         )
         self.loss = ChoiceSection(LOSSES, "lossCombo", "Loss function")
         self.schedule = ChoiceSection(SCHEDULES, "scheduleCombo", "Learning-rate schedule")
-        self.training = ParamForm(training_params(devices if devices is not None else _devices()), owner="training")
+        self.devices = list(devices) if devices is not None else _devices()
+        self.training = ParamForm(training_params(device_choices(self.devices)), owner="training")
         for param, object_name in TRAINING_FIELDS.items():
             field = self.training.field(param)
             field.setObjectName(object_name)
+        self.device_list = QLabel(device_summary(self.devices))
+        self.device_list.setObjectName("deviceList")
+        self.device_list.setWordWrap(True)
+        self.device_list.setAccessibleName("The devices of this computer")
+        training_box = QWidget()
+        box_layout = QVBoxLayout(training_box)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        box_layout.addWidget(self.training)
+        box_layout.addWidget(self.device_list)
         # Two columns: the update rule (optimizer, its schedule), and what is minimised for how long.
         for column in ((("Optimizer", self.optimizer), ("Learning-rate schedule", self.schedule)),
-                       (("Loss", self.loss), ("Training", self.training))):
+                       (("Loss", self.loss), ("Training", training_box))):
             stack = QVBoxLayout()
             for title, widget in column:
                 stack.addWidget(_group(title, widget))

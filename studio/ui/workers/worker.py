@@ -267,6 +267,15 @@ class Worker(QObject):
         for end in ends:
             self.fitEnded.emit(end)
 
+    def deliver(self, events: list[Any]) -> None:
+        """Emit events of a run in another process (GUI thread), exactly as a parcel of this worker's own run.
+
+        A run started as another process (:mod:`studio.ui.process_run`) reads the engine's events from its
+        JSON stream; going through here, the plots, status bar, run history and Inspect tab cannot tell it
+        from a run in this thread.
+        """
+        self._deliver(events)
+
     def _attach(self, trainer: TrainerLike) -> None:
         """Publish the trainer to the GUI thread, applying a stop or pause requested before it existed."""
         with self._lock:
