@@ -8,6 +8,7 @@ tests share two runs (module fixtures) and keep the data and the networks tiny.
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import struct
@@ -23,6 +24,8 @@ import torch
 from studio.core.checkpoint import list_checkpoints, load_checkpoint, resume_fit
 from studio.core.data import prepare_data
 from studio.core.engine import Trainer
+from studio.core.events import LayerStats
+from studio.core.eventstream import decode
 from studio.core.project import Choice, DataSpec, LayerSpec, ModelSpec, Project, TrainingSpec, save_project
 from studio.core.runs import load_run
 
@@ -139,6 +142,8 @@ def test_two_processes_train_a_cnn_with_batch_norm_like_one(tmp_path: Path) -> N
     one = one_process(project)
     assert two["1.running_var"].ne(1).all()  # batch norm's statistics moved, over the global batch
     assert max_difference(two, one) < TOLERANCE
+    stats = [e for e in map(decode, proc.stdout.splitlines()) if isinstance(e, LayerStats)]
+    assert stats and all(math.isfinite(e.act_mean[1]) for e in stats)  # rank 0 watches the synchronised layer
 
 
 def _rank_pid(marker: str, rank: int) -> int | None:

@@ -95,13 +95,14 @@ class Trainer:
             model = build_model(self.project.model, self.data.input_shape, self.training.seed)
         self.model = self.runtime.place(model)
         self.threads = self._step_threads()
+        # The forwards a step runs through (DDP, compiled); batch norm layers are synchronised in place, so the
+        # rows below are the modules that train.
+        self._forward, self._eager = self.runtime.forwards(self.model)
         # One label per row, rows inside blocks too ("3.2 Linear 64"); foreign models: one per child.
         self.units = model_units(self.model, self.project.model.layers)
         self.layer_names = tuple(unit.label for unit in self.units)
         self.loss_fn = build_loss(self.project.loss, self.data.task, self.data.num_classes or None)
         self.optimizer = build_optimizer(self.project.optimizer, self._param_groups())
-        # The forwards a step runs through (DDP, compiled); batch norm layers are synchronised in place.
-        self._forward, self._eager = self.runtime.forwards(self.model)
         self._batches, self._val_batches = self._make_batches()
         self.steps_per_epoch = len(self._batches)
         self.schedule = build_schedule(self.project.schedule, self.optimizer, self.training.epochs, len(self._batches))
