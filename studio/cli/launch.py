@@ -41,10 +41,13 @@ def check(project: Project, processes: int, local_processes: int) -> torch.devic
 def launch(project: Project, processes: int, argv: Sequence[str]) -> int:
     """Run ``train`` with ``argv`` (its own arguments, without ``--nproc-per-node``) on ``processes`` processes."""
     check(project, processes, processes)
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import get_args_parser, run
 
-    logging.getLogger("torch.distributed").setLevel(logging.CRITICAL)
+    for name in [*logging.root.manager.loggerDict, "torch.distributed"]:  # elastic's loggers set their own levels
+        if name.startswith("torch.distributed"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     # The cores shared out (torchrun would set 1 and warn about it on every start).
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // processes)))
     torchrun = get_args_parser().parse_args(
@@ -54,6 +57,10 @@ def launch(project: Project, processes: int, argv: Sequence[str]) -> int:
         run(torchrun)
     except ChildFailedError as exc:
         return _report(exc.failures)
+    except SignalException as exc:
+        # Ctrl+C or SIGTERM: torchrun passed it on once to its processes (in sessions of their own), which
+        # stopped cleanly with a checkpoint and said so.
+        return 128 + int(exc.sigval)
     return 0
 
 

@@ -116,9 +116,13 @@ def _launch(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(args.resume) if args.resume else None
     project = _project(args, checkpoint)
     argv = _without_nproc(args.argv)
-    if args.out is None:  # the processes must agree on the folder: it is chosen here, once
-        argv += ["--out", str(_default_folder(project))]
-    return launch(project, int(args.nproc_per_node), argv)
+    if args.out is not None:
+        return launch(project, int(args.nproc_per_node), argv)
+    folder = _default_folder(project)  # the processes must agree on the folder: it is chosen here, once
+    try:
+        return launch(project, int(args.nproc_per_node), [*argv, "--out", str(folder)])
+    finally:
+        _discard_if_empty(folder)  # nothing written (a refused launch): no empty folder left behind
 
 
 def _train(args: argparse.Namespace, project: Project, checkpoint: Checkpoint | None, folder: Path | None,
