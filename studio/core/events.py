@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.vocab import EndReason
+from studio.core.vocab import EndReason, Precision
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class FitStart:
     param_count: int
     start_epoch: int
     processes: int = 1
-    precision: str = "fp32"
+    precision: str = Precision.FP32
 
 
 @dataclass(frozen=True)

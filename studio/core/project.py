@@ -19,6 +19,7 @@ from typing import Any
 from studio.core.errors import InvalidProjectError, ProjectFileError
 from studio.core.io import MB, atomic_write_text, read_bounded
 from studio.core.validate import parse_json, validate_project
+from studio.core.vocab import Precision
 
 SCHEMA_VERSION = 1
 # A project is a few kilobytes; a bigger file is a mistake (or a device) and is refused unread.
@@ -112,7 +113,7 @@ class TrainingSpec:
     keep_snapshots: int = _limited(3, minimum=1, maximum=MAX_COUNT)
     target_check: str = _limited("epoch", enum=list(TARGET_CHECKS))
     report_penalty: bool = False
-    precision: str = "fp32"
+    precision: str = _limited(Precision.FP32, enum=list(Precision))
     channels_last: bool = False
     compile: bool = False
     sync_batchnorm: bool = True

@@ -115,13 +115,12 @@ def registries() -> dict[str, Any]:
     """The registries whose names the schema lists (imported here: they pull in torch)."""
     from studio.core.data import DATASETS, PREPROCESSINGS
     from studio.core.device import DEVICE_PATTERN
-    from studio.core.engine.precision import PRECISIONS
     from studio.core.init import BIAS_INITS, INITS
     from studio.core.layers import LAYERS
     from studio.core.optim import LOSSES, OPTIMIZERS, SCHEDULES
 
     return {"layers": LAYERS, "inits": INITS, "bias_inits": BIAS_INITS, "datasets": DATASETS,
-            "preprocessings": PREPROCESSINGS, "devices": DEVICE_PATTERN, "precisions": PRECISIONS,
+            "preprocessings": PREPROCESSINGS, "devices": DEVICE_PATTERN,
             "optimizer": OPTIMIZERS, "loss": LOSSES, "schedule": SCHEDULES}
 
 
@@ -139,7 +138,6 @@ def _definitions(reg: dict[str, Any]) -> dict[str, Any]:
     data["preprocessing"]["enum"] = reg["preprocessings"].names()
     training = defs["TrainingSpec"]["properties"]
     training["device"].update(pattern=reg["devices"], title="auto, cpu, cuda, cuda:N (one GPU) or mps")
-    training["precision"]["enum"] = reg["precisions"].names()
     defs["LayerSpec"]["allOf"] = (_per_name("type", "params", reg["layers"].items())
                                   + _per_name("init", "init_params", reg["inits"].items()))
     defs["ModelSpec"]["allOf"] = (_per_name("init", "init_params", reg["inits"].items())

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from studio.core.events import FitEnd
-from studio.core.vocab import TrainingState
+from studio.core.vocab import Precision, TrainingState
 from studio.ui.widgets.elided import ElidedLabel
 
 
@@ -151,7 +151,7 @@ class TrainingStatus(QObject):
         self.speed.setText("")
         self.eta.setText("")
         where = event.device.upper() + (f" × {event.processes} processes" if event.processes > 1 else "")
-        precision = "" if event.precision == "fp32" else f" · {event.precision}"
+        precision = "" if event.precision == Precision.FP32 else f" · {event.precision}"
         self._set(f"Training on {where}{precision} · {event.n_train:,} samples · {event.param_count:,} weights",
                   _Kind.STATE)
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox, QWidget
 
 from studio.core.targets import DEFAULT_COMMAND, RunTarget, TargetKind
-from studio.ui import training as states
+from studio.core.vocab import TrainingState
 from studio.ui.shell import Shell
 
 # The picker's entries: the kind and its label.
@@ -91,7 +91,7 @@ def saved_target() -> RunTarget:
     settings = QSettings()
     try:
         return RunTarget(TargetKind(str(settings.value(f"{SETTINGS_KEY}/kind", TargetKind.HERE.value))),
-                         int(settings.value(f"{SETTINGS_KEY}/processes", 2)),
+                         int(str(settings.value(f"{SETTINGS_KEY}/processes", 2))),
                          str(settings.value(f"{SETTINGS_KEY}/command", DEFAULT_COMMAND)))
     except ValueError:  # a settings file from elsewhere
         return RunTarget()
@@ -112,6 +112,6 @@ def attach_targets(w: Shell) -> TargetPicker:
         toolbar.addWidget(picker)
     picker.changed.connect(w.training.set_target)
     picker.changed.connect(save_target)
-    w.training.stateChanged.connect(lambda state: picker.setEnabled(state == states.IDLE))
+    w.training.stateChanged.connect(lambda state: picker.setEnabled(state == TrainingState.IDLE))
     w.training.set_target(picker.target())
     return picker

@@ -13,8 +13,8 @@ from studio.core.checkpoint import list_checkpoints
 from studio.core.history import FAILED
 from studio.core.runs import load_run
 from studio.core.targets import RunTarget, TargetKind
+from studio.core.vocab import EndReason, TrainingState
 from studio.ui.plots import LivePlot
-from studio.ui.training import IDLE, PAUSED, RUNNING
 from tests.ui.conftest import emissions, open_window, tiny_project
 from tests.ui.test_training_flow import EVERY_PLOT
 
@@ -50,7 +50,7 @@ def test_local_processes_fill_the_plots_and_stop_cleanly(qtbot, temp_settings, w
     started = emissions(window.training.processRunStarted)
 
     window.commands["train"].trigger()
-    assert window.training.state == RUNNING
+    assert window.training.state == TrainingState.RUNNING
     qtbot.waitUntil(lambda: len(epochs) >= 2 and bool(stats), timeout=PROCESS_TIMEOUT_MS)
     for name in EVERY_PLOT:  # loss, accuracy, activations, gradients: the same events as a local run
         plot = window.findChild(LivePlot, name)
@@ -58,13 +58,13 @@ def test_local_processes_fill_the_plots_and_stop_cleanly(qtbot, temp_settings, w
     assert window.status.epochs.value() >= 2
 
     window.commands["pause"].trigger()
-    assert window.training.state == PAUSED
+    assert window.training.state == TrainingState.PAUSED
     window.commands["pause"].trigger()  # Resume
     window.commands["stop"].trigger()
     with qtbot.waitSignal(window.worker.fitEnded, timeout=PROCESS_TIMEOUT_MS) as ended:
         pass
-    assert ended.args[0].reason == "stopped"
-    qtbot.waitUntil(lambda: window.training.state == IDLE, timeout=PROCESS_TIMEOUT_MS)
+    assert ended.args[0].reason == EndReason.STOPPED
+    qtbot.waitUntil(lambda: window.training.state == TrainingState.IDLE, timeout=PROCESS_TIMEOUT_MS)
     folder = Path(started[0][0])
     run = load_run(folder)  # written by rank 0 after the clean stop
     assert run.metrics["reason"] == "stopped"
@@ -84,7 +84,7 @@ def test_a_command_that_dies_shows_its_reason(qtbot, temp_settings, windows) -> 
     edit.editingFinished.emit()
     failures = emissions(window.worker.trainingFailed)
     window.commands["train"].trigger()
-    qtbot.waitUntil(lambda: window.training.state == IDLE, timeout=PROCESS_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.training.state == TrainingState.IDLE, timeout=PROCESS_TIMEOUT_MS)
     (message, _hint), = failures
     assert message.startswith("precision fp16 needs a CUDA device")  # the process's own one line
     shown = window.dialogs.shown[-1]
@@ -97,4 +97,4 @@ def test_a_command_without_the_event_stream_is_refused(qtbot, temp_settings, win
     window.training.set_target(RunTarget(TargetKind.COMMAND, command="ssh box train {project}"))
     assert not window.training.train()
     assert "--json and --control-stdin" in window.dialogs.shown[-1].text
-    assert window.training.state == IDLE
+    assert window.training.state == TrainingState.IDLE

@@ -13,20 +13,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
 
 import torch
 
 from studio.core.errors import ConfigError
 from studio.core.registry import Registry
-
-
-class Precision(str, Enum):
-    """The values of ``training.precision``."""
-
-    FP32 = "fp32"
-    BF16 = "bf16"
-    FP16 = "fp16"
+from studio.core.vocab import Precision
 
 
 @dataclass(frozen=True)
@@ -43,11 +35,11 @@ class PrecisionType:
 
 PRECISIONS: Registry[PrecisionType] = Registry("precision")
 for _entry in (
-    PrecisionType(Precision.FP32.value, "fp32", None, False, ("cpu", "cuda", "mps"),
+    PrecisionType(Precision.FP32, "fp32", None, False, ("cpu", "cuda", "mps"),
                   "32-bit floats everywhere: the reference, on every device."),
-    PrecisionType(Precision.BF16.value, "bf16 (mixed)", torch.bfloat16, False, ("cpu", "cuda", "mps"),
+    PrecisionType(Precision.BF16, "bf16 (mixed)", torch.bfloat16, False, ("cpu", "cuda", "mps"),
                   "Products in bfloat16, weights in float32: about twice as fast on recent GPUs, same range as fp32."),
-    PrecisionType(Precision.FP16.value, "fp16 (mixed, scaled)", torch.float16, True, ("cuda",),
+    PrecisionType(Precision.FP16, "fp16 (mixed, scaled)", torch.float16, True, ("cuda",),
                   "Products in float16 with a gradient scaler: for GPUs without bfloat16 (before Ampere)."),
 ):
     PRECISIONS.register(_entry.name, _entry)

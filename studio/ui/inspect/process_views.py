@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject
 from studio.core.events import EpochEnd, FitEnd, FitStart
 from studio.core.inspect import InspectCallback
 from studio.core.inspect.replay import SavedRun
-from studio.ui import training as states
+from studio.core.vocab import TrainingState
 from studio.ui.inspect.panel import InspectPanel
 from studio.ui.shell import Shell
 
@@ -77,7 +77,7 @@ class ProcessRunViews(QObject):
 
     def _state_changed(self, state: str) -> None:
         callback, folder, end = self._callback, self.folder, self._end
-        if state != states.IDLE or folder is None:
+        if state != TrainingState.IDLE or folder is None:
             return
         self.folder, self._callback, self._end = None, None, None
         if callback is None or end is None:

@@ -8,16 +8,19 @@ spin box because its Param says ``log=True``). The panel reads from and writes t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from studio.core.device import DeviceInfo, device_choices
 from studio.core.optim import LOSSES, OPTIMIZERS, SCHEDULES
 from studio.core.project import Choice, Project
 from studio.core.settings import training_params
 from studio.ui.widgets.choice_section import ChoiceSection
 from studio.ui.widgets.param_form import ParamForm
+
+if TYPE_CHECKING:
+    from studio.core.device import DeviceInfo
 
 TRAINING_FIELDS = {
     "epochs": "epochsSpin",
@@ -39,6 +42,12 @@ def _devices() -> list[DeviceInfo]:
     from studio.core.device import list_devices  # probes CUDA/MPS once, no tensor work
 
     return list_devices()
+
+
+def _choices(devices: list[DeviceInfo]) -> tuple[str, ...]:
+    from studio.core.device import device_choices
+
+    return device_choices(devices)
 
 
 def device_summary(devices: Sequence[DeviceInfo]) -> str:
@@ -67,7 +76,7 @@ class OptimizerPanel(QScrollArea):
         self.loss = ChoiceSection(LOSSES, "lossCombo", "Loss function")
         self.schedule = ChoiceSection(SCHEDULES, "scheduleCombo", "Learning-rate schedule")
         self.devices = list(devices) if devices is not None else _devices()
-        self.training = ParamForm(training_params(device_choices(self.devices)), owner="training")
+        self.training = ParamForm(training_params(_choices(self.devices)), owner="training")
         for param, object_name in TRAINING_FIELDS.items():
             field = self.training.field(param)
             field.setObjectName(object_name)
