@@ -48,7 +48,8 @@ def decode(line: str) -> Event | None:
         return None
     if not isinstance(data, dict) or data.get("event") not in _CLASSES:
         return None
-    return from_dict(_CLASSES[data.pop("event")], data)
+    event: Event = from_dict(_CLASSES[data.pop("event")], data)
+    return event
 
 
 def from_dict(cls: type, data: dict[str, Any]) -> Any:
@@ -65,7 +66,8 @@ def _value(hint: Any, value: Any) -> Any:
     args = typing.get_args(hint)
     if typing.get_origin(hint) is tuple:
         item = args[0]
-        return tuple(from_dict(item, v) if dataclasses.is_dataclass(item) else v for v in value)
+        return tuple(from_dict(item, v) if isinstance(item, type) and dataclasses.is_dataclass(item) else v
+                     for v in value)
     if hint is float and value is None:
         return math.nan
     return value

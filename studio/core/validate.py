@@ -222,8 +222,8 @@ def _describe(error: ValidationError, data: Any) -> tuple[str, str]:
     if kind == "required":
         missing = next(k for k in limit if k not in value)
         return f"{where} needs {json.dumps(missing)}", field_name([*error.absolute_path, missing])
-    if kind == "pattern" and "title" in error.schema:  # e.g. the device: "auto, cpu, cuda, cuda:N or mps"
-        return f"{where} must be {error.schema['title']}; got {_show(value)}", field
+    if kind == "pattern" and "title" in schema:  # e.g. the device: "auto, cpu, cuda, cuda:N or mps"
+        return f"{where} must be {schema['title']}; got {_show(value)}", field
     return f"{where} {_rule(kind, limit, value, error.message)}", field
 
 

@@ -23,7 +23,7 @@ from studio.core.project import Choice, LayerSpec, ModelSpec, Project, TrainingS
 from tests.core.test_engine import blobs, mlp_project
 
 
-def images(n: int = 40, n_val: int = 8):  # noqa: ANN201 - PreparedData
+def images(n: int = 40, n_val: int = 8):
     """Tiny 1×6×6 pictures whose class is the brightest quadrant."""
     from studio.core.data import PreparedData, Preprocessing
 

@@ -28,10 +28,10 @@ def curve_points(plot: LivePlot) -> int:
 
 
 @pytest.fixture
-def windows(qtbot, host):  # noqa: ANN201 - opens windows; shuts each down (and its training process) at the end
+def windows(qtbot, host):
     opened = []
 
-    def open_(**kwargs: object):  # noqa: ANN202
+    def open_(**kwargs: object):
         opened.append(open_window(qtbot, host, **kwargs))
         return opened[-1]
 

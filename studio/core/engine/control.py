@@ -92,7 +92,8 @@ class AgreedControl(Control):
             self._agree()
 
     def _agree(self) -> None:
-        self._agreed = self.group.agree(self._stop.is_set(), not self._running.is_set())
+        stop, pause = self.group.agree(self._stop.is_set(), not self._running.is_set())
+        self._agreed = (stop, pause)
 
     def reset(self) -> None:
         super().reset()

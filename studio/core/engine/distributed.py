@@ -108,7 +108,7 @@ class Group:
         self.device = device
         self.backend = BACKENDS[device.type]
         if not dist.is_initialized():
-            dist.init_process_group(self.backend, timeout=timeout, **_device_id(device))
+            dist.init_process_group(self.backend, timeout=timeout, device_id=_device_id(device))
 
     @property
     def rank(self) -> int:
@@ -141,7 +141,7 @@ class Group:
 
     def barrier(self) -> None:
         with guarded():
-            dist.barrier(**({"device_ids": [self.device.index]} if self.device.type == "cuda" else {}))
+            dist.barrier(device_ids=[self.device.index] if self.device.type == "cuda" else None)
 
     def wrap(self, model: nn.Module, sync_batchnorm: bool) -> nn.Module:
         """``model`` in DDP, its batch norm layers synchronised first unless ``sync_batchnorm`` is off."""
@@ -183,12 +183,12 @@ def guarded() -> Iterator[None]:
         raise failure from None
 
 
-def _device_id(device: torch.device) -> dict:
+def _device_id(device: torch.device) -> torch.device | None:
     """NCCL binds a process group to this process's GPU (so collectives never touch another process's GPU)."""
     if device.type != "cuda":
-        return {}
+        return None
     torch.cuda.set_device(device)
-    return {"device_id": device}
+    return device
 
 
 def rank_device(kind: str, launch: Launch) -> torch.device:

@@ -59,13 +59,14 @@ def check_precision(name: str, device: torch.device) -> PrecisionType:
         raise ConfigError(f"precision {name} needs a {where} device; this run trains on the {device.type.upper()}:"
                           f" choose {' or '.join(p for p in PRECISIONS if device.type in PRECISIONS.get(p).devices)}",
                           field="precision")
-    problem = _DEVICE_CHECKS.get(device.type, lambda p, d: "")(precision, device)
+    check = _DEVICE_CHECKS.get(device.type)
+    problem = check(precision, device) if check is not None else ""
     if problem:
         raise ConfigError(f"precision {name}: {problem}", field="precision")
     return precision
 
 
-def autocast(precision: PrecisionType, device: torch.device) -> contextlib.AbstractContextManager:
+def autocast(precision: PrecisionType, device: torch.device) -> contextlib.AbstractContextManager[None]:
     """The context the forward pass and the loss run in (a no-op for fp32)."""
     if precision.dtype is None:
         return contextlib.nullcontext()

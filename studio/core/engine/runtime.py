@@ -109,7 +109,7 @@ class Runtime:
         """``tensor`` summed over all processes, in place (itself in one process)."""
         return self.group.sum_(tensor) if self.group is not None else tensor
 
-    def eval_context(self) -> contextlib.AbstractContextManager:
+    def eval_context(self) -> contextlib.AbstractContextManager[None]:
         """The autocast validation runs under (the training precision)."""
         return autocast(self.precision, self.device)
 
@@ -121,15 +121,15 @@ class Runtime:
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
 
-    def _compile_guard(self) -> contextlib.AbstractContextManager:
+    def _compile_guard(self) -> contextlib.AbstractContextManager[None]:
         return _compile_failure() if self.compile and not self._compiled_ok else contextlib.nullcontext()
 
 
 def check_compile() -> None:
     """A :class:`ConfigError` where ``torch.compile`` cannot work at all (e.g. a Python it does not support yet)."""
-    import torch._dynamo
+    from torch._dynamo.eval_frame import is_dynamo_supported
 
-    if not torch._dynamo.is_dynamo_supported():
+    if not is_dynamo_supported():
         raise ConfigError("compile is not supported by this PyTorch on this Python; turn compile off", field="compile")
 
 

@@ -11,6 +11,8 @@ so a checkpoint written by N processes loads into a plain network and back.
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -28,11 +30,11 @@ class _Sum(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:
-        return _Sum.apply(grad)
+        return cast(torch.Tensor, _Sum.apply(grad))
 
 
 def all_sum(tensor: torch.Tensor) -> torch.Tensor:
-    return _Sum.apply(tensor)
+    return cast(torch.Tensor, _Sum.apply(tensor))
 
 
 def _synced() -> bool:

@@ -11,9 +11,11 @@ loaded in this window (the Data tab); without it the tab says so.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QObject
 
+from studio.core.callbacks import FitContext
 from studio.core.events import EpochEnd, FitEnd, FitStart
 from studio.core.inspect import InspectCallback
 from studio.core.inspect.replay import SavedRun
@@ -55,7 +57,7 @@ class ProcessRunViews(QObject):
 
         def start() -> None:
             self._run = SavedRun.start(project, data)
-            callback.on_fit_start(self._run, event)
+            callback.on_fit_start(_as_fit(self._run), event)
 
         self.w.worker.submit("Inspect views", start)
 
@@ -67,7 +69,7 @@ class ProcessRunViews(QObject):
 
         def update() -> None:
             if self._run is not None and self._run.load_latest(folder):
-                callback.on_epoch_end(self._run, last)
+                callback.on_epoch_end(_as_fit(self._run), last)
 
         self.w.worker.submit("Inspect views", update)
 
@@ -85,6 +87,11 @@ class ProcessRunViews(QObject):
 
         def finish() -> None:
             if self._run is not None and self._run.load_final(folder, end.epochs_completed, end.steps):
-                callback.on_fit_end(self._run, end)
+                callback.on_fit_end(_as_fit(self._run), end)
 
         self.w.worker.submit("Inspect views", finish)
+
+
+def _as_fit(run: SavedRun) -> FitContext:
+    """The saved run as the inspect callback's trainer (it reads only the project, data, model and progress)."""
+    return cast(FitContext, run)
