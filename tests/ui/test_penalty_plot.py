@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from studio.core.device import DeviceInfo
 from studio.core.events import EpochEnd, FitStart
 from studio.core.presets import default_project
 from studio.ui.plots import PlotsPanel
@@ -29,7 +30,7 @@ def test_the_total_curve_appears_only_with_a_penalty(qtbot) -> None:
 
 
 def test_the_training_form_edits_the_target_check_and_the_penalty(qtbot) -> None:
-    panel = OptimizerPanel(devices=["cpu"])
+    panel = OptimizerPanel(devices=[DeviceInfo("cpu", "CPU")])
     qtbot.addWidget(panel)
     project = default_project()
     panel.load(project)
