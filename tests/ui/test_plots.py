@@ -11,7 +11,7 @@ from PySide6.QtGui import QImage
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
 from studio.core.history import RunRecord
 from studio.core.project import Project
-from studio.ui.plots import PlotsPanel
+from studio.ui.plots import LivePlot, PlotsPanel
 from studio.ui.plots.buffers import Series, SmoothedSeries, ema
 from studio.ui.plots.pacing import RepaintPacer
 from studio.ui.plots.ranges import next_x_range, next_y_range, padded, snapped
@@ -308,9 +308,11 @@ def test_legends_sit_outside_the_curves(qtbot, panel: PlotsPanel) -> None:
     for key in ("loss", "accuracy"):
         plot = panel.plots[key]
         assert plot.legend is not None and plot.legend.isVisible()
-        view = plot.getPlotItem().vb.sceneBoundingRect()
-        legend = plot.legend.sceneBoundingRect()
-        assert legend.height() > 0 and legend.top() >= view.bottom(), key
+        def below(p: LivePlot = plot) -> bool:  # once laid out: under the data, which the view holds
+            return p.legend.sceneBoundingRect().top() >= p.getPlotItem().vb.sceneBoundingRect().bottom()
+
+        qtbot.waitUntil(below)
+        assert plot.legend.sceneBoundingRect().height() > 0, key
         assert len(plot.legend.items) == 2
 
 
@@ -332,5 +334,6 @@ def test_an_empty_plot_says_why(qtbot, panel: PlotsPanel) -> None:
     for key in ("activation", "variance", "gradient"):
         assert panel.plots[key].empty_label.isVisible() and panel.plots[key].empty_label.text() == STATS_OFF
     assert not panel.plots["loss"].empty_label.isVisible()  # it has data
+    assert [label.text for _item, label in panel.plots["loss"].legend.items] == ["train (smoothed)"]  # no val yet
     panel.clear()
     assert panel.plots["loss"].empty_label.text() == NO_RUN

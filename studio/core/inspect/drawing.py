@@ -6,8 +6,9 @@ their 32x32 bitmap (every digit spans the full height) before the 4x4 blocks wer
 in a corner of the pad is none of that, and a network that never saw such a picture answers with confidence and
 wrongly (a clear "0" read as "4 (100%)"). So a drawing is cropped to its ink, scaled to the height of the box
 that the dataset's own pictures fill (aspect kept unless that makes it wider than the box), placed by its centre
-of mass where theirs lies, and averaged down to the input size. The box and the centre are measured from the
-training pictures, not hard-coded per dataset.
+of mass where theirs lies, averaged down to the input size and brightened to the ink of the training pictures
+(a large drawing scaled down leaves a thin grey stroke). The box, the centre and the brightness are measured
+from the training pictures, not hard-coded per dataset.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ MNIST_BOX = 20 / 28  # without pictures to measure (streaming data): MNIST's rul
 @dataclass(frozen=True)
 class PictureStyle:
     """Where the ink of a training picture lies, in input pixels: the ``box`` (height, width) it fits and the
-    ``centre`` (row, column) of its centre of mass, pixel centres at +0.5."""
+    ``centre`` (row, column) of its centre of mass, pixel centres at +0.5; and how bright its ink is."""
 
     box: tuple[float, float]
     centre: tuple[float, float]
+    peak: float = 1.0  # the brightest pixel of a typical picture
 
     @classmethod
     def default(cls, shape: tuple[int, int]) -> PictureStyle:
@@ -67,7 +69,8 @@ def measure_style(pictures: np.ndarray) -> PictureStyle:
     heights, widths = _extent(ink.any(2)), _extent(ink.any(1))
     centre = np.median(_centre_of_mass(pictures), 0)
     box = (float(np.percentile(heights, BOX_PERCENTILE)), float(np.percentile(widths, BOX_PERCENTILE)))
-    return PictureStyle(box, (float(centre[0]), float(centre[1])))
+    peak = float(np.median(pictures.max((1, 2))))
+    return PictureStyle(box, (float(centre[0]), float(centre[1])), peak)
 
 
 _STYLES: dict[int, PictureStyle] = {}  # by id of a live PreparedData (unhashable: a dataclass with eq)
@@ -96,7 +99,8 @@ def _resize(picture: np.ndarray, height: int, width: int) -> np.ndarray:
 
 def fit_drawing(canvas: np.ndarray, style: PictureStyle, shape: tuple[int, int]) -> np.ndarray:
     """``canvas`` (a grey drawing at any resolution, light ink on black, [0, 1]) as an input picture of ``shape``:
-    cropped to its ink, scaled into ``style.box``, centred by mass on ``style.centre``, averaged down."""
+    cropped to its ink, scaled into ``style.box``, centred by mass on ``style.centre``, averaged down, its
+    brightest pixel made ``style.peak``."""
     h, w = shape
     top = float(canvas.max()) if canvas.size else 0.0
     if top <= 0:
@@ -111,11 +115,15 @@ def fit_drawing(canvas: np.ndarray, style: PictureStyle, shape: tuple[int, int])
     scaled = np.clip(_resize(crop, max(round(height), 1), max(round(width), 1)), 0, 1)
     centre = _centre_of_mass(scaled[None])[0] if scaled.sum() > 0 else np.array(scaled.shape) / 2
     fine = np.zeros((h * FINE, w * FINE), np.float32)
-    r0, c0 = (int(round(style.centre[k] * FINE - centre[k])) for k in (0, 1))
-    # Paste with clipping: a centre of mass near an edge may push a little of the stroke out of the frame.
+    # By the centre of mass, but never out of the frame: the digits fill their frame's height, so a "7" (heavy at
+    # the top) placed by its mass alone would lose its foot.
+    r0, c0 = (int(min(max(round(style.centre[k] * FINE - centre[k]), 0), max(fine.shape[k] - scaled.shape[k], 0)))
+              for k in (0, 1))
     fr0, fc0 = max(r0, 0), max(c0, 0)
     fr1, fc1 = min(r0 + scaled.shape[0], fine.shape[0]), min(c0 + scaled.shape[1], fine.shape[1])
     if fr0 < fr1 and fc0 < fc1:
         fine[fr0:fr1, fc0:fc1] = scaled[fr0 - r0:fr1 - r0, fc0 - c0:fc1 - c0]
     averaged: np.ndarray = fine.reshape(h, FINE, w, FINE).mean(axis=(1, 3))
-    return averaged
+    # A stroke thinned by scaling down averages to grey; the training pictures' ink is as bright as ``peak``.
+    top = float(averaged.max())
+    return averaged * (style.peak / top) if top > 0 else averaged

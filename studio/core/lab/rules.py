@@ -234,7 +234,9 @@ def _overfitting(w: Watch) -> list[Hint]:
     if e is None:
         return []
     found = _loss_overfit(w)
-    if found is None and e.train_acc is not None and e.val_acc is not None and e.train_acc - e.val_acc >= OVERFIT_GAP:
+    # Memorising means fitting the training data: a gap between two poor accuracies is noise, not overfitting.
+    if (found is None and e.train_acc is not None and e.val_acc is not None and e.train_acc >= LOW_ACC
+            and e.train_acc - e.val_acc >= OVERFIT_GAP):
         vals = [x.val_loss if x.val_loss is not None else math.inf for x in w.epochs]
         best = int(np.argmin(vals)) + 1
         found = (f"training accuracy {e.train_acc:.1%} vs validation {e.val_acc:.1%} in epoch {e.epoch}; "

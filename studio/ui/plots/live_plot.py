@@ -36,6 +36,7 @@ class _Curve:
     x: np.ndarray = field(default_factory=lambda: np.empty(0))
     y: np.ndarray = field(default_factory=lambda: np.empty(0))
     dirty: bool = False
+    name: str | None = None  # the legend's text; only curves with data are listed
 
 
 class LivePlot(pg.PlotWidget):
@@ -111,10 +112,20 @@ class LivePlot(pg.PlotWidget):
         self._update_empty()
 
     def _update_empty(self) -> None:
-        empty = not any(c.item.isVisible() and len(c.y) for c in self._curves.values())
-        self.empty_label.setVisible(empty and bool(self.empty_label.text()))
-        if self.legend is not None:
-            self.legend.setVisible(not empty)  # a key to curves that are not there would only puzzle
+        drawn = [c for c in self._curves.values() if c.item.isVisible() and len(c.y)]
+        self.empty_label.setVisible(not drawn and bool(self.empty_label.text()))
+        if self.legend is None:
+            return
+        # A key to curves that are not there would only puzzle (no validation split, nothing trained yet).
+        listed = [c for c in drawn if c.name]
+        if [item for item, _label in self.legend.items] != [c.item for c in listed]:
+            self.legend.clear()
+            for curve in listed:
+                self.legend.addItem(curve.item, curve.name)
+            # LegendItem sizes itself with setGeometry(0, 0, ...): the plot's grid must place it again.
+            self.legend.updateGeometry()
+            self.getPlotItem().layout.invalidate()
+        self.legend.setVisible(bool(listed))
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         super().resizeEvent(event)
@@ -129,7 +140,7 @@ class LivePlot(pg.PlotWidget):
         item = self.getPlotItem().plot(name=name, **style)
         item.setDownsampling(auto=True, method="peak")
         item.setClipToView(True)
-        self._curves[key] = _Curve(item)
+        self._curves[key] = _Curve(item, name=name)
         return item
 
     def remove_curve(self, key: str) -> None:
