@@ -158,8 +158,8 @@ class RunCommands(QObject):
         before = w.editor.model()
         after = plan.apply(before)
         if after != before:
-            row = w.editor.current_row()
-            w.undo_stack.push(EditCommand(w.editor.document, after, "Fine-tuning settings", row, row))
+            selection = w.editor.selection()
+            w.undo_stack.push(EditCommand(w.editor.document, after, "Fine-tuning settings", selection, selection))
         source, exclude = plan.source, plan.exclude(after)
 
         def load(trainer: Any) -> None:  # runs in the worker thread, on the freshly built network

@@ -81,7 +81,7 @@ def test_build_mlp_by_double_click_and_button(qtbot, editor: LayerEditor) -> Non
     add_by_button(qtbot, editor, "ReLU")
     add_by_double_click(qtbot, editor, "Linear")
     assert types(editor) == ["Linear", "ReLU", "Linear"]
-    assert editor.current_row() == 2  # the new layer is selected, ready for its settings
+    assert editor.current_path() == (2,)  # the new layer is selected, ready for its settings
     assert not editor.is_valid()[0]  # 64 outputs, digits needs 10
     with qtbot.waitSignal(editor.validityChanged) as blocker:
         set_param(editor, 2, "out_features", 10)
@@ -150,14 +150,14 @@ def test_move_up_down_duplicate_with_undo(qtbot, editor: LayerEditor, stack: QUn
     editor.set_model(ModelSpec([LayerSpec("Linear"), LayerSpec("ReLU"), LayerSpec("Dropout")]))
     editor.stack_view.select_row(2)
     qtbot.mouseClick(button(editor, "moveUpButton"), Qt.MouseButton.LeftButton)
-    assert types(editor) == ["Linear", "Dropout", "ReLU"] and editor.current_row() == 1
+    assert types(editor) == ["Linear", "Dropout", "ReLU"] and editor.current_path() == (1,)
     qtbot.mouseClick(button(editor, "moveUpButton"), Qt.MouseButton.LeftButton)
     assert types(editor) == ["Dropout", "Linear", "ReLU"]
     assert not button(editor, "moveUpButton").isEnabled()  # already at the top
     qtbot.mouseClick(button(editor, "moveDownButton"), Qt.MouseButton.LeftButton)
     assert types(editor) == ["Linear", "Dropout", "ReLU"]
     qtbot.mouseClick(button(editor, "duplicateButton"), Qt.MouseButton.LeftButton)
-    assert types(editor) == ["Linear", "Dropout", "Dropout", "ReLU"] and editor.current_row() == 2
+    assert types(editor) == ["Linear", "Dropout", "Dropout", "ReLU"] and editor.current_path() == (2,)
     for expected in (
         ["Linear", "Dropout", "ReLU"],
         ["Dropout", "Linear", "ReLU"],
@@ -166,7 +166,7 @@ def test_move_up_down_duplicate_with_undo(qtbot, editor: LayerEditor, stack: QUn
     ):
         stack.undo()
         assert types(editor) == expected
-    assert editor.current_row() == 2  # undo restores the selection of the time
+    assert editor.current_path() == (2,)  # undo restores the selection of the time
     stack.redo()
     assert types(editor) == ["Linear", "Dropout", "ReLU"]
 
@@ -227,7 +227,7 @@ def test_delete_key_deletes_the_selected_layer(qtbot, editor: LayerEditor, stack
     view.setFocus()
     editor.stack_view.select_row(1)
     qtbot.keyClick(view, Qt.Key.Key_Delete)
-    assert types(editor) == ["Linear", "Dropout"] and editor.current_row() == 1
+    assert types(editor) == ["Linear", "Dropout"] and editor.current_path() == (1,)
     assert stack.undoText() == "Delete ReLU"
 
 
@@ -270,7 +270,7 @@ def test_wrong_output_count_marks_the_last_linear(editor: LayerEditor) -> None:
     )
     ok, reason = editor.is_valid()
     assert not ok and reason.startswith("Layer 3 (Linear)")
-    assert editor.state().error_row == 2
+    assert editor.state().error_path == (2,)
 
 
 def test_bad_setting_is_shown_on_its_field(editor: LayerEditor) -> None:
@@ -400,7 +400,7 @@ def test_shape_problem_greys_later_rows_and_shows_in_properties(editor: LayerEdi
     )
     ok, reason = editor.is_valid()
     assert not ok and reason.startswith("Layer 3 (Conv2d)")
-    assert editor.state().error_row == 2
+    assert editor.state().error_path == (2,)
     assert cell(editor, 2, OUTPUT) == "—" and cell(editor, 3, OUTPUT) == ""
     assert "Not checked" in cell(editor, 3, LAYER, Qt.ItemDataRole.ToolTipRole)
     assert editor.findChild(QLabel, "totalParamsLabel").text() == "Total: unknown until the marked layer is fixed"

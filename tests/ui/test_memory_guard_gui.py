@@ -15,9 +15,10 @@ def test_a_network_too_large_is_marked_and_cannot_train(qtbot, temp_settings, ho
     try:
         window.editor.set_model(HUGE)
         state = window.editor.state()
-        assert not state.ok and 1 <= state.error_row <= 7
-        row = state.rows[state.error_row]
-        assert row.error.startswith(f"layer {state.error_row + 1} (Linear 65536) needs") and "in all" in row.error
+        assert not state.ok and state.error_path is not None and 1 <= state.error_path[0] <= 7
+        index = state.error_path[0]
+        row = state.rows[index]
+        assert row.error.startswith(f"layer {index + 1} (Linear 65536) needs") and "in all" in row.error
         assert window.train_blocker() == f"The network cannot be built: {row.error}"
         assert "Cannot train yet: layer" in window.commands["train"].toolTip()
         window.commands["train"].trigger()

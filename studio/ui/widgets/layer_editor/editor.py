@@ -1,48 +1,40 @@
-"""The layer-stack editor: palette, stack, properties and network initialisation, bound to one ModelSpec.
+"""The layer-stack editor: palette, stack tree, properties and network initialisation, bound to one ModelSpec.
 
-The spec lives in a plain :class:`ModelDocument`; every edit (buttons, keys, drag and drop, forms)
-is an :class:`EditCommand` pushed on the undo stack that the main window owns, and every change of
-the document, including undo and redo, refreshes the views and re-checks the shapes.
+The spec lives in a plain :class:`ModelDocument`; every edit (buttons, keys, drag and drop, forms) is an
+:class:`EditCommand` pushed on the undo stack that the main window owns, and every change of the document,
+including undo and redo, refreshes the views and re-checks the shapes. Rows are addressed by path
+(``studio.core.tree``): ``(3,)`` is the fourth row, ``(3, 1)`` the second row inside it.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QScrollArea,
-    QSplitter,
-    QStyle,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QWidget
 
 from studio.core.errors import StudioError
 from studio.core.init import INITS
-from studio.core.layers import LAYERS, LayerRole
+from studio.core.layers import LAYERS, LayerRole, as_path
 from studio.core.memory import TrainingPlan
 from studio.core.project import LayerSpec, ModelSpec
 from studio.core.shapes import parameter_shapes
+from studio.core.tree import Path, is_block, row_at
 from studio.ui.widgets.layer_editor import operations as ops
+from studio.ui.widgets.layer_editor.actions import EditorActions
 from studio.ui.widgets.layer_editor.commands import EditCommand, ModelDocument
+from studio.ui.widgets.layer_editor.layout import lay_out
 from studio.ui.widgets.layer_editor.network import NetworkInitPanel
 from studio.ui.widgets.layer_editor.palette import LayerPalette
 from studio.ui.widgets.layer_editor.properties import LayerProperties
 from studio.ui.widgets.layer_editor.rows import StackState, analyse
-from studio.ui.widgets.layer_editor.stack import StackModel, StackView
+from studio.ui.widgets.layer_editor.stack import StackModel
+from studio.ui.widgets.layer_editor.stack_view import StackView
 from studio.ui.widgets.layer_editor.status import StatusBar
-
-PALETTE_MIN_WIDTH = 140  # layer names and the start of their descriptions stay readable
-SETTINGS_MIN_WIDTH = 250  # the properties form: label, field and the network's initialisation
-LOCK_NOTE = "Training is running: the network is read-only until training stops."
 
 
 class LayerEditor(QWidget):
@@ -60,23 +52,33 @@ class LayerEditor(QWidget):
         self._n_outputs: int | None = None
         self._plan: TrainingPlan | None = None
         self._dataset_label = ""
-        self._locked = False
+        self.locked = False
         self._loading = False
         self._state: StackState = analyse(self.document.spec, None, None)
         self._validity: tuple[bool, str] | None = None
-        self._build()
-        self._make_actions()
+        self._shown_error: Path | None = None
+        self.layer_palette = LayerPalette()
+        self.stack_model = StackModel(self)
+        self.stack_view = StackView(self.stack_model)
+        self.properties = LayerProperties()
+        self.network_panel = NetworkInitPanel()
+        self.status = StatusBar()
+        self.edit_actions = EditorActions(self, self)
+        self.lock_note, self.input_label = lay_out(self, self.layer_palette, self.stack_view, self.properties,
+                                                   self.network_panel, self.status, self.edit_actions.buttons)
+        self._connect()
         self.document.subscribe(self._document_changed)
-        self._refresh(None)
+        self._refresh(())
 
     # -- public API -----------------------------------------------------------------------------
 
     def set_model(self, spec: ModelSpec) -> None:
-        """Show ``spec`` (a copy is kept). Not an edit: no undo command and no ``modelChanged`` (the caller
-        made the change); ``validityChanged`` still follows. The undo stack is left alone."""
+        """Show ``spec`` (a copy is kept; every block open). Not an edit: no undo command and no
+        ``modelChanged`` (the caller made the change); ``validityChanged`` still follows. The undo stack is
+        left alone."""
         self._loading = True
         try:
-            self.document.replace(copy.deepcopy(spec), 0 if spec.layers else None)
+            self.document.replace(copy.deepcopy(spec), ((0,),) if spec.layers else (), folded=())
         finally:
             self._loading = False
 
@@ -92,7 +94,7 @@ class LayerEditor(QWidget):
         self._n_outputs = n_outputs
         self._plan = plan
         self._dataset_label = dataset_label
-        self._refresh(self.stack_view.current_row())
+        self._refresh(self.selection())
 
     def is_valid(self) -> tuple[bool, str]:
         """Whether the network can train on the current data, and if not, why (the first problem)."""
@@ -105,7 +107,7 @@ class LayerEditor(QWidget):
         panel's to report (Train loads it), not a problem of the network.
         """
         state = self._state
-        if state.ok or (self._input is None and state.error_row < 0):
+        if state.ok or (self._input is None and state.error_path is None):
             return None
         return state.reason
 
@@ -115,219 +117,169 @@ class LayerEditor(QWidget):
 
     def set_locked(self, locked: bool) -> None:
         """While training runs: no edits (palette, buttons, forms, drops), with a visible note."""
-        self._locked = locked
+        self.locked = locked
         self.lock_note.setVisible(locked)
         self.layer_palette.setEnabled(not locked)
         self.stack_model.locked = locked
         self.properties.set_locked(locked)
         self.network_panel.set_locked(locked)
-        self._sync_actions()
+        self.edit_actions.sync()
 
-    def current_row(self) -> int | None:
-        return self.stack_view.current_row()
+    def selection(self) -> ops.Selection:
+        """The selected rows' paths, top to bottom."""
+        return tuple(self.stack_view.selected_paths())
+
+    def current_path(self) -> Path | None:
+        """The row whose settings show (the only selected one), or None."""
+        return self.stack_view.current_path()
 
     # -- edits (each one undoable) ----------------------------------------------------------------
 
-    def add_layer(self, type_name: str, row: int | None = None) -> None:
-        """Insert ``type_name`` at ``row``; by default below the selected row, or at the end."""
-        if row is None:
-            current = self.current_row()
-            row = current + 1 if current is not None else len(self.document.spec.layers)
-        row = min(max(row, 0), len(self.document.spec.layers))
-        self._push(ops.add_layer(self.document.spec, type_name, row), f"Add {type_name}", row)
-
-    def move_layer(self, source: int, target: int) -> None:
+    def add_layer(self, type_name: str, where: int | Path | None = None) -> None:
+        """Insert ``type_name`` at ``where`` (a top-level index or a path); by default below the selected row,
+        into the selected block when it is open, or at the end."""
         layers = self.document.spec.layers
-        if source == target or not (0 <= source < len(layers) and 0 <= target < len(layers)):
-            return
-        name = layers[source].type
-        self._push(ops.move_layer(self.document.spec, source, target), f"Move {name}", target)
+        if where is None:
+            selection = self.selection()
+            open_block = bool(selection) and max(selection) not in self.document.folded
+            path = ops.insertion_point(layers, selection, open_block)
+        else:
+            path = as_path(where)
+        self._edit(lambda spec: ops.add_row(spec, type_name, path), f"Add {type_name}")
 
-    def move_up(self) -> None:
-        row = self.current_row()
-        if row is not None:
-            self.move_layer(row, row - 1)
-
-    def move_down(self) -> None:
-        row = self.current_row()
-        if row is not None:
-            self.move_layer(row, row + 1)
-
-    def duplicate(self) -> None:
-        row = self.current_row()
-        if row is not None:
-            name = self.document.spec.layers[row].type
-            self._push(ops.duplicate_layer(self.document.spec, row), f"Duplicate {name}", row + 1)
-
-    def delete(self) -> None:
-        row = self.current_row()
-        if row is None:
-            return
-        after = ops.remove_layer(self.document.spec, row)
-        select = min(row, len(after.layers) - 1) if after.layers else None
-        self._push(after, f"Delete {self.document.spec.layers[row].type}", select)
-
-    def _set_param(self, name: str, value: Any) -> None:
-        row = self.current_row()
-        if row is None:
-            return
-        layer = self.document.spec.layers[row]
-        after = ops.set_layer_param(self.document.spec, row, name, value)
-        self._push(after, f"Change {layer.type} {name}", row, merge_key=_numeric_key(value, "param", row, name))
-
-    def _set_field(self, name: str, value: Any) -> None:
-        row = self.current_row()
-        if row is None:
-            return
-        layer = self.document.spec.layers[row]
-        if name == "init" and value != layer.init:
-            after = ops.set_layer_init(self.document.spec, row, value, self._starting_values(row, value))
-            self._push(after, f"Change {layer.type} initialisation", row)
-            return
-        after = ops.set_layer_field(self.document.spec, row, name, value)
-        text = f"Change {layer.type} {name.replace('_', ' ')}"
-        self._push(after, text, row, merge_key=_numeric_key(value, "field", row, name))
-
-    def _starting_values(self, row: int, init: str | None) -> dict[str, Any]:
-        """A new scheme's settings: for typed values, zeros of the row's shapes (when the data tells them)."""
-        if init is None or init not in INITS or not INITS.get(init).layer_only:
-            return {}
-        shapes = self._parameter_shapes(row) or {}
-        return {name: np.zeros(shape).tolist() for name, shape in shapes.items() if name in ("weight", "bias")}
-
-    def _parameter_shapes(self, row: int) -> dict[str, tuple[int, ...]] | None:
-        """Row ``row``'s weight and bias shapes for the current data, or None when they are not known."""
-        in_shapes = self._state.in_shapes
-        in_shape = in_shapes[row] if row < len(in_shapes) else None
-        if in_shape is None:
-            return None
-        try:
-            return parameter_shapes(self.document.spec.layers[row], row, in_shape)
-        except StudioError:
-            return None
-
-    def _set_network(self, updates: dict[str, Any]) -> None:
-        after = self.document.spec
-        for name, value in updates.items():
-            after = ops.set_network_field(after, name, value)
-        # Only edits of the scheme's numbers merge; picking another scheme is its own undo step.
-        key = ("network", *updates) if set(updates) in ({"init_params"}, {"bias_init_params"}) else None
-        self._push(after, "Change weight initialisation", self.current_row(), merge_key=key)
-
-    def _push(self, after: ModelSpec, text: str, select: int | None, merge_key: Hashable | None = None) -> None:
-        if self._locked or after == self.document.spec:
-            return
-        command = EditCommand(self.document, after, text, select, self.current_row(), merge_key)
-        self.undo_stack.push(command)
-
-    # -- views ------------------------------------------------------------------------------------
-
-    def _build(self) -> None:
-        self.lock_note = QLabel(LOCK_NOTE)
-        self.lock_note.setObjectName("lockNote")
-        self.lock_note.setStyleSheet("background: #fff4ce; color: #5c4400; padding: 6px; border-radius: 4px;")
-        self.lock_note.hide()
-        self.layer_palette = LayerPalette()
-        self.stack_model = StackModel(self)
-        self.stack_view = StackView(self.stack_model)
-        self.properties = LayerProperties()
-        self.network_panel = NetworkInitPanel()
-        self.status = StatusBar()
-        self.add_button = _button("addLayerButton", "Add", "Add the chosen layer type below the selected row")
-        self.add_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        left = _column(_hint("Layer types: double-click or drag onto the stack"), self.layer_palette, self.add_button)
-        self.input_label = _hint("")
-        self.input_label.setObjectName("inputLabel")
-        self.move_up_button = _button(
-            "moveUpButton", "Up", "Move the selected layer up", QStyle.StandardPixmap.SP_ArrowUp
-        )
-        self.move_down_button = _button(
-            "moveDownButton", "Down", "Move the selected layer down", QStyle.StandardPixmap.SP_ArrowDown
-        )
-        self.duplicate_button = _button("duplicateButton", "Duplicate", "Insert a copy of the selected layer below it")
-        self.delete_button = _button(
-            "deleteButton", "Delete", "Delete the selected layer (Del)", QStyle.StandardPixmap.SP_TrashIcon
-        )
-        buttons = QHBoxLayout()
-        for button in (self.move_up_button, self.move_down_button):
-            # Arrows alone (names in tooltips and for screen readers): the stack keeps its width at 1024×700.
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        for button in (self.move_up_button, self.move_down_button, self.duplicate_button, self.delete_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        middle = _column(self.input_label, self.stack_view, buttons, self.status)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        settings = _column(self.properties, self.network_panel)
-        scroll.setWidget(settings)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        # The settings scroll down, never sideways: the pane is never narrower than its fields and labels
-        # (a splitter would squeeze it to a sliver and cut them).
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        bar = scroll.verticalScrollBar().sizeHint().width()
-        scroll.setMinimumWidth(max(SETTINGS_MIN_WIDTH, settings.minimumSizeHint().width()) + bar)
-        left.setMinimumWidth(PALETTE_MIN_WIDTH)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        for widget in (left, middle, scroll):
-            splitter.addWidget(widget)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
-        splitter.setSizes([200, 400, 300])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.lock_note)
-        layout.addWidget(splitter, 1)
-        self.layer_palette.addRequested.connect(self.add_layer)
-        self.layer_palette.currentItemChanged.connect(lambda *_: self._sync_actions())
-        self.stack_model.moveRequested.connect(self.move_layer)
-        self.stack_model.insertRequested.connect(self.add_layer)
-        self.stack_view.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
-        self.properties.paramChanged.connect(self._set_param)
-        self.properties.fieldChanged.connect(self._set_field)
-        self.network_panel.changed.connect(self._set_network)
-
-    def _make_actions(self) -> None:
-        """Buttons share QActions with the Del key and the stack's context menu.
-
-        Undo and redo have no keys here: the window's Edit menu owns Ctrl+Z / Ctrl+Shift+Z for the one
-        undo stack (two actions with the same key are an ambiguous shortcut, and neither fires).
-        """
-        self.delete_action = self._action("Delete", self.delete, self.delete_button, QKeySequence.StandardKey.Delete)
-        self.add_action = self._action("Add", lambda: self._add_current(), self.add_button)
-        self.move_up_action = self._action("Move up", self.move_up, self.move_up_button, "Alt+Up")
-        self.move_down_action = self._action("Move down", self.move_down, self.move_down_button, "Alt+Down")
-        self.duplicate_action = self._action("Duplicate", self.duplicate, self.duplicate_button, "Ctrl+D")
-        self.stack_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        for action in (self.move_up_action, self.move_down_action, self.duplicate_action, self.delete_action):
-            self.stack_view.addAction(action)
-
-    def _action(self, text: str, slot: Any, button: QToolButton, key: Any = None) -> QAction:
-        action = QAction(button.icon(), text, self)
-        action.setToolTip(button.toolTip())
-        if key is not None:
-            action.setShortcut(QKeySequence(key))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(slot)
-        button.setDefaultAction(action)
-        button.setAccessibleName(text)
-        return action
-
-    def _add_current(self) -> None:
+    def add_current_type(self) -> None:
+        """Add the palette's current type (the Add button)."""
         name = self.layer_palette.current_type()
         if name is not None:
             self.add_layer(name)
 
-    def _document_changed(self, selection: int | None) -> None:
+    def move_rows(self, paths: Sequence[Path], parent: Path, index: int) -> None:
+        """Move rows into ``parent``'s list (``()``: the stack) before its row ``index`` (a drop)."""
+        moving = ops.outermost(paths)
+        if moving:
+            what = row_at(self.document.spec.layers, moving[0]).type if len(moving) == 1 else f"{len(moving)} layers"
+            self._edit(lambda spec: ops.move_rows(spec, moving, parent, index), f"Move {what}")
+
+    def move_up(self) -> None:
+        self._edit_run(lambda spec, run: ops.move_run(spec, run, -1), "Move {}")
+
+    def move_down(self) -> None:
+        self._edit_run(lambda spec, run: ops.move_run(spec, run, +1), "Move {}")
+
+    def duplicate(self) -> None:
+        self._edit_run(ops.duplicate_rows, "Duplicate {}")
+
+    def delete(self) -> None:
+        paths = ops.outermost(self.selection())
+        if paths:
+            self._edit(lambda spec: ops.remove_rows(spec, paths), f"Delete {self._what(paths)}")
+
+    def wrap(self, block_type: str) -> None:
+        """Put the selected neighbouring rows into a new ``block_type`` block (Wrap in Residual)."""
+        self._edit_run(lambda spec, run: ops.wrap(spec, run, block_type), f"Wrap {{}} in {block_type}")
+
+    def unwrap(self) -> None:
+        """Replace the selected block by its rows."""
+        path = self.current_path()
+        if path is not None and is_block(row_at(self.document.spec.layers, path)):
+            name = row_at(self.document.spec.layers, path).type
+            self._edit(lambda spec: ops.unwrap(spec, path), f"Unwrap {name}")
+
+    def _edit_run(self, change: Any, text: str) -> None:
+        """An edit of the selected run of neighbouring rows (nothing when the selection is not one)."""
+        run = self.selection()
+        if ops.sibling_run(run) is not None:
+            self._edit(lambda spec: change(spec, run), text.format(self._what(run)))
+
+    def _what(self, paths: Sequence[Path]) -> str:
+        return row_at(self.document.spec.layers, paths[0]).type if len(paths) == 1 else f"{len(paths)} layers"
+
+    def _set_param(self, name: str, value: Any) -> None:
+        path = self.current_path()
+        if path is None:
+            return
+        kind = row_at(self.document.spec.layers, path).type
+        self._edit(lambda spec: ops.set_param(spec, path, name, value), f"Change {kind} {name}",
+                   _numeric_key(value, "param", path, name))
+
+    def _set_field(self, name: str, value: Any) -> None:
+        path = self.current_path()
+        if path is None:
+            return
+        layer = row_at(self.document.spec.layers, path)
+        if name == "init" and value != layer.init:
+            values = self._starting_values(path, value)
+            self._edit(lambda spec: ops.set_layer_init(spec, path, value, values),
+                       f"Change {layer.type} initialisation")
+            return
+        self._edit(lambda spec: ops.set_layer_field(spec, path, name, value),
+                   f"Change {layer.type} {name.replace('_', ' ')}", _numeric_key(value, "field", path, name))
+
+    def _starting_values(self, path: Path, init: str | None) -> dict[str, Any]:
+        """A new scheme's settings: for typed values, zeros of the row's shapes (when the data tells them)."""
+        if init is None or init not in INITS or not INITS.get(init).layer_only:
+            return {}
+        shapes = self._parameter_shapes(path) or {}
+        return {name: np.zeros(shape).tolist() for name, shape in shapes.items() if name in ("weight", "bias")}
+
+    def _parameter_shapes(self, path: Path) -> dict[str, tuple[int, ...]] | None:
+        """The row's weight and bias shapes for the current data, or None when they are not known."""
+        in_shape = self._state.in_shapes.get(path)
+        if in_shape is None:
+            return None
+        try:
+            return parameter_shapes(row_at(self.document.spec.layers, path), path, in_shape)
+        except StudioError:
+            return None
+
+    def _set_network(self, updates: dict[str, Any]) -> None:
+        selection = self.selection()
+
+        def change(spec: ModelSpec) -> ops.Selection:
+            for name, value in updates.items():
+                ops.set_network_field(spec, name, value)
+            return selection
+
+        # Only edits of the scheme's numbers merge; picking another scheme is its own undo step.
+        key = ("network", *updates) if set(updates) in ({"init_params"}, {"bias_init_params"}) else None
+        self._edit(change, "Change weight initialisation", key)
+
+    def _edit(self, change: ops.Change, text: str, merge_key: Hashable | None = None) -> None:
+        """Run ``change`` on a copy of the spec and push it as one undo step (nothing while locked or unchanged)."""
+        if self.locked:
+            return
+        edit = ops.edited(self.document.spec, change)
+        if edit.after == self.document.spec:
+            return
+        self.undo_stack.push(EditCommand(self.document, edit.after, text, edit.selection, self.selection(),
+                                         merge_key, edit.moved))
+
+    # -- views ------------------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        self.layer_palette.addRequested.connect(self.add_layer)
+        self.layer_palette.currentItemChanged.connect(lambda *_: self.edit_actions.sync())
+        self.stack_model.moveRequested.connect(self.move_rows)
+        self.stack_model.insertRequested.connect(self.add_layer)
+        self.stack_view.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        self.stack_view.foldChanged.connect(self.document.set_folded)
+        self.properties.paramChanged.connect(self._set_param)
+        self.properties.fieldChanged.connect(self._set_field)
+        self.network_panel.changed.connect(self._set_network)
+
+    def _document_changed(self, selection: ops.Selection) -> None:
         """After each edit, undo, redo and load: refresh, and tell listeners unless it was ``set_model``."""
         self._refresh(selection)
         if not self._loading:
             self.modelChanged.emit()
 
-    def _refresh(self, selection: int | None) -> None:
+    def _refresh(self, selection: ops.Selection) -> None:
         """Re-check the network against the data and refresh every view; emit ``validityChanged`` if it moved."""
         self._state = analyse(self.document.spec, self._input, self._n_outputs, plan=self._plan)
+        self._reveal_error()
         self.stack_model.set_rows(self._state.rows)
-        self.stack_view.select_row(selection)
+        self.stack_view.apply_folds(self.document.folded)
+        self.stack_view.select_paths(selection)
         self.network_panel.show_spec(self.document.spec)
         self.network_panel.set_error(self._state.error_field, self._state.reason)
         self.status.show_state(self._state, self._input is not None)
@@ -338,26 +290,26 @@ class LayerEditor(QWidget):
             self._validity = validity
             self.validityChanged.emit(*validity)
 
-    def _selection_changed(self) -> None:
-        row = self.current_row()
-        spec = self.document.spec.layers[row] if row is not None else None
-        shapes = self._parameter_shapes(row) if row is not None and spec is not None and spec.init in INITS else None
-        learnable = has_weights(spec, self._state.rows[row].params if row is not None and row < len(
-            self._state.rows) else None) if spec is not None else True
-        self.properties.show_layer(row, spec, self.document.spec, shapes, learnable)
-        if row is not None and row == self._state.error_row:
-            self.properties.set_error(self._state.error_field, self._state.reason)
-        self._sync_actions()
+    def _reveal_error(self) -> None:
+        """Open the blocks around a row that has just become the offending one, so its mark can be seen, and
+        the block itself when the problem is its own (what its rows make of the input explains it)."""
+        where = self._state.error_path
+        if where is not None and where != self._shown_error:
+            for depth in range(1, len(where) + 1):
+                self.document.set_folded(where[:depth], False)
+        self._shown_error = where
 
-    def _sync_actions(self) -> None:
-        row = self.current_row()
-        count = len(self.document.spec.layers)
-        editable = not self._locked
-        self.add_action.setEnabled(editable and self.layer_palette.current_type() is not None)
-        self.move_up_action.setEnabled(editable and row is not None and row > 0)
-        self.move_down_action.setEnabled(editable and row is not None and row < count - 1)
-        self.duplicate_action.setEnabled(editable and row is not None)
-        self.delete_action.setEnabled(editable and row is not None)
+    def _selection_changed(self) -> None:
+        path = self.current_path()
+        spec = row_at(self.document.spec.layers, path) if path is not None else None
+        shapes = self._parameter_shapes(path) if path is not None and spec is not None and spec.init in INITS else None
+        count = len(self.selection())
+        row = self.stack_model.row_view(path) if path is not None else None
+        learnable = has_weights(spec, row.params if row is not None else None) if spec is not None else True
+        self.properties.show_layer(path, spec, self.document.spec, shapes, learnable, selected=count)
+        if path is not None and path == self._state.error_path:
+            self.properties.set_error(self._state.error_field, self._state.reason)
+        self.edit_actions.sync()
 
     def _input_text(self) -> str:
         if self._input is None and self._dataset_label:
@@ -384,36 +336,3 @@ def has_weights(spec: LayerSpec, counted: int | None) -> bool:
 def _numeric_key(value: Any, *key: Hashable) -> tuple[Hashable, ...] | None:
     """Merge key for number edits (the clicks of a spin box are one undo step); other edits stand alone."""
     return key if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _button(name: str, text: str, tip: str, icon: QStyle.StandardPixmap | None = None) -> QToolButton:
-    button = QToolButton()
-    button.setObjectName(name)
-    button.setAccessibleName(text)
-    button.setToolTip(tip)
-    button.setText(text)
-    if icon is not None:
-        button.setIcon(button.style().standardIcon(icon))
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-    else:
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-    return button
-
-
-def _hint(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setProperty("role", "hint")
-    return label
-
-
-def _column(*items: QWidget | QHBoxLayout) -> QWidget:
-    widget = QWidget()
-    layout = QVBoxLayout(widget)
-    layout.setContentsMargins(2, 0, 2, 0)
-    for item in items:
-        if isinstance(item, QWidget):
-            layout.addWidget(item, 1 if isinstance(item, (LayerPalette, StackView, LayerProperties)) else 0)
-        else:
-            layout.addLayout(item)
-    return widget

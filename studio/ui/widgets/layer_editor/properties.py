@@ -14,9 +14,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QFrame, QLabel, QVBoxLayout, QWidget
 
 from studio.core.init import INITS
-from studio.core.layers import LAYERS
+from studio.core.layers import LAYERS, row_name
 from studio.core.params import Param, defaults
 from studio.core.project import LayerSpec, ModelSpec
+from studio.core.tree import Path
 from studio.ui.widgets.layer_editor.layer_init import LayerInitSettings, Shapes
 from studio.ui.widgets.param_form import ParamForm
 
@@ -33,11 +34,14 @@ FINE_TUNING = (
         label="learning-rate ×",
     ),
 )
+NONE_SELECTED = "Select a layer to see its settings."
+SEVERAL = ("{} layers selected. Wrap puts neighbouring layers into a Residual block; right-click for Parallel "
+           "or Repeat.")
 NETWORK_INIT = ""  # the combo's data for "use the network's initialisation" (LayerSpec.init None)
 
 
 class LayerProperties(QWidget):
-    """Settings of one layer; ``show_layer(row, spec)`` fills it, the signals report user edits."""
+    """Settings of one layer; ``show_layer(path, spec, network)`` fills it, the signals report user edits."""
 
     paramChanged = Signal(str, object)  # parameter name, value
     fieldChanged = Signal(str, object)  # LayerSpec field ("init", "init_params", "frozen", "lr_mult"), value
@@ -55,6 +59,7 @@ class LayerProperties(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self._title = QLabel()
         self._title.setObjectName("layerPropertiesTitle")
+        self._title.setAccessibleName("Selected row")
         font = self._title.font()
         font.setPointSizeF(font.pointSizeF() * 1.2)
         font.setBold(True)
@@ -96,7 +101,9 @@ class LayerProperties(QWidget):
         weights.addWidget(self.fine_tuning)
         outer.addWidget(self._details)
         outer.addStretch(1)
-        self._placeholder = _muted(QLabel("Select a layer to see its settings."))
+        self._placeholder = _muted(QLabel(NONE_SELECTED))
+        self._placeholder.setWordWrap(True)
+        self._placeholder.setObjectName("layerPropertiesHint")
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         outer.addWidget(self._placeholder)
         outer.addStretch(1)
@@ -104,16 +111,17 @@ class LayerProperties(QWidget):
         self.init_settings.changed.connect(lambda values: self.fieldChanged.emit("init_params", values))
         self.fine_tuning.changed.connect(self.fieldChanged)
         self._updating = False
-        self.show_layer(None, None, ModelSpec())
+        self.show_layer(None, None, ModelSpec(), selected=0)
 
     @property
     def form(self) -> ParamForm | None:
         """The parameter form of the shown layer (None when nothing is selected)."""
         return self._form
 
-    def show_layer(self, row: int | None, spec: LayerSpec | None, network: ModelSpec,
-                   shapes: Shapes | None = None, learnable: bool = True) -> None:
-        """Show ``spec`` (row ``row`` of ``network``), or the placeholder when ``spec`` is None; emits nothing.
+    def show_layer(self, path: Path | None, spec: LayerSpec | None, network: ModelSpec,
+                   shapes: Shapes | None = None, learnable: bool = True, selected: int = 1) -> None:
+        """Show ``spec`` (the row at ``path`` of ``network``), or a placeholder when ``spec`` is None (saying
+        what to do with ``selected`` rows); emits nothing.
 
         ``shapes`` are the row's weight and bias shapes for the current data (sizing the typed-values grid);
         ``learnable`` False (a layer without weights) hides initialisation, frozen and learning-rate factor.
@@ -121,11 +129,12 @@ class LayerProperties(QWidget):
         has_layer = spec is not None and spec.type in LAYERS
         self._details.setVisible(has_layer)
         self._placeholder.setVisible(not has_layer)
+        self._placeholder.setText(SEVERAL.format(selected) if selected > 1 else NONE_SELECTED)
         if spec is None or not has_layer:
             self._set_form(None)
             return
         layer_type = LAYERS.get(spec.type)
-        self._title.setText(f"{row + 1}. {spec.type}" if row is not None else spec.type)
+        self._title.setText(row_name(path, spec.type) if path else spec.type)  # as messages name it
         self._description.setText(layer_type.description)
         # Project files may list only the non-default settings; show the defaults for the rest.
         values = {**defaults(layer_type.params), **spec.params}
@@ -137,7 +146,7 @@ class LayerProperties(QWidget):
         self._no_params.setVisible(not layer_type.params)
         self.weights_box.setVisible(learnable)
         self._no_weights.setVisible(not learnable)
-        self._fill_inits(network.init, spec.init)
+        self._fill_inits(network.init, spec.init, block=layer_type.block is not None)
         self.init_settings.show_layer(spec, network, shapes)
         self.fine_tuning.set_values({"frozen": spec.frozen, "lr_mult": spec.lr_mult})
         self.set_error(None, "")
@@ -178,12 +187,16 @@ class LayerProperties(QWidget):
             form.set_locked(self._locked)
             self._form_holder.addWidget(form)
 
-    def _fill_inits(self, network_init: str, current: str | None) -> None:
+    def _fill_inits(self, network_init: str, current: str | None, block: bool) -> None:
+        """The schemes a row may pick; a block's is what its rows start from, so typed values (one layer's own
+        numbers) are not offered there."""
         self._updating = True
         self.init_combo.clear()
         network_label = INITS.get(network_init).label if network_init in INITS else network_init
         self.init_combo.addItem(f"Network's ({network_label})", NETWORK_INIT)
         for name, scheme in INITS.items():
+            if block and scheme.layer_only:
+                continue
             self.init_combo.addItem(scheme.label, name)
             self.init_combo.setItemData(self.init_combo.count() - 1, scheme.description, Qt.ItemDataRole.ToolTipRole)
         index = self.init_combo.findData(current if current is not None else NETWORK_INIT)

@@ -1,33 +1,39 @@
-"""The stack table: one row per layer with its type and key settings, output shape and parameter count.
+"""The stack as a tree: one row per layer with its type and key settings, output shape and parameter count;
+a block's rows below it (a block row shows totals).
 
-The Qt model only displays :class:`RowView`s; it never edits the spec. Drops (a row dragged to a new
-place, or a type dragged from the palette) are turned into requests that the editor executes as undo
-commands, so drag and drop goes through exactly the same path as the buttons.
+The Qt model only displays :class:`RowView`s; it never edits the spec. Drops (rows dragged to a new place,
+into or out of a block, or a type dragged from the palette) become requests that the editor executes as
+undo commands, so drag and drop goes through exactly the same path as the buttons.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QStyle, QTableView, QWidget
+from PySide6.QtWidgets import QApplication, QStyle, QWidget
 
+from studio.core.tree import Path
+from studio.ui.widgets.layer_editor.operations import outermost
 from studio.ui.widgets.layer_editor.palette import LAYER_TYPE_MIME
 from studio.ui.widgets.layer_editor.rows import RowView
 
-ROW_MIME = "application/x-studio-layer-row"
+ROW_MIME = "application/x-studio-layer-rows"  # JSON: the dragged rows' paths
 COLUMNS = ("#", "Layer", "Output", "Parameters")
 NUMBER, LAYER, OUTPUT, PARAMS = range(len(COLUMNS))
 ERROR_BACKGROUND = QColor("#fde4e4")
 ERROR_TEXT = QColor("#b71c1c")
+MUTED_TEXT = QColor("#8a8f98")
+BLOCK_TOTAL_TIP = "The block's total: its rows (every copy of a Repeat) and its own shortcut projection."
 Index = QModelIndex | QPersistentModelIndex
 
 
 def _layer_text(row: RowView) -> str:
     text = f"{row.type}  {row.summary}".rstrip()
-    return "  ·  ".join((text, *row.badges))
+    return "  ·  ".join((text, *((row.contents,) if row.contents else ()), *row.badges))
 
 
 def _params_text(row: RowView) -> str:
@@ -36,37 +42,81 @@ def _params_text(row: RowView) -> str:
 
 # Column -> how its text is made; a registry instead of an if/elif over columns.
 _TEXT: dict[int, Callable[[RowView], str]] = {
-    NUMBER: lambda row: str(row.number),
+    NUMBER: lambda row: row.number,
     LAYER: _layer_text,
     OUTPUT: lambda row: row.output,
     PARAMS: _params_text,
 }
 
 
-class StackModel(QAbstractTableModel):
-    """Read-only table of :class:`RowView`; emits move/insert requests for drops."""
+class StackModel(QAbstractItemModel):
+    """Read-only tree of :class:`RowView`; emits move/insert requests for drops.
 
-    moveRequested = Signal(int, int)  # source row, final row
-    insertRequested = Signal(str, int)  # layer type, row
+    An index's internal id is the row's place in a depth-first list, so a parent is found without pointers.
+    """
+
+    moveRequested = Signal(object, object, int)  # the rows' paths, the list's parent path, the row to go before
+    insertRequested = Signal(str, object)  # layer type, the path it goes to
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[RowView] = []
+        self._top: list[RowView] = []
+        self._nodes: list[RowView] = []
+        self._ids: dict[Path, int] = {}
         self.locked = False
 
     def set_rows(self, rows: list[RowView]) -> None:
         self.beginResetModel()
-        self._rows = list(rows)
+        self._top = list(rows)
+        self._nodes, self._ids = [], {}
+        stack = list(reversed(rows))
+        while stack:
+            row = stack.pop()
+            self._ids[row.path] = len(self._nodes)
+            self._nodes.append(row)
+            stack.extend(reversed(row.children))
         self.endResetModel()
 
-    def row(self, index: int) -> RowView:
-        return self._rows[index]
+    def rows(self) -> list[RowView]:
+        """Every row, depth first."""
+        return list(self._nodes)
+
+    def row_view(self, path: Path) -> RowView | None:
+        node = self._ids.get(tuple(path))
+        return self._nodes[node] if node is not None else None
+
+    def index_of(self, path: Path, column: int = LAYER) -> QModelIndex:
+        """The index of the row at ``path`` (invalid when there is none)."""
+        node = self._ids.get(tuple(path))
+        return self.createIndex(path[-1], column, node) if node is not None else QModelIndex()
+
+    def path_of(self, index: Index) -> Path:
+        return self._nodes[index.internalId()].path if index.isValid() else ()
+
+    def _siblings(self, parent: Index) -> Sequence[RowView]:
+        return self._nodes[parent.internalId()].children if parent.isValid() else self._top
+
+    # -- QAbstractItemModel --------------------------------------------------------------------------
+
+    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008 (Qt signature)
+        siblings = self._siblings(parent)
+        if not (0 <= row < len(siblings) and 0 <= column < len(COLUMNS)):
+            return QModelIndex()
+        return self.createIndex(row, column, self._ids[siblings[row].path])
+
+    def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        if not index.isValid():
+            return QModelIndex()
+        path = self._nodes[index.internalId()].path
+        return self.index_of(path[:-1], 0) if len(path) > 1 else QModelIndex()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else len(self._rows)
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self._siblings(parent))
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else len(COLUMNS)
+        return len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
@@ -76,17 +126,21 @@ class StackModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        row = self._rows[index.row()]
         getter = _ROLES.get(role)
-        return getter(row, index.column()) if getter is not None else None
+        return getter(self._nodes[index.internalId()], index.column()) if getter is not None else None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
+        drop = Qt.ItemFlag.NoItemFlags if self.locked else Qt.ItemFlag.ItemIsDropEnabled
         if not index.isValid():
-            return Qt.ItemFlag.ItemIsDropEnabled if not self.locked else Qt.ItemFlag.NoItemFlags
+            return drop
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        return flags if self.locked else flags | Qt.ItemFlag.ItemIsDragEnabled
+        if self.locked:
+            return flags
+        # Only blocks take a drop *onto* them (into their rows); on other rows a drop goes above or below.
+        onto = drop if self._nodes[index.internalId()].block else Qt.ItemFlag.NoItemFlags
+        return flags | Qt.ItemFlag.ItemIsDragEnabled | onto
 
-    # -- drag and drop ----------------------------------------------------------------------
+    # -- drag and drop --------------------------------------------------------------------------------
 
     def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
@@ -96,33 +150,46 @@ class StackModel(QAbstractTableModel):
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         mime = QMimeData()
-        rows = sorted({index.row() for index in indexes if index.isValid()})
-        if rows:
-            mime.setData(ROW_MIME, str(rows[0]).encode())
+        paths = outermost([self.path_of(index) for index in indexes if index.isValid()])
+        if paths:
+            mime.setData(ROW_MIME, json.dumps([list(p) for p in paths]).encode())
         return mime
 
     def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index) -> bool:
-        return not self.locked and (data.hasFormat(ROW_MIME) or data.hasFormat(LAYER_TYPE_MIME))
+        if self.locked:
+            return False
+        if data.hasFormat(LAYER_TYPE_MIME):
+            return True
+        if not data.hasFormat(ROW_MIME):
+            return False
+        target = self.path_of(parent)
+        if target and not self._nodes[parent.internalId()].block:
+            target = target[:-1]  # onto a plain row: into its list
+        return not any(target[:len(p)] == p for p in _dragged(data))  # a block cannot go into itself
 
     def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index) -> bool:
-        """Translate a drop before row ``row`` (or onto ``parent``'s row) into a request."""
+        """Turn a drop before row ``row`` of ``parent`` (onto a block: at the end of its rows) into a request."""
         if not self.canDropMimeData(data, action, row, column, parent):
             return False
-        if row < 0:
-            row = parent.row() if parent.isValid() else len(self._rows)
+        target = self.path_of(parent)
+        if row < 0 and target and not self._nodes[parent.internalId()].block:
+            target, row = target[:-1], target[-1]  # onto a plain row: before it
+        elif row < 0:
+            row = len(self._siblings(parent))
         if data.hasFormat(LAYER_TYPE_MIME):
-            self.insertRequested.emit(bytes(data.data(LAYER_TYPE_MIME).data()).decode(), row)
-            return True
-        source = int(bytes(data.data(ROW_MIME).data()).decode())
-        target = row - 1 if row > source else row
-        if target != source:
-            self.moveRequested.emit(source, target)
+            self.insertRequested.emit(bytes(data.data(LAYER_TYPE_MIME).data()).decode(), (*target, row))
+        else:
+            self.moveRequested.emit(_dragged(data), target, row)
         return True
 
     def removeRows(self, row: int, count: int, parent: Index = QModelIndex()) -> bool:  # noqa: B008
         """Refuse: after an accepted move the view asks to remove the source rows, but the move command
-        has already moved the layer in the spec, so there is nothing left to remove."""
+        has already moved the layers in the spec, so there is nothing left to remove."""
         return False
+
+
+def _dragged(data: QMimeData) -> list[Path]:
+    return [tuple(p) for p in json.loads(bytes(data.data(ROW_MIME).data()).decode())]
 
 
 def _display(row: RowView, column: int) -> str:
@@ -132,9 +199,13 @@ def _display(row: RowView, column: int) -> str:
 def _tooltip(row: RowView, column: int) -> str:
     if row.error:
         return row.error
+    if row.inner_error:
+        return f"A row inside this block has a problem: {row.inner_error}"
     if row.unchecked:
         return "Not checked: fix the highlighted layer above first."
-    return row.shape_tip if column == OUTPUT and row.shape_tip else ""
+    if column == OUTPUT:
+        return row.shape_tip
+    return BLOCK_TOTAL_TIP if column == PARAMS and row.block else ""
 
 
 def _background(row: RowView, _column: int) -> QBrush | None:
@@ -144,34 +215,39 @@ def _background(row: RowView, _column: int) -> QBrush | None:
 def _foreground(row: RowView, column: int) -> QBrush | None:
     if row.error:
         return QBrush(ERROR_TEXT)
-    if row.unchecked or column in (NUMBER,):
-        return QBrush(QColor("#8a8f98"))
+    if row.unchecked or column == NUMBER:
+        return QBrush(MUTED_TEXT)
     return None
 
 
 def _font(row: RowView, column: int) -> QFont | None:
-    if column == LAYER and row.error:
-        font = QFont()
-        font.setBold(True)
-        return font
-    return None
+    bold = (column == LAYER and bool(row.error)) or (row.block and column in (LAYER, PARAMS))
+    if not bold:
+        return None
+    font = QFont()
+    font.setBold(True)
+    return font
 
 
 def _decoration(row: RowView, column: int) -> QIcon | None:
-    if column != LAYER or not row.error:
+    if column != LAYER or not (row.error or row.inner_error):
         return None
     return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
 
 
 def _alignment(_row: RowView, column: int) -> Qt.AlignmentFlag:
-    right = column in (NUMBER, OUTPUT, PARAMS)
+    right = column in (OUTPUT, PARAMS)
     horizontal = Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft
     return horizontal | Qt.AlignmentFlag.AlignVCenter
 
 
 def _accessible(row: RowView, column: int) -> str:
     text = _display(row, column)
-    return f"{text}. Error: {row.error}" if row.error and column == LAYER else text
+    if column != LAYER:
+        return text
+    if row.error:
+        return f"{row.number} {text}. Error: {row.error}"
+    return f"{row.number} {text}. A row inside has a problem." if row.inner_error else f"{row.number} {text}"
 
 
 _ROLES: dict[int, Callable[[RowView, int], Any]] = {
@@ -184,46 +260,3 @@ _ROLES: dict[int, Callable[[RowView, int], Any]] = {
     Qt.ItemDataRole.TextAlignmentRole: _alignment,
     Qt.ItemDataRole.AccessibleTextRole: _accessible,
 }
-
-
-class StackView(QTableView):
-    """The table widget (objectName ``layerStack``): whole-row single selection, internal drag and drop."""
-
-    def __init__(self, model: StackModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("layerStack")
-        self.setAccessibleName("Layer stack")
-        self.setAccessibleDescription("The network's layers from input to output. Del deletes the selected layer.")
-        self.setModel(model)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
-        self.setDefaultDropAction(Qt.DropAction.MoveAction)
-        self.setDragDropOverwriteMode(False)
-        self.setDropIndicatorShown(True)
-        self.setShowGrid(False)
-        self.setAlternatingRowColors(True)
-        self.setWordWrap(False)
-        self.verticalHeader().hide()
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
-        header = self.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for column, mode in (
-            (NUMBER, QHeaderView.ResizeMode.ResizeToContents),
-            (LAYER, QHeaderView.ResizeMode.Stretch),
-            (OUTPUT, QHeaderView.ResizeMode.ResizeToContents),
-            (PARAMS, QHeaderView.ResizeMode.ResizeToContents),
-        ):
-            header.setSectionResizeMode(column, mode)
-
-    def current_row(self) -> int | None:
-        rows = self.selectionModel().selectedRows()
-        return rows[0].row() if rows else None
-
-    def select_row(self, row: int | None) -> None:
-        if row is None or not 0 <= row < self.model().rowCount():
-            self.clearSelection()
-            return
-        self.selectRow(row)
-        self.scrollTo(self.model().index(row, LAYER))

@@ -38,14 +38,14 @@ class StatusBar(QWidget):
             self.verdict.setStyleSheet(_OK_STYLE)
         else:
             self.verdict.setText(f"⚠ {state.reason}")
-            self.verdict.setStyleSheet(_ERROR_STYLE if has_data or state.error_row >= 0 else "")
+            self.verdict.setStyleSheet(_ERROR_STYLE if has_data or state.error_path is not None else "")
         self.verdict.setAccessibleDescription(self.verdict.text())
 
 
 def total_text(state: StackState, has_data: bool) -> str:
     """``"Total: 17,226 parameters"``, plus the trainable part when some layers are frozen."""
     if not has_data:
-        return f"{len(state.rows)} layers"
+        return f"{sum(1 for _ in state.all_rows())} layers"
     if any(row.params is None for row in state.rows):
         return "Total: unknown until the marked layer is fixed"
     text = f"Total: {state.total_params:,} parameters"
