@@ -1,13 +1,17 @@
-"""Older project files (written before blocks existed) open unchanged: the same rows, written back the same,
-and the same starting weights for a seed. The file and the figures below were made by the code of the commit
-before blocks landed (f6064d9^): the preset "dropout" with its first row frozen at half the learning rate."""
+"""Project files and blocks. Older project files (written before blocks existed) open unchanged: the same
+rows, written back the same, and the same starting weights for a seed (the file and the figures below were
+made by the code of the commit before blocks landed, f6064d9^: the preset "dropout" with its first row
+frozen at half the learning rate). A bad setting inside a block is named by its place."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
+
 from studio.core.build import build_model
+from studio.core.errors import InvalidProjectError
 from studio.core.project import load_project, save_project
 
 OLD_MODEL = json.loads("""{"layers": [
@@ -37,3 +41,16 @@ def test_a_file_from_before_blocks_opens_and_saves_unchanged(tmp_path: Path) -> 
     total = sum(float(v.double().sum()) for v in state.values())
     magnitude = sum(float(v.double().abs().sum()) for v in state.values())
     assert abs(total - OLD_SUM) < 1e-9 and abs(magnitude - OLD_ABS_SUM) < 1e-6
+
+
+def test_a_bad_setting_inside_a_block_is_named_by_its_place_in_the_file(tmp_path: Path) -> None:
+    row = {"type": "Linear", "params": {"out_features": "many"}}
+    block = {"type": "Residual", "params": {"projection": "auto"}, "layers": [row, {"type": "ReLU", "params": {}}]}
+    model = {"layers": [{"type": "Linear", "params": {"out_features": 8}}, block]}
+    path = tmp_path / "nested.json"
+    path.write_text(json.dumps({"schema_version": 1, "name": "nested", "model": model}), encoding="utf-8")
+    with pytest.raises(InvalidProjectError) as caught:
+        load_project(path)
+    assert caught.value.field == "model.layers[1].layers[0].params.out_features"
+    assert ("model.layers[1].layers[0].params.out_features (block 2 › row 1, Linear) must be a whole number"
+            in str(caught.value))
