@@ -312,3 +312,14 @@ def test_a_point_on_a_plain_row_drops_before_it(editor) -> None:
                   QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, buttons, mods)):
         QApplication.sendEvent(view.viewport(), event)
     assert shown(editor) == ["Linear", ("Residual", ["Dropout", "ReLU"])]
+
+
+def test_a_row_dragged_out_of_a_block_onto_the_lower_half_of_a_row_lands_below_it(editor, stack) -> None:
+    editor.set_model(ModelSpec([LayerSpec("Residual", layers=[LayerSpec("Linear"), LayerSpec("ReLU")]),
+                                LayerSpec("Linear", {"out_features": 10})]))
+    model = editor.stack_model
+    assert drop_on_row(editor, model.mimeData([model.index_of((0, 1))]), (1,), Qt.DropAction.MoveAction)
+    assert shown(editor) == [("Residual", ["Linear"]), "Linear", "ReLU"]  # Qt: the middle counts as below
+    assert editor.selection() == ((2,),)
+    stack.undo()
+    assert shown(editor) == [("Residual", ["Linear", "ReLU"]), "Linear"]
