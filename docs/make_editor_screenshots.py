@@ -70,8 +70,10 @@ def main() -> int:
 
     app = create_app([sys.argv[0]])
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp(prefix="studio-"))
+    settings_dir = tempfile.mkdtemp(prefix="studio-")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
     QCoreApplication.setOrganizationName("studio-editor-screenshots")
+    QSettings().setValue("runs/folder", str(Path(settings_dir) / "runs"))  # no runs of the user's in the picture
     project = default_project()
     project.name = "Blocks"
     root = image_folder(Path(tempfile.mkdtemp(prefix="studio-pictures-")) / "pictures")
