@@ -174,8 +174,8 @@ def projects(draw: Any) -> dict[str, Any]:
             "target_loss": choose.value(st.one_of(st.none(), st.floats(0, 5))),
             "early_stopping_patience": choose.value(st.one_of(st.none(), st.integers(1, 5))),
             "stats_every": choose.value(st.integers(0, 5)),
-            "snapshot_every": choose.value(st.integers(0, 3)),
-            "keep_snapshots": choose.value(st.integers(1, 5)),
+            "checkpoint_every": choose.value(st.integers(0, 3)),
+            "keep_checkpoints": choose.value(st.integers(1, 5)),
         }),
     })
 

@@ -50,7 +50,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, metavar="N", help="override the number of epochs")
     parser.add_argument("--out", type=Path, metavar="DIR", help=OUT_HELP)
     parser.add_argument("--checkpoint-every", type=int, metavar="N", help="write a checkpoint every N epochs "
-                        "(default: the project's snapshot_every, or 1 when that is 0; 0 here: only at the end). "
+                        "(default: the project's checkpoint_every, or 1 when that is 0; 0 here: only at the end). "
                         "Ctrl+C or SIGTERM always writes one and exits 130 or 143")
     parser.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
     parser.add_argument("--nproc-per-node", type=int, metavar="N", help="train with N processes on this computer "
@@ -134,7 +134,7 @@ def _train(args: argparse.Namespace, project: Project, checkpoint: Checkpoint | 
         callbacks += [
             _FolderNote(folder),
             JsonLines(sys.stdout) if args.json else ProgressBar(sys.stderr),
-            CheckpointCallback(folder / CHECKPOINTS, _every(args, project), project.training.keep_snapshots),
+            CheckpointCallback(folder / CHECKPOINTS, _every(args, project), project.training.keep_checkpoints),
         ]
     with signals:
         with Steps("loading data", sys.stderr) as progress:
@@ -199,7 +199,7 @@ def _every(args: argparse.Namespace, project: Project) -> int:
     """Epochs between checkpoints: the flag, else the project's setting, else every epoch."""
     if args.checkpoint_every is not None:
         return int(args.checkpoint_every)
-    return project.training.snapshot_every or 1
+    return project.training.checkpoint_every or 1
 
 
 def _discard_if_empty(folder: Path) -> None:

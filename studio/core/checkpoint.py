@@ -232,7 +232,7 @@ def latest_checkpoint(folder: str | os.PathLike[str]) -> Path | None:
     return found[-1] if found else None
 
 
-# --- during training: snapshots and resume ------------------------------------------------------------
+# --- during training: checkpoints and resume ----------------------------------------------------------
 
 
 class CheckpointCallback(Callback):
@@ -253,8 +253,8 @@ class CheckpointCallback(Callback):
 
     @classmethod
     def from_project(cls, folder: str | os.PathLike[str], project: Project) -> CheckpointCallback:
-        """Configured by ``TrainingSpec.snapshot_every`` / ``keep_snapshots``."""
-        return cls(folder, project.training.snapshot_every, project.training.keep_snapshots)
+        """Configured by ``TrainingSpec.checkpoint_every`` / ``keep_checkpoints``."""
+        return cls(folder, project.training.checkpoint_every, project.training.keep_checkpoints)
 
     def on_fit_start(self, trainer: FitContext, event: FitStart) -> None:
         self._remember_data(trainer)

@@ -21,12 +21,27 @@ from studio.core.io import MB, atomic_write_text, read_bounded
 from studio.core.validate import parse_json, validate_project
 from studio.core.vocab import Precision
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # A project is a few kilobytes; a bigger file is a mistake (or a device) and is refused unread.
 PROJECT_FILE_LIMIT = 10 * MB
 
+
+def _checkpoint_names(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 -> 2: ``training.snapshot_every``/``keep_snapshots`` are ``checkpoint_every``/``keep_checkpoints``.
+
+    "Snapshot" now means only the trained model the Inspect tab looks at; these settings always
+    wrote checkpoints. A malformed ``training`` is left for the schema check to name.
+    """
+    training = data.get("training")
+    if isinstance(training, dict):
+        for old, new in (("snapshot_every", "checkpoint_every"), ("keep_snapshots", "keep_checkpoints")):
+            if old in training and new not in training:
+                training[new] = training.pop(old)
+    return data
+
+
 # Upgrades one schema version to the next: MIGRATIONS[n] turns a version-n dict into version n+1.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _checkpoint_names}
 
 # Upper bounds of counts (epochs, batch size...) and seeds: generous, but they keep a typo such as a
 # 40-digit number from reaching code that converts it to a float or a C integer.
@@ -109,8 +124,8 @@ class TrainingSpec:
     target_loss: float | None = None
     early_stopping_patience: int | None = _limited(None, minimum=1, maximum=MAX_COUNT)
     stats_every: int = _limited(10, minimum=0, maximum=MAX_COUNT)
-    snapshot_every: int = _limited(0, minimum=0, maximum=MAX_COUNT)
-    keep_snapshots: int = _limited(3, minimum=1, maximum=MAX_COUNT)
+    checkpoint_every: int = _limited(0, minimum=0, maximum=MAX_COUNT)
+    keep_checkpoints: int = _limited(3, minimum=1, maximum=MAX_COUNT)
     target_check: str = _limited("epoch", enum=list(TARGET_CHECKS))
     report_penalty: bool = False
     precision: str = _limited(Precision.FP32, enum=list(Precision))

@@ -2,7 +2,7 @@
 
 Layout (all written atomically)::
 
-    RUN/checkpoints/epoch-0003.ckpt   snapshots while it trains (see ``checkpoint.py``)
+    RUN/checkpoints/epoch-0003.ckpt   checkpoints while it trains (see ``checkpoint.py``)
     RUN/project.json        the exact project that was trained
     RUN/model.safetensors   the final weights (state_dict of the nn.Sequential)
     RUN/metrics.json        per-epoch history and the final metrics / stop reason

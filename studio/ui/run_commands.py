@@ -1,7 +1,7 @@
 """File > Resume Run…, Fine-tune From… and Export…: what the window does with saved runs (and, through
 :class:`~studio.ui.run_library.RunLibrary`, the past runs in the history).
 
-Every run trained in the window snapshots into its own folder (:mod:`studio.ui.runs`). Resume reads
+Every run trained in the window writes its checkpoints into its own folder (:mod:`studio.ui.runs`). Resume reads
 a checkpoint on the worker thread, makes its project the window's project and continues the fit
 exactly (the plots continue from the checkpoint's epoch). Fine-tune edits the network through the
 layer editor's undo stack and makes the next run start from the chosen weights, loaded in the

@@ -1,13 +1,13 @@
-"""Run folders for training started in the window: every run snapshots into a folder of its own, so
+"""Run folders for training started in the window: every run writes its checkpoints into a folder of its own, so
 the latest run (or any earlier one) can be resumed, exported and fine-tuned from later.
 
 Layout, the same as ``python main.py train --out RUN`` writes::
 
-    ROOT/<YYYYmmdd-HHMMSS>-<project>/checkpoints/epoch-0003.ckpt   snapshots (snapshot_every, keep_snapshots)
+    ROOT/<YYYYmmdd-HHMMSS>-<project>/checkpoints/epoch-0003.ckpt   checkpoints (checkpoint_every, keep_checkpoints)
     ROOT/<YYYYmmdd-HHMMSS>-<project>/project.json, model.safetensors, metrics.json   when the fit ends
 
 ROOT is the ``runs/folder`` setting, by default ``runs`` in the application's data folder. A
-resumed run gets a new folder too, so resuming never overwrites or prunes the snapshots it came from.
+resumed run gets a new folder too, so resuming never overwrites or prunes the checkpoints it came from.
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ def newest_checkpoint(root: Path) -> Path | None:
 
 
 class RunSaver(Callback):
-    """Snapshots during the fit and the run folder at its end, in the worker thread.
+    """Checkpoints during the fit and the run folder at its end, in the worker thread.
 
-    A snapshot that cannot be written (full disk, no permission) must not throw away the run the
+    A checkpoint that cannot be written (full disk, no permission) must not throw away the run the
     learner is watching, so a failure is reported through ``failed(message)`` and the fit goes on.
     """
 
@@ -99,7 +99,7 @@ class RunTracker(QObject):
             self.current = new_run_folder(self._root(), project)
         except OSError as exc:
             self.current = None
-            self._problem = f"Snapshots are off: cannot create a run folder in {self._root()} ({exc.strerror})."
+            self._problem = f"Checkpoints are off: cannot create a run folder in {self._root()} ({exc.strerror})."
             return []
         return [RunSaver(self.current, project, self._saveFailed.emit)]
 

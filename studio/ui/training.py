@@ -4,7 +4,7 @@ The controller decides *when* training may start (a valid network, loaded data) 
 run's state; the window maps states to enabled actions and locked editors. The data source is
 the dataset panel: when its data is not loaded yet, Train asks it to load and starts when ready.
 Features add engine callbacks to every run with :meth:`TrainingController.add_run_callbacks` (the
-run folder's snapshots, the lab's diagnostics, the Inspect tab's views); a run may continue a saved
+run folder's checkpoints, the lab's diagnostics, the Inspect tab's views); a run may continue a saved
 state (``train(resume=...)``) or start from ``prepare_next`` (pretrained weights).
 
 The run goes to the controller's :class:`~studio.core.targets.RunTarget`: this window's worker

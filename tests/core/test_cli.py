@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from studio.core.project import SCHEMA_VERSION
 from studio.core.runs import load_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +75,7 @@ def test_presets_and_schema():
     proc = run_cli("presets")
     assert proc.returncode == 0 and "digits-mlp" in proc.stdout
     schema = json.loads(run_cli("schema").stdout)
-    assert schema["properties"]["schema_version"]["const"] == 1
+    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION == 2
     assert "Linear" in schema["$defs"]["LayerSpec"]["properties"]["type"]["enum"]
     assert "adam" in schema["properties"]["optimizer"]["properties"]["name"]["enum"]
     assert "digits" in schema["$defs"]["DataSpec"]["properties"]["dataset"]["enum"]

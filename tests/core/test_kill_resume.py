@@ -36,8 +36,8 @@ def project() -> Project:
                          LayerSpec("Linear", {"out_features": 2})]),
         data=DataSpec("moons", {"n_samples": 400}, preprocessing="standardize"),
         optimizer=Choice("adam", {"lr": 0.01}),
-        training=TrainingSpec(epochs=8, batch_size=16, device="cpu", stats_every=0, snapshot_every=1,
-                              keep_snapshots=20, seed=3),
+        training=TrainingSpec(epochs=8, batch_size=16, device="cpu", stats_every=0, checkpoint_every=1,
+                              keep_checkpoints=20, seed=3),
     )
 
 

@@ -67,6 +67,38 @@ def test_migrations_run_in_order(monkeypatch):
     assert project.description == "v1v2"
 
 
+# A file as version 1 wrote it (the checkpoint settings were called snapshots then).
+VERSION_1_FILE = """{
+  "schema_version": 1,
+  "name": "old run",
+  "model": {"layers": [{"type": "Linear", "params": {"out_features": 4}}]},
+  "training": {"epochs": 3, "snapshot_every": 2, "keep_snapshots": 5}
+}
+"""
+
+
+def test_a_version_1_file_opens_with_its_checkpoint_settings_renamed(tmp_path):
+    path = tmp_path / "old.json"
+    path.write_text(VERSION_1_FILE, encoding="utf-8")
+    project = load_project(path)
+    assert (project.training.checkpoint_every, project.training.keep_checkpoints) == (2, 5)
+    assert project.name == "old run" and project.training.epochs == 3
+    save_project(path, project)
+    saved = json.loads(path.read_text())
+    assert saved["schema_version"] == doc.SCHEMA_VERSION == 2
+    assert saved["training"]["checkpoint_every"] == 2 and "snapshot_every" not in saved["training"]
+
+
+def test_a_version_1_file_without_checkpoint_settings_gets_the_defaults():
+    project = Project.from_dict({"schema_version": 1, "training": {"epochs": 4}})
+    assert (project.training.checkpoint_every, project.training.keep_checkpoints) == (0, 3)
+
+
+def test_a_version_2_file_with_the_old_name_is_refused_naming_it():
+    with pytest.raises(ProjectFileError, match="snapshot_every"):
+        Project.from_dict({"schema_version": 2, "training": {"snapshot_every": 1}})
+
+
 def test_atomic_write_keeps_old_file_on_failure(tmp_path):
     path = tmp_path / "f.txt"
     atomic_write_text(path, "old")

@@ -50,7 +50,7 @@ def mlp_project(epochs: int = 3) -> Project:
         model=ModelSpec(layers),
         data=DataSpec("blobs", {"n_samples": 200, "classes": 3}, preprocessing="standardize", val_fraction=0.25),
         optimizer=Choice("sgd", {"lr": 0.05, "momentum": 0.9}),
-        training=TrainingSpec(epochs=epochs, batch_size=27, seed=1, device="cpu", stats_every=4, snapshot_every=1),
+        training=TrainingSpec(epochs=epochs, batch_size=27, seed=1, device="cpu", stats_every=4, checkpoint_every=1),
     )
 
 

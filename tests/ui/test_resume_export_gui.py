@@ -1,6 +1,6 @@
 """Run folders, File > Resume Run… and File > Export… from the window, and project files from other versions.
 
-Every GUI run snapshots into its own folder; a run resumed from one of its checkpoints continues
+Every GUI run writes its checkpoints into its own folder; a run resumed from one of its checkpoints continues
 exactly (the same losses as the unbroken run); a crafted pickle is refused with a message.
 """
 
@@ -28,7 +28,7 @@ METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
 
 
 def small_project(epochs: int = 2):
-    return tiny_project(epochs, per_class=20, batch_size=32, snapshot_every=1, keep_snapshots=3)
+    return tiny_project(epochs, per_class=20, batch_size=32, checkpoint_every=1, keep_checkpoints=3)
 
 
 @pytest.fixture
@@ -49,8 +49,8 @@ def metrics(event) -> tuple[float, ...]:
     return tuple(getattr(event, name) for name in METRICS)
 
 
-def test_each_run_snapshots_into_its_own_folder(qtbot, window, temp_settings):
-    window.document.project.training.keep_snapshots = 1
+def test_each_run_checkpoints_into_its_own_folder(qtbot, window, temp_settings):
+    window.document.project.training.keep_checkpoints = 1
     end = train_until_idle(qtbot, window)
     assert end.reason == "completed"
     [folder] = run_folders(temp_settings)
@@ -69,7 +69,7 @@ def test_each_run_snapshots_into_its_own_folder(qtbot, window, temp_settings):
 
 def test_stop_leaves_a_final_checkpoint_and_run_commands_wait(qtbot, window, temp_settings):
     window.document.project.training.epochs = 200
-    window.document.project.training.snapshot_every = 0  # only the final checkpoint
+    window.document.project.training.checkpoint_every = 0  # only the final checkpoint
     window.commands["train"].trigger()
     # Polled, not waitSignal: queued batch signals still pending after a blocker is gone crash PySide.
     qtbot.waitUntil(lambda: window.status.batches.value() > 0, timeout=RUN_TIMEOUT_MS)
@@ -176,23 +176,24 @@ def test_actions_have_stable_names(window):
 # --- project files from other versions ---------------------------------------------------------------
 
 
-def test_an_older_project_file_is_migrated_when_opened(window, tmp_path, monkeypatch):
+def test_an_older_project_file_is_migrated_when_opened(window, tmp_path):
     old = small_project(epochs=7).to_dict()
-    old["training"]["epoch_count"] = old["training"].pop("epochs")  # what a version-1 file might have said
+    training = old["training"]
+    training["snapshot_every"] = training.pop("checkpoint_every")
+    training["keep_snapshots"] = training.pop("keep_checkpoints")
+    old["schema_version"] = 1  # as version 1 wrote it: the checkpoint settings were called snapshots
     path = tmp_path / "old.json"
     path.write_text(json.dumps(old), encoding="utf-8")
-
-    def rename_epochs(data):
-        data["training"]["epochs"] = data["training"].pop("epoch_count")
-        return data
-
-    monkeypatch.setattr(project_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(project_module, "MIGRATIONS", {1: rename_epochs})
     assert window.document.open(path)
     assert window.document.project.training.epochs == 7
+    opened = window.document.project.training
+    assert (opened.checkpoint_every, opened.keep_checkpoints) == (1, 3)
     assert window.findChild(QSpinBox, "epochsSpin").value() == 7
     window.document.save()
-    assert json.loads(path.read_text())["schema_version"] == 2  # saved in the current schema
+    saved = json.loads(path.read_text())
+    assert saved["schema_version"] == project_module.SCHEMA_VERSION == 2  # saved in the current schema
+    assert (saved["training"]["checkpoint_every"], saved["training"]["keep_checkpoints"]) == (1, 3)
+    assert "snapshot_every" not in saved["training"]
 
 
 def test_a_project_from_a_newer_version_is_refused_and_nothing_changes(window, tmp_path):

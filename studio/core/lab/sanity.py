@@ -62,7 +62,7 @@ def sanity_project(project: Project, per_class: int = DEFAULT_PER_CLASS, epochs:
     tiny.data.val_fraction = 0.0
     t = tiny.training
     t.epochs, t.early_stopping_patience, t.target_loss = epochs, None, None
-    t.stats_every, t.snapshot_every = 0, 0
+    t.stats_every, t.checkpoint_every = 0, 0
     return tiny
 
 
