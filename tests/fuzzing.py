@@ -202,5 +202,5 @@ def attempt(data: dict[str, Any]) -> str:
         if isinstance(exc, ConfigError) and not isinstance(exc, ShapeError):
             assert exc.field, f"{type(exc).__name__} without a field: {message}"
         return type(exc).__name__
-    assert trainer.progress.step >= 1
+    assert trainer.position.step >= 1
     return "trained"

@@ -41,7 +41,7 @@ class StopOnSignals(Callback):
     """
 
     def __init__(self) -> None:
-        self.trainer: Any = None
+        self.trainer: FitContext | None = None
         self.signum: int | None = None
         self._previous: dict[int, Any] = {}
 

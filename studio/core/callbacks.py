@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from studio.core.data import PreparedData
-    from studio.core.engine.state import FitState, Progress
+    from studio.core.engine.state import FitPosition, FitState
     from studio.core.optim.losses import LossFn
     from studio.core.project import Project
     from studio.core.units import Unit
@@ -49,7 +49,7 @@ class FitContext(Protocol):
     def layer_names(self) -> tuple[str, ...]: ...
 
     @property
-    def progress(self) -> Progress: ...
+    def position(self) -> FitPosition: ...
 
     def request_stop(self) -> None: ...
 

@@ -271,7 +271,7 @@ class CheckpointCallback(Callback):
             self.save(trainer)
 
     def on_fit_end(self, trainer: FitContext, event: FitEnd) -> None:
-        position = checkpoint_name(trainer.progress.epoch, trainer.progress.batch)
+        position = checkpoint_name(trainer.position.epoch, trainer.position.batch)
         if not self.saved or self.saved[-1].name != position:
             self.save(trainer)
 

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from studio.core.checkpoint import Checkpoint, load_checkpoint
+from studio.core.engine import Trainer
 from studio.core.events import EpochEnd
 from studio.core.finetune import LoadReport, load_pretrained
 from studio.core.history import RunRecord
@@ -162,7 +163,7 @@ class RunCommands(QObject):
             w.undo_stack.push(EditCommand(w.editor.document, after, "Fine-tuning settings", selection, selection))
         source, exclude = plan.source, plan.exclude(after)
 
-        def load(trainer: Any) -> None:  # runs in the worker thread, on the freshly built network
+        def load(trainer: Trainer) -> None:  # runs in the worker thread, on the freshly built network
             names = module_labels(trainer.model, trainer.units)
             self._weightsLoaded.emit(load_pretrained(trainer.model, source, names, exclude))
 

@@ -103,14 +103,14 @@ _WRITER = textwrap.dedent("""
 
     # A stand-in trainer with ~8 MB of weights, so that each write takes long enough to be interrupted.
     weights = {"0.weight": torch.randn(2048, 1024)}
-    progress = types.SimpleNamespace(epoch=0, batch=0)
-    trainer = types.SimpleNamespace(project=Project(name="kill"), progress=progress, data=None,
-        training_state=lambda: {"model": weights, "epoch": progress.epoch, "batch": 0, "step": progress.epoch})
+    position = types.SimpleNamespace(epoch=0, batch=0)
+    trainer = types.SimpleNamespace(project=Project(name="kill"), position=position, data=None,
+        training_state=lambda: {"model": weights, "epoch": position.epoch, "batch": 0, "step": position.epoch})
     callback = CheckpointCallback(sys.argv[1], every=1, keep=2)
     callback._info = ModelInfo((1024,))
     while True:
-        progress.epoch += 1
-        weights["0.weight"].fill_(progress.epoch)
+        position.epoch += 1
+        weights["0.weight"].fill_(position.epoch)
         callback.save(trainer)
 """)
 

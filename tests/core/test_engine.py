@@ -192,12 +192,12 @@ def test_pause_blocks_until_resumed() -> None:
 
     def pause_then_resume_later(trainer: Trainer) -> None:
         trainer.pause()
-        steps_at_pause = trainer.progress.step
+        steps_at_pause = trainer.position.step
 
         def watcher() -> None:
             # While paused, no further step runs; then let it go.
             threading.Event().wait(0.2)
-            seen.append(trainer.progress.step - steps_at_pause)
+            seen.append(trainer.position.step - steps_at_pause)
             trainer.resume()
 
         threading.Thread(target=watcher).start()

@@ -65,7 +65,7 @@ def test_watching_a_fit_does_not_change_it(moons):
     plain.fit()
     for a, b in zip(watched.model.state_dict().values(), plain.model.state_dict().values(), strict=True):
         assert torch.equal(a, b)
-    assert [e.val_loss for e in watched.progress.history] == [e.val_loss for e in plain.progress.history]
+    assert [e.val_loss for e in watched.position.history] == [e.val_loss for e in plain.position.history]
 
 
 def test_points_first_then_a_boundary_every_few_steps(moons):
@@ -77,7 +77,7 @@ def test_points_first_then_a_boundary_every_few_steps(moons):
     # one at the start, one per BatchEnd (every 2 steps), one per epoch, one at the end
     assert len(grids) >= 2 * steps_per_epoch // 2 + 2
     assert [g.step for g in grids] == sorted(g.step for g in grids)
-    assert grids[0].step == 0 and grids[-1].step == trainer.progress.step
+    assert grids[0].step == 0 and grids[-1].step == trainer.position.step
     assert not np.array_equal(grids[0].probabilities, grids[-1].probabilities)  # it learned: the picture moved
     last = grids[-1]
     assert last.probabilities.shape == (100, 100, 2)
@@ -109,7 +109,7 @@ def test_grid_equals_the_model_on_preprocessed_grid_points(moons):
 def test_epoch_evaluations_match_the_trainers_validation(moons):
     trainer, got = moons
     evaluations = of(Evaluation, got)
-    history = trainer.progress.history
+    history = trainer.position.history
     assert [e.epoch for e in evaluations[:-1]] == [h.epoch for h in history]
     for evaluation, epoch in zip(evaluations, history, strict=False):
         assert evaluation.report.accuracy == pytest.approx(epoch.val_acc)

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from studio.core.data.types import DatasetType, Progress, RawData
+from studio.core.data.types import DatasetType, RawData
+from studio.core.progress import Progress
 from studio.core.vocab import Task
 
 # Digits pixels are counts from 0 to 16 (4x4 blocks of a 32x32 bitmap); x / 16 puts them in [0, 1].

@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from studio.core.data.types import DatasetType, Progress, RawData
+from studio.core.data.types import DatasetType, RawData
 from studio.core.errors import ConfigError, DatasetError
 from studio.core.io import MB, read_bounded
 from studio.core.params import Param
+from studio.core.progress import Progress
 from studio.core.vocab import Task
 
 # Larger tables do not fit the in-memory training this reader feeds (use an image folder instead).

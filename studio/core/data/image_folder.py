@@ -20,9 +20,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from studio.core.data.types import DatasetType, Progress, RawStream, StaticInfo
+from studio.core.data.types import DatasetType, RawStream, StaticInfo
 from studio.core.errors import DatasetError
 from studio.core.params import Param
+from studio.core.progress import Progress
 from studio.core.vocab import Task
 
 CHANNELS = {"grayscale": 1, "rgb": 3}

@@ -18,14 +18,13 @@ from studio.core.data.types import (
     DatasetType,
     PreparedData,
     Preview,
-    Progress,
     RawData,
     RawStream,
-    no_progress,
     picture_shape,
 )
 from studio.core.errors import DatasetError
 from studio.core.params import resolve
+from studio.core.progress import Progress, no_progress
 from studio.core.project import DataSpec
 from studio.core.vocab import Task
 

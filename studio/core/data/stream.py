@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import Dataset
 
 from studio.core.data.preprocess import Moments, Preprocessing
-from studio.core.data.types import Progress
+from studio.core.progress import Progress
 
 _BATCH = 64
 

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from studio.core.data.types import DatasetType, Loader, Progress, RawData
+from studio.core.data.types import DatasetType, Loader, RawData
 from studio.core.params import Param
+from studio.core.progress import Progress
 from studio.core.vocab import Task
 
 Points = tuple[np.ndarray, np.ndarray]

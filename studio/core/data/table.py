@@ -12,9 +12,10 @@ from typing import Any
 
 import torch
 
-from studio.core.data.types import DatasetType, Progress, RawData
+from studio.core.data.types import DatasetType, RawData
 from studio.core.errors import DatasetError
 from studio.core.params import Param
+from studio.core.progress import Progress
 from studio.core.vocab import Task
 
 # Linearly separable (the class is the sign of x1), with points that start on the wrong side of the

@@ -16,14 +16,9 @@ from torch.utils.data import Dataset
 
 from studio.core.data.preprocess import Preprocessing
 from studio.core.params import Param
+from studio.core.progress import Progress
 from studio.core.registry import Registry
 from studio.core.vocab import Task
-
-Progress = Callable[[float, str], None]
-
-
-def no_progress(fraction: float, message: str) -> None:
-    """The progress callback used when the caller passes none."""
 
 
 @dataclass

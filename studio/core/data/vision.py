@@ -34,10 +34,11 @@ from urllib.error import URLError
 import numpy as np
 import torch
 
-from studio.core.data.types import DatasetType, Progress, RawData, StaticInfo
+from studio.core.data.types import DatasetType, RawData, StaticInfo
 from studio.core.errors import DatasetError
 from studio.core.io import MB, atomic_path, read_bounded
 from studio.core.params import Param
+from studio.core.progress import Progress
 from studio.core.vocab import Task
 
 DEFAULT_ROOT = "~/training-studio-data"

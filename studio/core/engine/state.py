@@ -27,8 +27,10 @@ FitState = dict[str, Any]
 
 
 @dataclass
-class Progress:
-    """The loop's position and memory; everything but the weights, optimizer and schedule."""
+class FitPosition:
+    """Where the fit stands (epoch, batch, step) and what it remembers on the way (history, the
+    early-stopping record, the running epoch's totals): everything but the weights, optimizer and schedule.
+    """
 
     epoch: int = 0  # epochs completed
     batch: int = 0  # batches done in the current epoch
@@ -57,7 +59,7 @@ class Progress:
         }
 
     @classmethod
-    def from_dict(cls, state: dict[str, Any]) -> Progress:
+    def from_dict(cls, state: dict[str, Any]) -> FitPosition:
         best = state.get("best", {})
         return cls(
             epoch=int(state["epoch"]),
@@ -72,7 +74,7 @@ class Progress:
 
 
 def capture(
-    model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule, progress: Progress,
+    model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule, position: FitPosition,
     device: torch.device | None = None,
 ) -> FitState:
     """A copy of everything a fit needs to continue exactly from here (``device``: the one training runs on)."""
@@ -82,24 +84,24 @@ def capture(
         "optimizer": copy.deepcopy(optimizer.state_dict()),
         "schedule": copy.deepcopy(schedule.state_dict()),
         "rng": rng_state(device),
-        **progress.to_dict(),
+        **position.to_dict(),
     }
 
 
 def restore(
     state: FitState, model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule,
     device: torch.device | None = None,
-) -> Progress:
+) -> FitPosition:
     """Load ``state`` (from :func:`capture`) into the parts; a mismatch is a clear :class:`ProjectFileError`."""
     try:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
-        progress = Progress.from_dict(state)
+        position = FitPosition.from_dict(state)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ProjectFileError(f"cannot resume: the saved training state does not fit this project ({exc})") from None
     set_rng_state(state.get("rng", {}), device)
-    return progress
+    return position
 
 
 def _generator_device(device: torch.device | None) -> torch.device | None:

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from studio.core.engine.state import Progress
+from studio.core.engine.state import FitPosition
 from studio.core.events import EpochEnd
 from studio.core.project import TrainingSpec
 from studio.core.vocab import EndReason, Interval
@@ -17,7 +17,7 @@ def monitored_loss(event: EpochEnd) -> float:
     return event.val_loss if event.val_loss is not None else event.train_loss
 
 
-def after_epoch(progress: Progress, training: TrainingSpec, event: EpochEnd) -> tuple[EndReason, str] | None:
+def after_epoch(position: FitPosition, training: TrainingSpec, event: EpochEnd) -> tuple[EndReason, str] | None:
     """``(reason, message)`` when the fit should end after this epoch, else None."""
     target = training.target_loss
     if target is not None and event.train_loss <= target:
@@ -25,24 +25,24 @@ def after_epoch(progress: Progress, training: TrainingSpec, event: EpochEnd) -> 
             f"Reached the target loss: training loss {event.train_loss:.4g} ≤ {target:g} in epoch {event.epoch}."
         )
     patience = training.early_stopping_patience
-    if patience is not None and progress.bad_epochs >= patience:
+    if patience is not None and position.bad_epochs >= patience:
         which = "validation" if event.val_loss is not None else "training"
         return EndReason.EARLY_STOPPING, (
             f"Stopped early: the {which} loss has not improved for {patience} epoch(s);"
-            f" the best was {progress.best_loss:.4g} in epoch {progress.best_epoch}."
+            f" the best was {position.best_loss:.4g} in epoch {position.best_epoch}."
         )
-    if progress.epoch >= training.epochs:
-        return EndReason.COMPLETED, f"Finished {progress.epoch} epoch(s)."
+    if position.epoch >= training.epochs:
+        return EndReason.COMPLETED, f"Finished {position.epoch} epoch(s)."
     return None
 
 
-def after_batch(progress: Progress, training: TrainingSpec, loss: float) -> tuple[EndReason, str] | None:
+def after_batch(position: FitPosition, training: TrainingSpec, loss: float) -> tuple[EndReason, str] | None:
     """With ``target_check: batch``: ``(reason, message)`` when this batch's loss reached the target."""
     target = training.target_loss
     if training.target_check != Interval.BATCH or target is None or loss > target:
         return None
     return EndReason.TARGET_LOSS, (
-        f"Reached the target loss: batch {progress.batch} of epoch {progress.epoch + 1} (step {progress.step}) had "
+        f"Reached the target loss: batch {position.batch} of epoch {position.epoch + 1} (step {position.step}) had "
         f"training loss {loss:.4g} ≤ {target:g}."
     )
 
@@ -62,9 +62,9 @@ def l2_penalty(optimizer: torch.optim.Optimizer) -> float:
     return total
 
 
-def stopped_message(progress: Progress) -> str:
-    where = f" and {progress.batch} batch(es) of the next" if progress.batch else ""
-    return f"Stopped on request after {progress.epoch} complete epoch(s){where}."
+def stopped_message(position: FitPosition) -> str:
+    where = f" and {position.batch} batch(es) of the next" if position.batch else ""
+    return f"Stopped on request after {position.epoch} complete epoch(s){where}."
 
 
 def non_finite_message(loss: float, step: int, epoch: int, batch: int, kept_step: int, lr: float) -> str:

@@ -25,10 +25,10 @@ from studio.core.engine.batching import Batch, LoaderBatches, TensorBatches, bat
 from studio.core.engine.control import AgreedControl, Control
 from studio.core.engine.distributed import Group, guarded
 from studio.core.engine.evaluate import EVAL_BATCH, evaluate_batches
+from studio.core.engine.last_good import LastGood
 from studio.core.engine.metrics import BatchWindow, EpochTotals
 from studio.core.engine.runtime import Runtime
-from studio.core.engine.snapshot import WeightSnapshot
-from studio.core.engine.state import FitState, Progress, capture, restore
+from studio.core.engine.state import FitPosition, FitState, capture, restore
 from studio.core.engine.threads import forward_flops, intra_op_threads, step_threads
 from studio.core.errors import ConfigError
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitResult, FitStart, Paused
@@ -107,7 +107,7 @@ class Trainer:
         self.steps_per_epoch = len(self._batches)
         self.schedule = build_schedule(self.project.schedule, self.optimizer, self.training.epochs, len(self._batches))
         self.callbacks = CallbackList(callbacks)
-        self.progress = Progress()
+        self.position = FitPosition()
         self.control = AgreedControl(group, self.log_every) if group is not None else Control()
         self._stats: LayerStatsCollector | None = None
         self._source: Iterator[Batch] | None = None  # the current epoch's batches, from its first step
@@ -174,8 +174,8 @@ class Trainer:
         return self.control.paused
 
     def training_state(self) -> FitState:
-        """Everything needed to continue this fit exactly: weights, optimizer, schedule, scaler, RNG, progress."""
-        return {**capture(self.model, self.optimizer, self.schedule, self.progress, self.device),
+        """Everything needed to continue this fit exactly: weights, optimizer, schedule, scaler, RNG, position."""
+        return {**capture(self.model, self.optimizer, self.schedule, self.position, self.device),
                 **self.runtime.state_dict()}
 
     # --- the loop ---------------------------------------------------------------------------------
@@ -200,14 +200,14 @@ class Trainer:
         :meth:`fit` does both; a driver that steps several trainers in turn (the lab's race) calls them itself.
         """
         if resume is not None:
-            self.progress = restore(resume, self.model, self.optimizer, self.schedule, self.device)
+            self.position = restore(resume, self.model, self.optimizer, self.schedule, self.device)
             self.runtime.load_state_dict(resume)
         else:
             torch.manual_seed(self.training.seed)  # dropout draws the same numbers on every fresh fit
-            self.progress = Progress()
+            self.position = FitPosition()
         self._stats = self._stats_collector()
         self._window = BatchWindow(self.loss_fn.predict if self._classify else None)
-        self._snapshot = WeightSnapshot(self.model, self.progress.step, self.optimizer)
+        self._last_good = LastGood(self.model, self.position.step, self.optimizer)
         self._source = None
         self._reached: Verdict | None = None  # a batch reached the target loss: the fit ends at the next boundary
         self._batch_schedule = self.schedule.interval == Interval.BATCH
@@ -221,7 +221,7 @@ class Trainer:
         ``batch`` stands in for the next batch of the trainer's own order: the race feeds each lane the same one.
         Stop and pause requests are honoured here, before the batch.
         """
-        p = self.progress
+        p = self.position
         verdict = self._check_flags() if self.control.held(p.step) else None
         verdict = verdict or self._reached
         if verdict is None and p.epoch >= self.training.epochs:  # a resumed fit that had already finished
@@ -261,14 +261,14 @@ class Trainer:
             device=str(self.device),
             layer_names=self.layer_names,
             param_count=sum(p.numel() for p in self.model.parameters()),
-            start_epoch=self.progress.epoch,
+            start_epoch=self.position.epoch,
             processes=self.runtime.world_size,
             precision=self.training.precision,
         )
 
     def _train(self, x: torch.Tensor, y: torch.Tensor) -> Verdict | None:
         """One optimizer step on one batch; a verdict when the window fetched after it held a non-finite loss."""
-        p = self.progress
+        p = self.position
         p.step += 1
         p.batch += 1
         stats = self._stats if self._stats is not None and p.step % self.training.stats_every == 0 else None
@@ -285,7 +285,7 @@ class Trainer:
         # Windows follow the batch number, so a resumed fit reports on the same batches as an unbroken one.
         flush = p.batch % self.log_every == 0 or p.batch == self.steps_per_epoch
         if flush:
-            self._snapshot.take(p.step)  # the weights that gave this loss, before this step changes them
+            self._last_good.take(p.step)  # the weights that gave this loss, before this step changes them
         runtime.step(optimizer)
         if self._batch_schedule:
             self.schedule.step()
@@ -295,7 +295,7 @@ class Trainer:
 
     def _end(self, verdict: Verdict) -> FitEnd:
         reason, message = verdict
-        p = self.progress
+        p = self.position
         end = FitEnd(reason, p.epoch, p.step, p.best_epoch, p.best_loss, message, tuple(p.history))
         self._close()
         self.callbacks.on_fit_end(self, end)
@@ -311,7 +311,7 @@ class Trainer:
 
     def _add_time(self) -> None:
         now = time.perf_counter()
-        self.progress.totals.seconds += now - self._clock
+        self.position.totals.seconds += now - self._clock
         self._clock = now
 
     def _check_flags(self) -> Verdict | None:
@@ -321,29 +321,29 @@ class Trainer:
             return verdict
         if self.control.pausing:
             self._add_time()
-            p = self.progress
+            p = self.position
             self.callbacks.on_pause(self, Paused(p.epoch + 1, p.step, p.batch))
             self.control.hold()
             self._clock = self._window_start = time.perf_counter()
         if not self.control.stopping:
             return None
         self._add_time()
-        return EndReason.STOPPED, stopping.stopped_message(self.progress)
+        return EndReason.STOPPED, stopping.stopped_message(self.position)
 
     def _flush(self) -> Verdict | None:
         """Fetch the window, check its losses and send a BatchEnd; a verdict when a loss was not finite."""
-        p, snapshot = self.progress, self._snapshot
+        p, last_good = self.position, self._last_good
         result = self._window.fetch(self.runtime.sum_ if self.runtime.group is not None else None)
         bad = result.first_non_finite
         if bad is not None:
-            snapshot.restore()
+            last_good.restore()
             back = len(result.losses) - bad - 1
             message = stopping.non_finite_message(
-                result.losses[bad], p.step - back, p.epoch + 1, p.batch - back, snapshot.good_step,
+                result.losses[bad], p.step - back, p.epoch + 1, p.batch - back, last_good.good_step,
                 current_lr(self.optimizer),
             )
             return EndReason.NON_FINITE, message
-        snapshot.commit()
+        last_good.commit()
         p.totals.add(result)
         now = time.perf_counter()
         speed = sum(result.sizes) / max(now - self._window_start, 1e-9)
@@ -360,7 +360,7 @@ class Trainer:
 
     def _end_epoch(self) -> EpochEnd:
         """Validate, step an epoch schedule, update the record and tell the callbacks."""
-        p = self.progress
+        p = self.position
         totals, lr = p.totals, current_lr(self.optimizer)
         val_loss, val_acc = self._validate()
         event = EpochEnd(

@@ -76,7 +76,7 @@ class InspectCallback(Callback):
             points = point_set(data)
             self._extent = points.extent()
             self._emit(points)
-            self._boundary(trainer, trainer.progress.step, trainer.progress.epoch)
+            self._boundary(trainer, trainer.position.step, trainer.position.epoch)
 
     def on_train_batch_end(self, trainer: FitContext, event: BatchEnd) -> None:
         if self._extent is None or event.step - self._last_step < self._every:
@@ -88,7 +88,7 @@ class InspectCallback(Callback):
         now = self._clock()
         if event.epoch >= self._total_epochs or now - self._last_views >= self._epoch_interval:
             self._last_views = now
-            self._views(trainer.model, trainer, trainer.progress.step, event.epoch)
+            self._views(trainer.model, trainer, trainer.position.step, event.epoch)
 
     def on_fit_end(self, trainer: FitContext, event: FitEnd) -> None:
         snapshot = ModelSnapshot.from_trainer(trainer)

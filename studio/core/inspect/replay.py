@@ -3,7 +3,7 @@
 A run started as another process (torchrun, a command) cannot hand its network to the window's
 :class:`~studio.core.inspect.live.InspectCallback`, but it writes checkpoints and, at its end, a
 run folder. :class:`SavedRun` is what that callback reads of a trainer (the project, the data,
-the network, the progress), rebuilt in the window from those files, so the same callback computes
+the network, the fit's position), rebuilt in the window from those files, so the same callback computes
 the same views: the evaluation and boundary after the epochs whose weights are saved, and
 everything with the final weights at the end.
 """
@@ -19,7 +19,7 @@ from torch import nn
 from studio.core.build import build_model
 from studio.core.checkpoint import latest_checkpoint, load_checkpoint
 from studio.core.data import PreparedData
-from studio.core.engine.state import Progress
+from studio.core.engine.state import FitPosition
 from studio.core.project import Project
 from studio.core.runs import is_run_folder, load_run
 
@@ -31,7 +31,7 @@ class SavedRun:
     project: Project
     data: PreparedData
     model: nn.Module
-    progress: Progress = field(default_factory=Progress)
+    position: FitPosition = field(default_factory=FitPosition)
     loaded: Path | None = None  # the file whose weights the model holds
 
     @classmethod
@@ -58,4 +58,4 @@ class SavedRun:
     def _load(self, state: dict[str, torch.Tensor], source: Path, epoch: int, step: int) -> None:
         self.model.load_state_dict(state)
         self.loaded = source
-        self.progress.epoch, self.progress.step = epoch, step
+        self.position.epoch, self.position.step = epoch, step

@@ -176,7 +176,7 @@ class ModelSnapshot:
         """Copy ``trainer``'s model (call in the training thread, between batches or at the fit's end)."""
         model = copy.deepcopy(trainer.model).cpu().eval()
         project, data = trainer.project.copy(), trainer.data
-        return cls(project, model, data, trainer.progress.epoch, image_shape_of(project.data, data.input_shape))
+        return cls(project, model, data, trainer.position.epoch, image_shape_of(project.data, data.input_shape))
 
     @classmethod
     def from_state(cls, project: Project, state_dict: dict[str, Tensor], data: PreparedData) -> ModelSnapshot:

@@ -21,16 +21,12 @@ from studio.core.callbacks import Callback, FitContext
 from studio.core.errors import ConfigError
 from studio.core.events import BatchEnd, EpochEnd, FitEnd, FitStart, LayerStats
 from studio.core.history import RunRecord, epoch_position
+from studio.core.progress import Progress
 from studio.core.project import Choice, Project
 from studio.core.vocab import EndReason
 
-Progress = Callable[[float, str], None]
 StopFlag = Callable[[], bool]
 EventSink = Callable[[str, object], None]
-
-
-def no_progress(fraction: float, message: str) -> None:
-    """The progress hook used when the caller passes none."""
 
 
 def never_stop() -> bool:

@@ -17,17 +17,9 @@ from typing import Any
 from studio.core.callbacks import Callback
 from studio.core.data import PreparedData, prepare_data
 from studio.core.engine import Trainer
-from studio.core.lab.common import (
-    EpochProgress,
-    EventSink,
-    LabRun,
-    Progress,
-    RunCallback,
-    StopFlag,
-    never_stop,
-    no_progress,
-)
+from studio.core.lab.common import EpochProgress, EventSink, LabRun, RunCallback, StopFlag, never_stop
 from studio.core.lab.variations import Variant, vary
+from studio.core.progress import Progress, no_progress
 from studio.core.project import Project
 from studio.core.vocab import EndReason
 

@@ -22,8 +22,9 @@ from typing import Any
 from studio.core.data import PreparedData, prepare_data
 from studio.core.errors import ConfigError
 from studio.core.keypath import parse_path, parse_value, set_value
-from studio.core.lab.common import EpochProgress, EventSink, LabRun, Progress, StopFlag, never_stop, no_progress
+from studio.core.lab.common import EpochProgress, EventSink, LabRun, StopFlag, never_stop
 from studio.core.lab.compare import train_run
+from studio.core.progress import Progress, no_progress
 from studio.core.project import Project
 
 METRICS = ("val_acc", "val_loss", "train_loss", "train_acc")

@@ -20,9 +20,10 @@ from studio.core.data import PreparedData, prepare_data
 from studio.core.device import pick_device
 from studio.core.engine.batching import Batch, LoaderBatches, TensorBatches
 from studio.core.errors import ConfigError
-from studio.core.lab.common import Progress, StopFlag, never_stop, no_progress
+from studio.core.lab.common import StopFlag, never_stop
 from studio.core.memory import check_memory
 from studio.core.optim import OPTIMIZERS, build_loss, build_optimizer, param_groups
+from studio.core.progress import Progress, no_progress
 from studio.core.project import Project
 
 DEFAULT_START = 1e-6

@@ -23,10 +23,11 @@ from studio.core.data import PreparedData, prepare_data
 from studio.core.engine.evaluate import split_batches
 from studio.core.errors import ConfigError
 from studio.core.init import INITS
-from studio.core.lab.common import Progress, StopFlag, never_stop, no_progress, parse_choice
+from studio.core.lab.common import StopFlag, never_stop, parse_choice
 from studio.core.memory import check_memory
 from studio.core.optim import build_loss
 from studio.core.params import resolve
+from studio.core.progress import Progress, no_progress
 from studio.core.project import Project
 from studio.core.registry import Registry
 from studio.core.stats import output_bounds

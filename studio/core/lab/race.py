@@ -26,20 +26,11 @@ from studio.core.engine import Trainer
 from studio.core.engine.state import preserved_rng, rng_state, set_rng_state
 from studio.core.engine.threads import intra_op_threads
 from studio.core.errors import ConfigError
-from studio.core.lab.common import (
-    EventSink,
-    LabRun,
-    Progress,
-    RunCallback,
-    StopFlag,
-    format_choice,
-    never_stop,
-    no_progress,
-    parse_choice,
-)
+from studio.core.lab.common import EventSink, LabRun, RunCallback, StopFlag, format_choice, never_stop, parse_choice
 from studio.core.memory import check_memory, state_per_weight
 from studio.core.optim.optimizers import OPTIMIZERS
 from studio.core.params import resolve
+from studio.core.progress import Progress, no_progress
 from studio.core.project import Choice, Project
 
 

@@ -18,10 +18,11 @@ from studio.core.callbacks import Callback, FitContext
 from studio.core.data import DATASETS, PreparedData, prepare_data
 from studio.core.engine import Trainer, evaluate
 from studio.core.events import EpochEnd
-from studio.core.lab.common import EpochProgress, EventSink, LabRun, Progress, RunCallback, StopFlag, no_progress
+from studio.core.lab.common import EpochProgress, EventSink, LabRun, RunCallback, StopFlag
 from studio.core.layers import LayerRole, has_role
 from studio.core.optim import LOSSES, OPTIMIZERS
 from studio.core.optim.losses import LossFn
+from studio.core.progress import Progress, no_progress
 from studio.core.project import Project
 from studio.core.vocab import Task
 

@@ -98,7 +98,7 @@ class LabPanel(QTabWidget):
     @Slot()
     def compare_current(self) -> CompareDialog:
         """"Compare with…" on the project as the window shows it."""
-        project, data = self.source.snapshot()
+        project, data = self.source.for_worker()
         return self.compare_with(project, "the current project", data)
 
     def compare_with(self, project: Project, label: str, data: PreparedData | None = None) -> CompareDialog:

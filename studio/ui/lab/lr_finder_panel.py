@@ -108,7 +108,7 @@ class LrFinderPanel(QWidget):
         if not start < end:
             self.run_bar.show_error("The smallest learning rate must be below the largest.")
             return
-        project, data = self.source.snapshot()
+        project, data = self.source.for_worker()
         self.result = None
         self.apply_button.setEnabled(False)
         self.chosen.setEnabled(False)

@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 
 from studio.core.data import PreparedData, prepare_data
 from studio.core.engine import Trainer
-from studio.core.lab.common import LabRun, Progress, RunCallback, StopFlag, no_progress
+from studio.core.lab.common import LabRun, RunCallback, StopFlag
 from studio.core.lab.modes import MODES, ModesResult, compare_modes, needs_modes
+from studio.core.progress import Progress, no_progress
 from studio.core.project import Project
 from studio.ui.lab.controls import RunBar, named, wrapping_label
 from studio.ui.lab.runner import ExperimentRunner
@@ -157,7 +158,7 @@ class ModesView(QWidget):
 
     @Slot()
     def start(self) -> None:
-        project, data = self.source.snapshot()
+        project, data = self.source.for_worker()
         self.update_note()
         self.result = None
         self.runner.run(train_and_measure, project, self.epochs.value(), data)

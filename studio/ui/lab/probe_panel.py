@@ -141,7 +141,7 @@ class ProbePanel(QWidget):
         if not schemes:
             self.run_bar.show_error("Tick at least one initialisation to probe.")
             return
-        project, data = self.source.snapshot()
+        project, data = self.source.for_worker()
         self.runner.run(probe_init, project, schemes, data)
 
     # --- results ----------------------------------------------------------------------------------

@@ -178,7 +178,7 @@ class RacePanel(QWidget):
         if not contestants:
             self.run_bar.show_error("Add at least one optimizer to the line-up.")
             return
-        project, data = self.source.snapshot()
+        project, data = self.source.for_worker()
         project.training.epochs = self.epochs.value()
         self.result = None
         self.curves.clear()

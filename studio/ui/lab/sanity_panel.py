@@ -78,7 +78,7 @@ class SanityPanel(QWidget):
 
     @Slot()
     def start(self) -> None:
-        project, _data = self.source.snapshot()  # the check prepares its own tiny subset
+        project, _data = self.source.for_worker()  # the check prepares its own tiny subset
         self.result = None
         self.verdict.clear()
         self.causes.clear()

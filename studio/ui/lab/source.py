@@ -25,6 +25,6 @@ class LabSource:
     project: Callable[[], Project]
     data: Callable[[], PreparedData | None] = no_data
 
-    def snapshot(self) -> tuple[Project, PreparedData | None]:
+    def for_worker(self) -> tuple[Project, PreparedData | None]:
         """A copy of the project (the worker must not see later edits) and its data."""
         return self.project().copy(), self.data()

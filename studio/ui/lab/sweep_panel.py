@@ -142,7 +142,7 @@ class SweepPanel(QWidget):
     @Slot()
     def start(self) -> None:
         """Check every cell on a copy of the current project, then train the grid in the worker thread."""
-        project, data = self.source.snapshot()
+        project, data = self.source.for_worker()
         project.training.epochs = self.epochs.value()
         try:
             axes = self.axes()

@@ -254,7 +254,7 @@ class DatasetPanel(QScrollArea):
 
 
 def _key(spec: DataSpec) -> dict[str, Any]:
-    """A comparable snapshot of a spec (dataclass equality would compare the same fields)."""
+    """A comparable copy of a spec's fields (dataclass equality would compare the same fields)."""
     return {"dataset": spec.dataset, "params": dict(spec.params), "preprocessing": spec.preprocessing,
             "val_fraction": spec.val_fraction, "subset_per_class": spec.subset_per_class, "seed": spec.seed}
 

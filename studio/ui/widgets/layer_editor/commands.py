@@ -1,4 +1,4 @@
-"""Undo support: the edited document and one snapshot command for every kind of edit.
+"""Undo support: the edited document and one before-and-after command for every kind of edit.
 
 The document is plain Python (a :class:`ModelSpec`, the folded blocks and a list of listeners), not a
 QObject; the views listen to it. Its spec is never changed in place: every edit makes a new one

@@ -59,7 +59,7 @@ class _OptimizerCopy:
             optimizer.state[params[i]][key] = value
 
 
-class WeightSnapshot:
+class LastGood:
     """The last weights (parameters and buffers) and optimizer state known to give a finite loss."""
 
     def __init__(self, model: nn.Module, step: int = 0, optimizer: torch.optim.Optimizer | None = None) -> None:
