@@ -20,3 +20,8 @@ def test_every_resource_file_is_package_data() -> None:
     assert files
     missing = [name for name in files if not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)]
     assert not missing, f"add these to [tool.setuptools.package-data] in pyproject.toml: {missing}"
+
+
+def test_the_package_ships_its_type_hints() -> None:
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["studio"]
+    assert (ROOT / "studio" / "py.typed").is_file() and "py.typed" in patterns
