@@ -140,6 +140,8 @@ def _train(args: argparse.Namespace, project: Project, checkpoint: Checkpoint | 
         with Steps("loading data", sys.stderr) as progress:
             quiet = args.json or folder is None
             data = in_turn(group, lambda: prepare_data(project.data, progress=None if quiet else progress))
+        for warning in data.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         trainer = Trainer(project, data=data, callbacks=callbacks, group=group)
         if checkpoint is None:
             overrides.load_initial_weights(trainer, args)

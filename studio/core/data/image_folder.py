@@ -1,13 +1,14 @@
-"""An image folder: one sub-folder per class, read by torchvision's ImageFolder, streamed.
+"""An image folder: one sub-folder per class, decoded once into a memory-mapped cache, then read in batches.
 
 Images are resized to ``image_size``×``image_size`` (aspect ratio not kept) and converted to
-grey or RGB, so every sample has the shape (channels, size, size). Folders can be large, so
-the data stays on disk: the engine reads it through a DataLoader with workers.
+grey or RGB, so every sample has the shape (channels, size, size). The first read decodes every
+picture once, in several processes, into a cache (``image_cache.py`` says where and when it is
+rebuilt); training then copies whole batches of uint8 pixels out of it and turns them into floats
+on the training device, so a folder larger than the memory stays bounded and no epoch decodes a file.
 
 A wrong folder is refused before the disk is walked: a drive's root, or a folder one of whose
-sub-folders shows no image among its first entries (``/etc``, a home folder). Empty files are
-refused when the folder is scanned, and a picture that cannot be decoded while training stops
-the run with one line naming the file.
+sub-folders shows no image among its first entries (``/etc``, a home folder). Pictures that cannot
+be read (empty, corrupt, unknown format) are listed in the data's warnings and left out.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from studio.core.data.image_cache import ImageCache, open_cache, scan
 from studio.core.data.types import DatasetType, RawStream, StaticInfo
 from studio.core.errors import DatasetError
 from studio.core.params import Param
@@ -39,36 +41,41 @@ PARAMS = (
 LOOK_AHEAD = 2000  # entries of each class folder looked at for an image before the folder is scanned
 
 
-class UnreadableImageError(DatasetError):
-    """A picture cannot be decoded; the message names the file.
-
-    A DataLoader worker re-raises an error by calling its class with the worker's whole traceback as
-    the message ("Caught ... in DataLoader worker process 0 ..."); this keeps only the line we wrote.
+class CachedImages(Dataset[tuple[torch.Tensor, int]]):
+    """The readable pictures of a cache as ``(float32 (C, H, W) in [0, 1], class)``; :meth:`read` takes whole
+    batches as uint8. Picklable for DataLoader workers: each process maps the cache file itself.
     """
 
-    def __init__(self, message: str) -> None:
-        lines = [line for line in message.splitlines() if line.strip()]
-        if len(lines) > 1 and lines[0].startswith("Caught "):
-            message = lines[-1].split(": ", 1)[-1]
-        super().__init__(message)
-
-
-class _Images(Dataset[tuple[torch.Tensor, int]]):
-    """ImageFolder samples as (float32 (C, H, W) in [0, 1], class); an unreadable image names its file."""
-
-    def __init__(self, folder: Any) -> None:
-        self.folder = folder
+    def __init__(self, cache: ImageCache) -> None:
+        self.cache = cache
+        self.targets = cache.labels
+        self._pixels: np.memmap | None = None
 
     def __len__(self) -> int:
-        return len(self.folder)
+        return len(self.cache.rows)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        try:
-            sample: tuple[torch.Tensor, int] = self.folder[index]
-            return sample
-        except (OSError, ValueError) as exc:
-            path = self.folder.samples[index][0]
-            raise UnreadableImageError(f"cannot read image {path} ({exc}); remove or replace it") from None
+        x = self.read(np.asarray([index]))[0]
+        return x.to(torch.float32).div_(255), int(self.targets[index])
+
+    def read(self, indices: np.ndarray) -> torch.Tensor:
+        """The samples ``indices`` as one uint8 tensor (n, C, H, W), copied out of the cache."""
+        if self._pixels is None:
+            self._pixels = self.cache.pixels()
+        return torch.from_numpy(self._pixels[self.cache.rows[indices]])
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_pixels": None}  # a memmap would pickle its whole contents
+
+
+def skipped_warning(cache: ImageCache, shown: int = 5) -> str:
+    """One line naming the pictures left out (the first few) and why, or "" when every one was read."""
+    if not cache.skipped:
+        return ""
+    names = "; ".join(f"{path} ({why})" for path, why in cache.skipped[:shown])
+    more = f"; and {len(cache.skipped) - shown} more" if len(cache.skipped) > shown else ""
+    total = cache.shape[0]
+    return f"skipped {len(cache.skipped)} of {total:,} pictures that cannot be read: {names}{more}"
 
 
 def _folder(params: dict[str, Any]) -> Path:
@@ -84,11 +91,11 @@ def _folder(params: dict[str, Any]) -> Path:
 
 
 def _classes(folder: Path) -> list[str]:
-    from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes
+    from torchvision.datasets.folder import IMG_EXTENSIONS
 
     try:
-        classes: list[str] = find_classes(str(folder))[0]
-    except FileNotFoundError:
+        classes = sorted(e.name for e in os.scandir(folder) if e.is_dir() and not e.name.startswith("."))
+    except OSError:
         classes = []
     if len(classes) < 2:
         raise DatasetError(
@@ -126,34 +133,28 @@ def _shows_an_image(folder: Path) -> bool:
     return False
 
 
-def _transform(params: dict[str, Any]) -> Any:
-    from torchvision import transforms
-
-    size = params["image_size"]
-    steps = [transforms.Resize((size, size))]
-    if CHANNELS[params["channels"]] == 1:
-        steps.append(transforms.Grayscale(num_output_channels=1))
-    return transforms.Compose([*steps, transforms.ToTensor()])
-
-
 def load_image_folder(params: dict[str, Any], progress: Progress) -> RawStream:
-    """Scan the folder (cheap: no image is opened) and return a stream of resized images."""
-    from torchvision.datasets import ImageFolder
+    """Scan the folder, decode it into its cache the first time (or reuse the cache) and return the pictures."""
+    from torchvision.datasets.folder import IMG_EXTENSIONS
 
     folder = _folder(params)
     classes = _classes(folder)
     progress(0.0, f"Scanning {folder}")
-    images = ImageFolder(str(folder), transform=_transform(params), allow_empty=True)
-    hollow = [path for path, _ in images.samples if os.path.getsize(path) == 0]
-    if hollow:
-        more = f" and {len(hollow) - 1} more" if len(hollow) > 1 else ""
-        raise DatasetError(f"{hollow[0]}{more} is an empty file (0 bytes), not a picture; remove or replace it")
-    size = params["image_size"]
+    listing = scan(folder, classes, IMG_EXTENSIONS)
+    if not len(listing):
+        raise DatasetError(f"{folder} holds no pictures in its class folders")
+    size, channels = params["image_size"], CHANNELS[params["channels"]]
+    cache = open_cache(listing, size, channels, progress)
+    if not len(cache.rows):
+        path, why = cache.skipped[0]
+        raise DatasetError(f"none of the {len(listing):,} pictures in {folder} can be read (the first, {path}: {why})")
+    warning = skipped_warning(cache)
     return RawStream(
-        dataset=_Images(images),
-        targets=np.asarray(images.targets, dtype=np.int64),
-        input_shape=(CHANNELS[params["channels"]], size, size),
+        dataset=CachedImages(cache),
+        targets=cache.labels,
+        input_shape=(channels, size, size),
         class_names=tuple(classes),
+        warnings=(warning,) if warning else (),
     )
 
 
@@ -166,7 +167,7 @@ DATASET_TYPES = (
     DatasetType(
         name="image_folder",
         label="Image folder",
-        description="Your own pictures: one sub-folder per class. Resized to a square; read from disk while training.",
+        description="Your own pictures: one sub-folder per class. Resized to a square and decoded once into a cache.",
         task=Task.CLASSIFICATION,
         params=PARAMS,
         load=load_image_folder,

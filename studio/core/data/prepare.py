@@ -145,6 +145,7 @@ def _prepare_stream(raw: RawStream, spec: DataSpec, rng: np.random.Generator, pr
         train_set=PreprocessedSubset(raw.dataset, train_idx, preprocessing),
         val_set=PreprocessedSubset(raw.dataset, val_idx, preprocessing),
         image_shape=picture_shape(raw.input_shape, None),
+        warnings=raw.warnings,
     )
 
 

@@ -56,12 +56,14 @@ class RawStream:
     """A dataset too large for memory (image folders): a torch Dataset of (float32 tensor in [0, 1], class).
 
     ``targets`` lists every sample's class without reading the images, so splits are cheap.
+    ``warnings`` are lines for the learner about what was left out (pictures that cannot be read).
     """
 
     dataset: Dataset[Any]
     targets: np.ndarray
     input_shape: tuple[int, ...]
     class_names: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
 
 Loader = Callable[[dict[str, Any], Progress], "RawData | RawStream"]
@@ -124,7 +126,8 @@ class PreparedData:
     Datasets yielding preprocessed ``(x, class)`` pairs, for a DataLoader with workers.
     ``num_classes`` is 0 for regression, ``target_dim`` is 0 for classification.
     ``image_shape`` says how one sample looks as a picture, (H, W) or (H, W, C), also for flat
-    rows such as digits' 64 features; None for points and tables.
+    rows such as digits' 64 features; None for points and tables. ``warnings`` are lines for the
+    learner about the data (pictures left out because they cannot be read).
     """
 
     x_train: torch.Tensor | None
@@ -141,6 +144,7 @@ class PreparedData:
     train_set: Dataset[Any] | None = None
     val_set: Dataset[Any] | None = None
     image_shape: tuple[int, ...] | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def n_train(self) -> int:

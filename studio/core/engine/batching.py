@@ -2,9 +2,11 @@
 
 Small datasets live as tensors on the training device; a per-sample ``DataLoader`` over them
 costs 5-40% of throughput in Python overhead (see shared/conventions.md), so one permutation
-per epoch is drawn and each batch is an ``index_select`` on the device. Large datasets (image
-folders) stream through a ``DataLoader`` with worker processes. Either way the order of an
-epoch is a pure function of ``(seed, epoch)``, so a fit can resume at any batch exactly.
+per epoch is drawn and each batch is an ``index_select`` on the device. Image folders are read
+from their decode-once cache a batch at a time (:class:`PixelBatches`: uint8 pixels copied out of
+the memory map, made floats and preprocessed on the device); other streaming datasets go through a
+``DataLoader`` with worker processes. Either way the order of an epoch is a pure function of
+``(seed, epoch)``, so a fit can resume at any batch exactly.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from typing import Any
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
+
+from studio.core.data.preprocess import Preprocessing
+from studio.core.data.stream import PreprocessedSubset
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -206,3 +211,79 @@ class LoaderBatches:
 def pin_memory(device: torch.device) -> bool:
     """Page-locked host batches (and asynchronous copies) pay off only when a CUDA device receives them."""
     return device.type == "cuda"
+
+
+class PixelBatches:
+    """Batches of an image cache: uint8 pixels copied out of the memory map in the training thread, then made
+    floats and preprocessed on the device in one fused step (``x * scale + shift``).
+
+    No worker processes are needed: a batch is one copy of rows that are already decoded, far cheaper
+    than any step of a network on pictures (so the per-sample DataLoader path is not taken).
+    """
+
+    def __init__(
+        self,
+        subset: PreprocessedSubset,
+        batch_size: int,
+        shuffle: bool,
+        seed: int,
+        device: torch.device,
+        shard: Shard = (0, 1),
+        channels_last: bool = False,
+    ) -> None:
+        self.subset = subset
+        self.n = len(subset)
+        self.batch_size = batch_size
+        self.device = device
+        self.sampler = EpochBatchSampler(self.n, batch_size, shuffle, seed, shard)
+        self.channels_last = channels_last
+        self.scale, self.shift = pixel_transform(subset.preprocessing, device)
+
+    def __len__(self) -> int:
+        return batch_count(self.n, self.batch_size)
+
+    def epoch(self, epoch: int, start: int = 0) -> Iterator[Batch]:
+        self.sampler.set_epoch(epoch, start)
+        read = 0
+        for positions in self.sampler:
+            read += 1
+            yield self.batch(np.asarray(positions, dtype=np.int64))
+        if read < len(self) - start:  # this process's share of the last batch is empty: it still takes the step
+            yield self.batch(np.zeros(0, dtype=np.int64))
+
+    def batch(self, positions: np.ndarray) -> Batch:
+        """The samples at ``positions`` of the subset, preprocessed, on the device."""
+        pixels, labels = self.subset.read(positions)
+        x = pixels.to(self.device, non_blocking=pin_memory(self.device)).to(torch.float32)
+        x = x.mul_(self.scale) if self.shift is None else torch.addcmul(self.shift, x, self.scale)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, labels.to(self.device)
+
+
+def pixel_transform(preprocessing: Preprocessing, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(scale, shift) with ``pixels * scale + shift == preprocessing.apply(pixels / 255)`` (shift None: no mean)."""
+    std = torch.as_tensor(preprocessing.std, device=device) if preprocessing.std is not None else None
+    scale = (1.0 / (255.0 * std)) if std is not None else torch.tensor(1.0 / 255.0, device=device)
+    if preprocessing.mean is None:
+        return scale, None
+    mean = torch.as_tensor(preprocessing.mean, device=device)
+    return scale, (-mean / std) if std is not None else -mean
+
+
+StreamBatches = LoaderBatches | PixelBatches
+
+
+def stream_batches(
+    dataset: Dataset[Any],
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    device: torch.device,
+    shard: Shard = (0, 1),
+    channels_last: bool = False,
+) -> StreamBatches:
+    """Batches of a streaming dataset: :class:`PixelBatches` for an image cache, else a :class:`LoaderBatches`."""
+    if isinstance(dataset, PreprocessedSubset) and dataset.pixels:
+        return PixelBatches(dataset, batch_size, shuffle, seed, device, shard, channels_last)
+    return LoaderBatches(dataset, batch_size, shuffle, seed, device, shard=shard, channels_last=channels_last)

@@ -9,10 +9,9 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
 
 from studio.core.data import PreparedData
-from studio.core.engine.batching import Batch, default_workers, sequential_batches
+from studio.core.engine.batching import Batch, sequential_batches, stream_batches
 from studio.core.optim import LossFn
 from studio.core.vocab import Task
 
@@ -68,13 +67,12 @@ def evaluate(
 
 
 def split_batches(data: PreparedData, split: str, batch_size: int, device: torch.device) -> Iterable[Batch]:
-    """Sequential batches of one split on ``device``: tensor slices, or a DataLoader for streaming data."""
+    """Sequential batches of one split on ``device``: tensor slices, or batches of the streaming dataset."""
     if data.streaming:
         dataset = data.val_set if split == "val" else data.train_set
-        if dataset is None:
+        if dataset is None or not (data.n_val if split == "val" else data.n_train):
             return []
-        loader = DataLoader(dataset, batch_size=batch_size, num_workers=default_workers())
-        return ((x.to(device), y.to(device)) for x, y in loader)
+        return stream_batches(dataset, batch_size, False, 0, device).epoch(0)
     x, y = (data.x_val, data.y_val) if split == "val" else (data.x_train, data.y_train)
     if x is None or y is None:
         return []

@@ -21,7 +21,7 @@ from studio.core.build import build_model
 from studio.core.callbacks import Callback, CallbackList
 from studio.core.data import PreparedData, prepare_data
 from studio.core.engine import stopping
-from studio.core.engine.batching import Batch, LoaderBatches, TensorBatches, batch_length
+from studio.core.engine.batching import Batch, StreamBatches, TensorBatches, batch_length, stream_batches
 from studio.core.engine.control import AgreedControl, Control
 from studio.core.engine.distributed import Group, guarded
 from studio.core.engine.evaluate import EVAL_BATCH, evaluate_batches
@@ -48,7 +48,7 @@ from studio.core.units import model_units
 from studio.core.validate import check_project
 from studio.core.vocab import EndReason, Interval, Task
 
-Batches = TensorBatches | LoaderBatches
+Batches = TensorBatches | StreamBatches
 Verdict = tuple[EndReason, str]  # (FitEnd reason, message for the learner)
 
 # How often (in steps) batch losses are fetched from the device and a BatchEnd is sent.
@@ -140,12 +140,12 @@ class Trainer:
         val_size = max(t.batch_size, EVAL_BATCH)
         shard, nhwc = self.runtime.shard(), self.runtime.channels_last
         if data.streaming:
-            train: Batches = LoaderBatches(data.dataset("train"), t.batch_size, t.shuffle, t.seed, self.device,
-                                           shard=shard, channels_last=nhwc)
+            train: Batches = stream_batches(data.dataset("train"), t.batch_size, t.shuffle, t.seed, self.device,
+                                            shard=shard, channels_last=nhwc)
             if not data.n_val:
                 return train, None
-            return train, LoaderBatches(data.dataset("val"), val_size, False, t.seed, self.device, shard=shard,
-                                        channels_last=nhwc)
+            return train, stream_batches(data.dataset("val"), val_size, False, t.seed, self.device, shard=shard,
+                                         channels_last=nhwc)
         device = self.device
         x, y = data.tensors("train")
         train = TensorBatches(x.to(device), y.to(device), t.batch_size, t.shuffle, t.seed, shard=shard,

@@ -18,7 +18,7 @@ import torch
 from studio.core.build import build_model
 from studio.core.data import PreparedData, prepare_data
 from studio.core.device import pick_device
-from studio.core.engine.batching import Batch, LoaderBatches, TensorBatches
+from studio.core.engine.batching import Batch, StreamBatches, TensorBatches, stream_batches
 from studio.core.errors import ConfigError
 from studio.core.lab.common import StopFlag, never_stop
 from studio.core.memory import check_memory
@@ -81,9 +81,9 @@ def find_lr(project: Project, start: float = DEFAULT_START, end: float = DEFAULT
     multipliers = [spec_lr / start for spec_lr in (g["lr"] for g in groups)]
     optimizer = build_optimizer(project.optimizer, groups)
     loss_fn = build_loss(project.loss, data.task, data.num_classes or None)
-    batches: TensorBatches | LoaderBatches
+    batches: TensorBatches | StreamBatches
     if data.streaming:
-        batches = LoaderBatches(data.dataset("train"), t.batch_size, t.shuffle, t.seed, device)
+        batches = stream_batches(data.dataset("train"), t.batch_size, t.shuffle, t.seed, device)
     else:
         x, y = data.tensors("train")
         batches = TensorBatches(x.to(device), y.to(device), t.batch_size, t.shuffle, t.seed)
@@ -121,7 +121,7 @@ def _check_range(start: float, end: float, steps: int) -> None:
         raise ConfigError("the sweep needs at least 5 steps", field="steps")
 
 
-def _forever(batches: TensorBatches | LoaderBatches) -> Iterator[Batch]:
+def _forever(batches: TensorBatches | StreamBatches) -> Iterator[Batch]:
     """The batches of epoch after epoch, for as many steps as the sweep takes."""
     epoch = 0
     while True:

@@ -58,7 +58,8 @@ def summary(prepared: Any) -> str:
     shape_text = f"{shape[0]} features" if len(shape) == 1 else "×".join(str(s) for s in shape)
     target = f"{prepared.num_classes} classes" if prepared.task == "classification" else (
         f"regression, {prepared.target_dim} target{'s' if prepared.target_dim != 1 else ''}")
-    return f"Input {shape_text} · {target} · {prepared.n_train:,} train / {prepared.n_val:,} validation"
+    notes = "".join(f"\n⚠ {warning}" for warning in prepared.warnings)  # pictures left out, by name
+    return f"Input {shape_text} · {target} · {prepared.n_train:,} train / {prepared.n_val:,} validation{notes}"
 
 
 class DatasetPanel(QScrollArea):
