@@ -44,6 +44,8 @@ for _name, _help, _module in (
      "weights"),
     ("presets", "list the ready-made projects", "info"),
     ("schema", "print the JSON Schema of project files", "info"),
+    ("new-from-folder", "make a fine-tuning project for a folder of pictures (one sub-folder per class)",
+     "from_folder"),
     ("download-weights", "fetch torchvision weights for a Backbone row into the local torch hub cache", "backbones"),
     ("probe", "compare weight initialisations on one batch (no training)", "lab"),
     ("race", "train the same network with several optimizers side by side", "lab"),

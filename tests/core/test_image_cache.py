@@ -137,3 +137,27 @@ def test_training_reads_batches_of_pixels_from_the_cache(tmp_path: Path) -> None
     assert every.shape == expected.shape  # the same samples, in the epoch's own order
     assert torch.allclose(every.sort(0).values, expected.sort(0).values, atol=1e-5)
     assert trainer.fit().reason == "completed"
+
+
+def test_new_from_folder_surveys_and_proposes_a_fine_tuning_project(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    root = _awkward_folder(tmp_path / "pets")
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo), "TORCH_HOME": str(tmp_path / "torch")}
+    out = tmp_path / "pets.json"
+    result = subprocess.run([sys.executable, "main.py", "new-from-folder", str(root), "--out", str(out)], cwd=repo,
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "many: 5 pictures" in result.stdout and "one: 1 pictures" in result.stdout
+    assert "warning: few pictures (under 10) in many, one" in result.stderr
+    assert "warning: skipped many/empty.jpg: empty file (0 bytes)" in result.stderr
+    assert "warning: skipped many/noise.jpg" in result.stderr and "a random start" in result.stdout
+    project = json.loads(out.read_text())
+    layers = project["model"]["layers"]
+    assert [row["type"] for row in layers] == ["Backbone", "Dropout", "Linear"]
+    assert layers[0]["params"]["model"] == "mobilenet_v3_small" and layers[2]["params"]["out_features"] == 2
+    assert project["data"]["preprocessing"] == "none" and project["data"]["params"]["image_size"] == 224
+    assert any(p.name.endswith(".u8") for p in (root / CACHE_FOLDER).iterdir())  # the first read is done

@@ -78,10 +78,11 @@ def skipped_warning(cache: ImageCache, shown: int = 5) -> str:
     return f"skipped {len(cache.skipped)} of {total:,} pictures that cannot be read: {names}{more}"
 
 
-def _folder(params: dict[str, Any]) -> Path:
-    if not params["root"]:
+def folder_of(root: str) -> Path:
+    """The image folder ``root`` names, or a DatasetError (missing, empty setting, a drive's root)."""
+    if not root:
         raise DatasetError("choose an image folder (one sub-folder of images per class)")
-    folder = Path(os.path.expanduser(params["root"]))
+    folder = Path(os.path.expanduser(root))
     if not folder.is_dir():
         raise DatasetError(f"image folder not found: {folder}")
     if folder.resolve() == Path(folder.resolve().anchor):
@@ -90,7 +91,8 @@ def _folder(params: dict[str, Any]) -> Path:
     return folder
 
 
-def _classes(folder: Path) -> list[str]:
+def classes_of(folder: Path) -> list[str]:
+    """The class sub-folders (sorted); a DatasetError when fewer than two, or one shows no picture."""
     from torchvision.datasets.folder import IMG_EXTENSIONS
 
     try:
@@ -137,8 +139,8 @@ def load_image_folder(params: dict[str, Any], progress: Progress) -> RawStream:
     """Scan the folder, decode it into its cache the first time (or reuse the cache) and return the pictures."""
     from torchvision.datasets.folder import IMG_EXTENSIONS
 
-    folder = _folder(params)
-    classes = _classes(folder)
+    folder = folder_of(params["root"])
+    classes = classes_of(folder)
     progress(0.0, f"Scanning {folder}")
     listing = scan(folder, classes, IMG_EXTENSIONS)
     if not len(listing):
@@ -159,8 +161,8 @@ def load_image_folder(params: dict[str, Any], progress: Progress) -> RawStream:
 
 
 def _info(params: dict[str, Any]) -> StaticInfo:
-    size = params["image_size"]
-    return StaticInfo((CHANNELS[params["channels"]], size, size), Task.CLASSIFICATION, tuple(_classes(_folder(params))))
+    size, classes = params["image_size"], tuple(classes_of(folder_of(params["root"])))
+    return StaticInfo((CHANNELS[params["channels"]], size, size), Task.CLASSIFICATION, classes)
 
 
 DATASET_TYPES = (
