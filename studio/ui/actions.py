@@ -32,6 +32,8 @@ ACTIONS: list[ActionSpec] = [
     ActionSpec(
         "new", "&New Project", (QKeySequence.StandardKey.New,), "new", "Start from the default project", "newButton"
     ),
+    ActionSpec("new_from_folder", "New from &Image Folder…", (), "",
+               "A project that fine-tunes a pretrained network on your pictures (one sub-folder per class)"),
     ActionSpec("open", "&Open…", (QKeySequence.StandardKey.Open,), "open", "Open a project file", "openButton"),
     ActionSpec("save", "&Save", (QKeySequence.StandardKey.Save,), "save", "Save the project", "saveButton"),
     ActionSpec("save_as", "Save &As…", (QKeySequence.StandardKey.SaveAs,), "", "Save the project under a new name"),
@@ -56,7 +58,8 @@ ACTIONS: list[ActionSpec] = [
 # "@recent" is the Recent Files submenu; None is a separator.
 MENUS: dict[str, list[str | None]] = {
     "&File": [
-        "new", "open", "@recent", None, "save", "save_as", None, "resume_run", "fine_tune", "export", None, "quit",
+        "new", "new_from_folder", "open", "@recent", None, "save", "save_as", None, "resume_run", "fine_tune", "export",
+        None, "quit",
     ],
     "&Edit": ["undo", "redo"],
     "&Training": ["train", "pause", "stop"],

@@ -25,6 +25,7 @@ from studio.ui import persist, style, wiring
 from studio.ui.actions import Actions
 from studio.ui.dialogs import Dialogs, Message
 from studio.ui.document import ProjectDocument
+from studio.ui.from_folder import FolderProjects
 from studio.ui.inspect.panel import InspectPanel
 from studio.ui.inspect.window import attach_inspect
 from studio.ui.lab.lab_panel import LabPanel
@@ -52,6 +53,7 @@ T = TypeVar("T")
 Feature = Callable[[Shell], object]  # attach(shell) -> what the feature made (kept by name on the window)
 FEATURES: dict[str, Feature] = {
     "runs": RunCommands,  # File > Resume Run…, Fine-tune From…, Export…; a run folder for every run
+    "from_folder": FolderProjects,  # File > New from Image Folder…
     "lab": attach_lab,  # the Lab page; diagnostics on every run
     "inspect": attach_inspect,  # the Inspect page; live views on every run
     "lessons": attach_lessons,  # the Experiments menu: each classic lesson's preset
