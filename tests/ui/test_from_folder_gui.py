@@ -21,7 +21,7 @@ def _pictures(root: Path) -> Path:
     return root
 
 
-def test_new_from_image_folder_opens_the_proposed_project(qtbot, host, temp_settings, tmp_path, monkeypatch):  # noqa: ANN001
+def test_new_from_image_folder_opens_the_proposed_project(qtbot, host, temp_settings, tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     folder = _pictures(tmp_path / "fruit")
     dialogs = ScriptedDialogs(paths=[str(folder)])
