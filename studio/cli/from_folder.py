@@ -26,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
     save_project(args.out, project)
     weights = project.model.layers[0].params["weights"]
     start = "pretrained weights" if weights != "none" else (
-        f"a random start (no {args.model} weights in the torch hub cache: `studio download-weights {args.model}`)")
-    print(f"wrote {args.out}: {args.model} ({start}) + a head for {len(found.classes)} classes; "
+        f"a random start: no {args.model} weights in the torch hub cache; `studio download-weights {args.model}`")
+    print(f"wrote {args.out}: {args.model} + a head for {len(found.classes)} classes, {start}; "
           f"train it with: studio train {args.out}")
     return 0
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from studio.core import backbone
 from studio.core.data.image_cache import open_cache, scan
 from studio.core.data.image_folder import classes_of, folder_of
-from studio.core.data.types import Progress
+from studio.core.progress import Progress
 from studio.core.project import Choice, DataSpec, LayerSpec, ModelSpec, Project, TrainingSpec
 
 DEFAULT_MODEL = "mobilenet_v3_small"  # small and fast on a laptop's CPU

@@ -96,7 +96,7 @@ def reversed_window(qtbot, temp_settings, host):
 
 def test_features_attached_in_reverse_order_give_the_same_window(qtbot, reversed_window):
     window = reversed_window
-    assert list(window.features) == ["targets", "lessons", "inspect", "lab", "runs"]
+    assert list(window.features) == ["targets", "lessons", "inspect", "lab", "from_folder", "runs"]
     assert window.workspace.names() == ["train", "lab", "inspect"]  # tab order is data, not attach order
     assert [window.workspace.tabText(i) for i in range(3)] == ["Train", "Lab", "Inspect"]
     kinds = {type(c) for c in window.training.run_callbacks(window.current_project())}
