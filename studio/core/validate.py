@@ -246,6 +246,9 @@ def _row(path: list[Any], data: Any) -> str:
     return f" ({where}, {kind})" if isinstance(kind, str) else f" ({where})"
 
 
+_BOUND_WORDS = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "above", "exclusiveMaximum": "below"}
+
+
 def _rule(kind: str, limit: Any, value: Any, fallback: str) -> str:
     """What ``value`` should have been, for one schema keyword."""
     if kind == "type":
@@ -253,14 +256,8 @@ def _rule(kind: str, limit: Any, value: Any, fallback: str) -> str:
         return f"must be {' or '.join(_TYPE_WORDS.get(k, k) for k in kinds)}, not {_show(value)}"
     if kind == "enum":
         return f"must be one of: {_names(limit)}; got {_show(value)}"
-    if kind == "minimum":
-        return f"must be at least {limit:g}; got {_show(value)}"
-    if kind == "maximum":
-        return f"must be at most {limit:g}; got {_show(value)}"
-    if kind == "exclusiveMaximum":
-        return f"must be below {limit:g}; got {_show(value)}"
-    if kind == "exclusiveMinimum":
-        return f"must be above {limit:g}; got {_show(value)}"
+    if kind in _BOUND_WORDS:
+        return f"must be {_BOUND_WORDS[kind]} {limit:g}; got {_show(value)}"
     if kind == "const":
         return f"must be {_show(limit)}; got {_show(value)}"
     return f"is not valid: {fallback}"

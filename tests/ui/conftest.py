@@ -11,12 +11,14 @@ import itertools
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtGui import QUndoStack
 
 from studio.core.events import FitEnd
 from studio.core.presets import default_project
-from studio.core.project import Project
+from studio.core.project import ModelSpec, Project
 from studio.ui.dialogs import ScriptedDialogs
 from studio.ui.main_window import MainWindow
+from studio.ui.widgets.layer_editor import LayerEditor
 from studio.ui.workers import WorkerHost
 
 LOAD_TIMEOUT_MS = 30_000
@@ -47,6 +49,24 @@ def host(qapp):
     yield host
     host.shutdown()
     assert not host.is_running()
+
+
+@pytest.fixture
+def stack() -> QUndoStack:
+    """The undo stack a bare layer editor records its edits on."""
+    return QUndoStack()
+
+
+def open_editor(qtbot, stack: QUndoStack, shape: tuple[int, ...], outputs: int, label: str,
+                model: ModelSpec | None = None, size: tuple[int, int] = (1100, 600)) -> LayerEditor:
+    """A layer editor outside the window, told its input (and, given one, its network)."""
+    editor = LayerEditor(stack)
+    qtbot.addWidget(editor)
+    editor.set_input(shape, outputs, label)
+    if model is not None:
+        editor.set_model(model)
+    editor.resize(*size)
+    return editor
 
 
 def open_window(qtbot, host, project=None, dialogs=None, **options) -> MainWindow:

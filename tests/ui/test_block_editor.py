@@ -11,22 +11,15 @@ from PySide6.QtWidgets import QApplication, QLabel, QToolButton
 from studio.core.project import LayerSpec, ModelSpec
 from studio.ui.widgets.layer_editor import LayerEditor
 from studio.ui.widgets.layer_editor.stack import BLOCK_TOTAL_TIP, LAYER, OUTPUT, PARAMS
+from tests.ui.conftest import open_editor
 
 DIGITS = (64,)
 LINEAR = 64 * 64 + 64
 
 
 @pytest.fixture
-def stack() -> QUndoStack:
-    return QUndoStack()
-
-
-@pytest.fixture
 def editor(qtbot, stack: QUndoStack) -> LayerEditor:
-    widget = LayerEditor(stack)
-    qtbot.addWidget(widget)
-    widget.set_input(DIGITS, 10, "digits")
-    widget.resize(1100, 600)
+    widget = open_editor(qtbot, stack, DIGITS, 10, "digits")
     widget.show()
     qtbot.waitExposed(widget)
     return widget

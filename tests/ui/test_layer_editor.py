@@ -11,23 +11,15 @@ from studio.core.layers import GROUPS, LAYERS
 from studio.core.project import LayerSpec, ModelSpec
 from studio.ui.widgets.layer_editor import LayerEditor
 from studio.ui.widgets.layer_editor.stack import LAYER, OUTPUT, PARAMS
+from tests.ui.conftest import open_editor
 
 MNIST = (1, 28, 28)
 DIGITS = (64,)
 
 
 @pytest.fixture
-def stack() -> QUndoStack:
-    return QUndoStack()
-
-
-@pytest.fixture
 def editor(qtbot, stack: QUndoStack) -> LayerEditor:
-    widget = LayerEditor(stack)
-    qtbot.addWidget(widget)
-    widget.set_input(DIGITS, 10, "digits")
-    widget.resize(1100, 600)
-    return widget
+    return open_editor(qtbot, stack, DIGITS, 10, "digits")
 
 
 def types(editor: LayerEditor) -> list[str]:

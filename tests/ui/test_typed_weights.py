@@ -13,23 +13,15 @@ from PySide6.QtWidgets import QComboBox
 from studio.core.project import LayerSpec, ModelSpec
 from studio.ui.widgets.layer_editor import LayerEditor
 from studio.ui.widgets.weight_grid import MAX_CELLS
+from tests.ui.conftest import open_editor
 
 PERCEPTRON_INPUT = (2,)
 
 
 @pytest.fixture
-def stack() -> QUndoStack:
-    return QUndoStack()
-
-
-@pytest.fixture
 def editor(qtbot, stack: QUndoStack) -> LayerEditor:
-    widget = LayerEditor(stack)
-    qtbot.addWidget(widget)
-    widget.set_input(PERCEPTRON_INPUT, 1, "table (2 features)")
-    widget.set_model(ModelSpec([LayerSpec("Linear", {"out_features": 1}), LayerSpec("Sign")]))
-    widget.resize(1200, 700)
-    return widget
+    perceptron = ModelSpec([LayerSpec("Linear", {"out_features": 1}), LayerSpec("Sign")])
+    return open_editor(qtbot, stack, PERCEPTRON_INPUT, 1, "table (2 features)", perceptron, (1200, 700))
 
 
 def _pick_values(editor: LayerEditor, row: int = 0) -> None:
